@@ -1,0 +1,11 @@
+DROP TABLE bank_holidays;
+DROP TABLE health_checks;
+DROP TABLE notes;
+DROP TABLE out_of_area_requests;
+DROP TABLE appointments;
+DROP TABLE consents;
+DROP TABLE assessment_events;
+DROP TABLE assessments;
+DROP TABLE placements;
+DROP TABLE periods;
+DROP TABLE children;

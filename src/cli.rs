@@ -1,0 +1,231 @@
+//! The command line: `serve`, `migrate`, `calendar …`, `seed-demo`.
+
+use std::net::TcpListener;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::calendar::Calendar;
+use crate::db::{self, DatabaseUrl, DbConn};
+use crate::http::{AppState, Application};
+use crate::service::{calendar_store, housekeeping, DomainCtx};
+use crate::settings::Settings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cla-tracker",
+    version,
+    about = "Statutory health assessments for Children Looked After in England",
+    long_about = "Tracks each child's Initial and Review Health Assessments against the statutory clock on England and Wales working days.\n\nSettings come from config/default.toml and CLA_* environment variables (see README.md)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (applies pending migrations first).
+    Serve {
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// England and Wales bank holidays and working-day arithmetic.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// Fill an empty database with a realistic invented county (test NHS numbers only).
+    SeedDemo(crate::seed::SeedOptions),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Print the bank holidays in force between two dates (inclusive).
+    List {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: NaiveDate,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: NaiveDate,
+    },
+    /// Print the date N working days after DATE (DATE itself is day 0 and never counts).
+    AddWorkingDays {
+        #[arg(value_name = "YYYY-MM-DD")]
+        date: NaiveDate,
+        #[arg(value_name = "N", allow_hyphen_values = true)]
+        days: i32,
+    },
+    /// Load a GOV.UK bank-holidays.json into the database and recompute open due dates.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+}
+
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    let settings = Settings::load()?;
+    match cli.command {
+        Command::Serve { workers } => serve(settings, workers),
+        Command::Migrate => {
+            let mut conn = connect(&settings)?;
+            let applied = db::run_migrations(&mut conn)?;
+            println!("{} migration(s) applied", applied.len());
+            Ok(())
+        }
+        Command::Calendar { command } => calendar(settings, command),
+        Command::SeedDemo(opts) => {
+            let mut conn = connect(&settings)?;
+            db::run_migrations(&mut conn)?;
+            let ctx = domain_ctx(&mut conn, &settings)?;
+            crate::seed::run(&mut conn, &ctx, &opts)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CLA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn connect(settings: &Settings) -> anyhow::Result<DbConn> {
+    let url = DatabaseUrl::parse(&settings.database_url);
+    db::connect(&url).with_context(|| format!("opening the {} database", url.backend_name()))
+}
+
+fn domain_ctx(conn: &mut DbConn, settings: &Settings) -> anyhow::Result<DomainCtx> {
+    let calendar = calendar_store::load(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(DomainCtx::new(Arc::new(calendar), settings, crate::today(settings)))
+}
+
+fn calendar(settings: Settings, command: CalendarCommand) -> anyhow::Result<()> {
+    let mut conn = connect(&settings)?;
+    db::run_migrations(&mut conn)?;
+    let ctx = domain_ctx(&mut conn, &settings)?;
+    match command {
+        CalendarCommand::List { from, to } => {
+            if to < from {
+                bail!("--to ({to}) is before --from ({from})");
+            }
+            for h in ctx.calendar.holidays_between(from, to) {
+                let note = if h.source == crate::calendar::HolidaySource::Rules {
+                    "  (from the regular rules)"
+                } else {
+                    ""
+                };
+                println!("{}  {}  {}{note}", h.date, h.date.format("%a"), h.title);
+            }
+        }
+        CalendarCommand::AddWorkingDays { date, days } => {
+            if days.abs() > 5000 {
+                bail!("N must be between -5000 and 5000");
+            }
+            let result = ctx.calendar.add_working_days_explained(date, days);
+            crate::warn_rule_years(&result.rule_years);
+            println!("{}", result.date);
+        }
+        CalendarCommand::Import { file } => {
+            let json = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let report = calendar_store::import(&mut conn, &json, &ctx)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            println!(
+                "imported {} England and Wales bank holidays for {}-{}; recomputed {} open assessments, {} due dates changed",
+                report.holidays, report.first_year, report.last_year, report.open_assessments, report.due_dates_changed
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Builds the state the server and the tests share: pool, migrations, calendar.
+pub fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    let url = DatabaseUrl::parse(&settings.database_url);
+    let pool = db::build_pool(&url, settings.pool_size)
+        .with_context(|| format!("opening the {} database", url.backend_name()))?;
+    let mut conn = pool.get()?;
+    let applied = db::run_migrations(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "migrations applied");
+    }
+    let calendar = calendar_store::load(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some((first, last)) = calendar.data_years() {
+        tracing::info!(
+            first,
+            last,
+            "bank holiday calendar loaded; other years use the regular rules"
+        );
+    }
+    drop(conn);
+    Ok(AppState {
+        pool,
+        settings: Arc::new(settings),
+        calendar: Arc::new(RwLock::new(Arc::new(calendar))),
+    })
+}
+
+fn serve(settings: Settings, workers: Option<usize>) -> anyhow::Result<()> {
+    let bind = settings.bind_address.clone();
+    let state = prepare(settings)?;
+    let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
+    actix_web::rt::System::new().block_on(async move {
+        spawn_housekeeping(&state);
+        let app = Application::build(state, listener, workers)?;
+        tracing::info!(address = %bind, "serving");
+        app.run_until_stopped().await
+    })?;
+    Ok(())
+}
+
+/// Every interval: reload the calendar if another process imported one, and close the
+/// obligations of children who have turned 18.
+pub fn spawn_housekeeping(state: &AppState) {
+    let pool = state.pool.clone();
+    let settings = state.settings.clone();
+    let calendar = state.calendar.clone();
+    std::thread::spawn(move || {
+        let mut seen = None;
+        loop {
+            if let Ok(mut conn) = pool.get() {
+                match calendar_store::fingerprint(&mut conn) {
+                    Ok(fp) if seen.as_ref() != Some(&fp) => {
+                        if seen.is_some() {
+                            reload_calendar(&mut conn, &calendar);
+                        }
+                        seen = Some(fp);
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "checking the calendar"),
+                }
+                match housekeeping::close_for_eighteenth_birthdays(&mut conn, crate::today(&settings)) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(closed = n, "closed obligations of young people who turned 18"),
+                    Err(e) => tracing::warn!(error = %e, "closing obligations at 18"),
+                }
+            }
+            std::thread::sleep(Duration::from_secs(settings.housekeeping_interval_seconds));
+        }
+    });
+}
+
+fn reload_calendar(conn: &mut DbConn, slot: &RwLock<Arc<Calendar>>) {
+    match calendar_store::load(conn) {
+        Ok(c) => {
+            if let Ok(mut guard) = slot.write() {
+                *guard = Arc::new(c);
+                tracing::info!("bank holiday calendar reloaded after an import");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reloading the calendar"),
+    }
+}

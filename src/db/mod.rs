@@ -1,0 +1,159 @@
+//! One data layer over embedded SQLite and PostgreSQL: a `MultiConnection`, an r2d2 pool
+//! whose manager picks the backend from the URL scheme, and embedded migrations.
+
+pub mod models;
+pub mod schema;
+
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Any key will do as long as every instance uses the same one.
+const MIGRATION_LOCK_KEY: i64 = 0x00C1_A7AC_0001;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://` or `postgresql://` selects PostgreSQL; `sqlite://PATH` or a bare path
+    /// selects embedded SQLite.
+    pub fn parse(url: &str) -> DatabaseUrl {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseUrl::Postgres(url.to_string())
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            DatabaseUrl::Sqlite(path.to_string())
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Postgres(_) => "postgresql",
+            DatabaseUrl::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder { path: String, source: std::io::Error },
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+}
+
+/// Builds connections itself (instead of the derive's `establish`, which tries each backend
+/// in turn and hides the real error) and sets SQLite's per-connection pragmas.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl Manager {
+    pub fn new(url: DatabaseUrl) -> Manager {
+        Manager { url }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConn, DbError> {
+        connect(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub fn connect(url: &DatabaseUrl) -> Result<DbConn, DbError> {
+    match url {
+        DatabaseUrl::Postgres(u) => Ok(DbConn::Postgres(PgConnection::establish(u)?)),
+        DatabaseUrl::Sqlite(path) => {
+            ensure_parent_folder(path)?;
+            let mut conn = SqliteConnection::establish(path)?;
+            // busy_timeout must come first so that switching to WAL waits for other writers.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+fn ensure_parent_folder(path: &str) -> Result<(), DbError> {
+    if path == ":memory:" {
+        return Ok(());
+    }
+    match Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|source| DbError::Folder {
+            path: dir.display().to_string(),
+            source,
+        }),
+        _ => Ok(()),
+    }
+}
+
+pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, DbError> {
+    let pool = r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(std::time::Duration::from_secs(10))
+        .build(Manager::new(url.clone()))?;
+    Ok(pool)
+}
+
+/// Applies pending migrations and returns their names. On PostgreSQL this holds an advisory
+/// lock so several instances starting together take turns instead of racing.
+pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+    fn names(v: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+        v.into_iter().map(|m| m.to_string()).collect()
+    }
+    match conn {
+        DbConn::Postgres(pg) => {
+            pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let result = pg.run_pending_migrations(MIGRATIONS).map(names);
+            pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            result.map_err(|e| DbError::Migration(e.to_string()))
+        }
+        DbConn::Sqlite(lite) => lite
+            .run_pending_migrations(MIGRATIONS)
+            .map(names)
+            .map_err(|e| DbError::Migration(e.to_string())),
+    }
+}
+
+impl DbConn {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbConn::Postgres(_))
+    }
+}

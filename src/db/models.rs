@@ -1,0 +1,190 @@
+//! Rows as stored. Every table has one struct used both to read and to insert, so inserts
+//! carry every column (SQLite batch inserts cannot use DEFAULT).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = children)]
+pub struct Child {
+    pub id: String,
+    pub local_id: String,
+    pub responsible_la: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+    pub sex: String,
+    pub nhs_number: Option<String>,
+    pub uasc: i32,
+    pub gp_practice: Option<String>,
+    pub social_worker_email: Option<String>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = periods)]
+pub struct Period {
+    pub id: String,
+    pub child_id: String,
+    pub started_on: NaiveDate,
+    pub legal_status: String,
+    pub category_of_need: Option<String>,
+    pub ended_on: Option<NaiveDate>,
+    pub end_reason: Option<String>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = placements)]
+pub struct Placement {
+    pub id: String,
+    pub period_id: String,
+    pub started_on: NaiveDate,
+    pub placement_type: String,
+    pub out_of_area: i32,
+    pub host_la: Option<String>,
+    pub host_provider_email: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable, AsChangeset)]
+#[diesel(table_name = assessments, treat_none_as_null = true)]
+pub struct Assessment {
+    pub id: String,
+    pub child_id: String,
+    pub period_id: Option<String>,
+    pub kind: String,
+    pub state: String,
+    pub clock_started_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub notified_on: Option<NaiveDate>,
+    pub consent_on: Option<NaiveDate>,
+    pub first_booked_on: Option<NaiveDate>,
+    pub appointment_on: Option<NaiveDate>,
+    pub seen_on: Option<NaiveDate>,
+    pub report_received_on: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+    pub completion_method: Option<String>,
+    pub ended_on: Option<NaiveDate>,
+    pub end_reason: Option<String>,
+    pub non_attendance_count: i32,
+    pub last_non_attendance_on: Option<NaiveDate>,
+    pub last_non_attendance_outcome: Option<String>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = assessment_events)]
+pub struct AssessmentEvent {
+    pub id: String,
+    pub assessment_id: String,
+    pub step: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub occurred_on: NaiveDate,
+    pub detail: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = consents)]
+pub struct Consent {
+    pub id: String,
+    pub assessment_id: String,
+    pub basis: String,
+    pub given_by: String,
+    pub given_on: Option<NaiveDate>,
+    pub refused_on: Option<NaiveDate>,
+    pub scope: String,
+    pub confirmed_by: Option<String>,
+    pub competence_assessed_by: Option<String>,
+    pub reoffer_plan: Option<String>,
+    pub withdrawn_on: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = appointments)]
+pub struct Appointment {
+    pub id: String,
+    pub assessment_id: String,
+    pub starts_at: NaiveDateTime,
+    pub clinician: String,
+    pub location: String,
+    pub booked_on: NaiveDate,
+    pub outcome: Option<String>,
+    pub outcome_recorded_on: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = out_of_area_requests, treat_none_as_null = true)]
+pub struct OutOfAreaRequest {
+    pub id: String,
+    pub assessment_id: String,
+    pub placement_id: String,
+    pub host_la: Option<String>,
+    pub host_provider_email: Option<String>,
+    pub opened_on: NaiveDate,
+    pub requested_on: Option<NaiveDate>,
+    pub acknowledged_on: Option<NaiveDate>,
+    pub appointment_offered_on: Option<NaiveDate>,
+    pub report_received_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = notes)]
+pub struct Note {
+    pub id: String,
+    pub child_id: String,
+    pub assessment_id: Option<String>,
+    pub body: String,
+    pub author: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = health_checks)]
+pub struct HealthCheck {
+    pub id: String,
+    pub child_id: String,
+    pub kind: String,
+    pub checked_on: NaiveDate,
+    pub up_to_date: Option<i32>,
+    pub sdq_score: Option<i32>,
+    pub sdq_reason: Option<String>,
+    pub outcome: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bank_holidays)]
+pub struct BankHoliday {
+    pub holiday_date: NaiveDate,
+    pub title: String,
+    pub notes: String,
+    pub bunting: i32,
+    pub imported_at: NaiveDateTime,
+}
+
+/// A new random id, stored as text.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The current instant in UTC, truncated to microseconds so both databases store it alike.
+pub fn now_utc() -> NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    now - chrono::Duration::nanoseconds(i64::from(now.and_utc().timestamp_subsec_nanos() % 1000))
+}

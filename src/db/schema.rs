@@ -1,0 +1,198 @@
+// Written by hand to match migrations/ (diesel print-schema would emit backend-specific
+// types; these are the ones MultiConnection supports on both SQLite and PostgreSQL).
+
+diesel::table! {
+    children (id) {
+        id -> Text,
+        local_id -> Text,
+        responsible_la -> Text,
+        given_name -> Text,
+        family_name -> Text,
+        date_of_birth -> Date,
+        sex -> Text,
+        nhs_number -> Nullable<Text>,
+        uasc -> Integer,
+        gp_practice -> Nullable<Text>,
+        social_worker_email -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    periods (id) {
+        id -> Text,
+        child_id -> Text,
+        started_on -> Date,
+        legal_status -> Text,
+        category_of_need -> Nullable<Text>,
+        ended_on -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    placements (id) {
+        id -> Text,
+        period_id -> Text,
+        started_on -> Date,
+        placement_type -> Text,
+        out_of_area -> Integer,
+        host_la -> Nullable<Text>,
+        host_provider_email -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        child_id -> Text,
+        period_id -> Nullable<Text>,
+        kind -> Text,
+        state -> Text,
+        clock_started_on -> Date,
+        due_on -> Date,
+        notified_on -> Nullable<Date>,
+        consent_on -> Nullable<Date>,
+        first_booked_on -> Nullable<Date>,
+        appointment_on -> Nullable<Date>,
+        seen_on -> Nullable<Date>,
+        report_received_on -> Nullable<Date>,
+        completed_on -> Nullable<Date>,
+        completion_method -> Nullable<Text>,
+        ended_on -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        non_attendance_count -> Integer,
+        last_non_attendance_on -> Nullable<Date>,
+        last_non_attendance_outcome -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assessment_events (id) {
+        id -> Text,
+        assessment_id -> Text,
+        step -> Text,
+        from_state -> Text,
+        to_state -> Text,
+        occurred_on -> Date,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        assessment_id -> Text,
+        basis -> Text,
+        given_by -> Text,
+        given_on -> Nullable<Date>,
+        refused_on -> Nullable<Date>,
+        scope -> Text,
+        confirmed_by -> Nullable<Text>,
+        competence_assessed_by -> Nullable<Text>,
+        reoffer_plan -> Nullable<Text>,
+        withdrawn_on -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appointments (id) {
+        id -> Text,
+        assessment_id -> Text,
+        starts_at -> Timestamp,
+        clinician -> Text,
+        location -> Text,
+        booked_on -> Date,
+        outcome -> Nullable<Text>,
+        outcome_recorded_on -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    out_of_area_requests (id) {
+        id -> Text,
+        assessment_id -> Text,
+        placement_id -> Text,
+        host_la -> Nullable<Text>,
+        host_provider_email -> Nullable<Text>,
+        opened_on -> Date,
+        requested_on -> Nullable<Date>,
+        acknowledged_on -> Nullable<Date>,
+        appointment_offered_on -> Nullable<Date>,
+        report_received_on -> Nullable<Date>,
+        closed_on -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notes (id) {
+        id -> Text,
+        child_id -> Text,
+        assessment_id -> Nullable<Text>,
+        body -> Text,
+        author -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    health_checks (id) {
+        id -> Text,
+        child_id -> Text,
+        kind -> Text,
+        checked_on -> Date,
+        up_to_date -> Nullable<Integer>,
+        sdq_score -> Nullable<Integer>,
+        sdq_reason -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bank_holidays (holiday_date) {
+        holiday_date -> Date,
+        title -> Text,
+        notes -> Text,
+        bunting -> Integer,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(periods -> children (child_id));
+diesel::joinable!(placements -> periods (period_id));
+diesel::joinable!(assessments -> children (child_id));
+diesel::joinable!(assessment_events -> assessments (assessment_id));
+diesel::joinable!(consents -> assessments (assessment_id));
+diesel::joinable!(appointments -> assessments (assessment_id));
+diesel::joinable!(out_of_area_requests -> assessments (assessment_id));
+diesel::joinable!(notes -> children (child_id));
+diesel::joinable!(health_checks -> children (child_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    children,
+    periods,
+    placements,
+    assessments,
+    assessment_events,
+    consents,
+    appointments,
+    out_of_area_requests,
+    notes,
+    health_checks,
+    bank_holidays,
+);

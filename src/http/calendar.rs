@@ -1,0 +1,103 @@
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract;
+use super::AppState;
+use crate::error::{AppError, AppResult, Problem};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/calendar/holidays").route(web::get().to(holidays)))
+        .service(web::resource("/calendar/add-working-days").route(web::get().to(add_working_days)));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HolidayView {
+    pub date: NaiveDate,
+    pub title: String,
+    /// published (GOV.UK data) or rules (worked out: the year is outside the data).
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AddQuery {
+    pub from: NaiveDate,
+    /// Working days to add (negative counts back), at most 5000 either way.
+    pub days: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkippedView {
+    pub date: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddedWorkingDays {
+    pub date: NaiveDate,
+    pub skipped: Vec<SkippedView>,
+}
+
+/// Twenty years of holidays is more than anyone needs in one answer.
+const MAX_RANGE_DAYS: i64 = 366 * 20;
+const MAX_DAYS: i32 = 5000;
+
+#[utoipa::path(get, path = "/api/v1/calendar/holidays", tag = "calendar", params(Range),
+    responses((status = 200, body = Vec<HolidayView>), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn holidays(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let q: Range = extract::query(req.query_string())?;
+    if q.to < q.from {
+        return Err(AppError::invalid("to", "must not be before from"));
+    }
+    if (q.to - q.from).num_days() > MAX_RANGE_DAYS {
+        return Err(AppError::invalid("to", "the range may span at most 20 years"));
+    }
+    let list: Vec<HolidayView> = state
+        .calendar()
+        .holidays_between(q.from, q.to)
+        .into_iter()
+        .map(|h| HolidayView {
+            date: h.date,
+            title: h.title,
+            source: match h.source {
+                crate::calendar::HolidaySource::Published => "published".into(),
+                crate::calendar::HolidaySource::Rules => "rules".into(),
+            },
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/add-working-days", tag = "calendar", params(AddQuery),
+    responses((status = 200, body = AddedWorkingDays), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_working_days(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let q: AddQuery = extract::query(req.query_string())?;
+    if q.days.abs() > MAX_DAYS {
+        return Err(AppError::invalid(
+            "days",
+            format!("must be between -{MAX_DAYS} and {MAX_DAYS}"),
+        ));
+    }
+    let result = state.calendar().add_working_days_explained(q.from, q.days);
+    crate::warn_rule_years(&result.rule_years);
+    Ok(HttpResponse::Ok().json(AddedWorkingDays {
+        date: result.date,
+        skipped: result
+            .skipped
+            .into_iter()
+            .map(|s| SkippedView {
+                date: s.date,
+                reason: s.reason,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,128 @@
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::extract;
+use super::AppState;
+use crate::error::{AppResult, Problem};
+use crate::service::children::{self, ChildUpdate, NewChild, NewHealthCheck, NewNote};
+use crate::service::views::{ChildDetail, ChildSummary, HealthCheckView, NoteView};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/children")
+            .route(web::post().to(create))
+            .route(web::get().to(search)),
+    )
+    .service(
+        web::resource("/children/{id}")
+            .route(web::get().to(get))
+            .route(web::patch().to(update)),
+    )
+    .service(web::resource("/children/{id}/health-checks").route(web::post().to(add_health_check)))
+    .service(web::resource("/children/{id}/notes").route(web::post().to(add_note)));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AsOf {
+    /// The date to evaluate deadlines on (default: today in Europe/London).
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Search {
+    /// Local id, NHS number, or the start of a family or given name.
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChild,
+    responses((status = 201, body = ChildSummary), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(state: web::Data<AppState>, body: web::Bytes) -> AppResult<HttpResponse> {
+    let input: NewChild = extract::json(&body)?;
+    let child = state.run(move |conn, ctx| children::register(conn, ctx, input)).await?;
+    Ok(HttpResponse::Created().json(child))
+}
+
+#[utoipa::path(get, path = "/api/v1/children", tag = "children", params(Search),
+    responses((status = 200, body = Vec<ChildSummary>), (status = 400, body = Problem)))]
+pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let q: Search = extract::query(req.query_string())?;
+    let limit = q.limit.unwrap_or(50);
+    let offset = q.offset.unwrap_or(0);
+    if !(1..=500).contains(&limit) || offset < 0 {
+        return Err(crate::error::AppError::invalid(
+            "limit",
+            "limit must be 1-500 and offset not negative",
+        ));
+    }
+    let text = q.q.unwrap_or_default();
+    if text.chars().count() > 100 {
+        return Err(crate::error::AppError::invalid("q", "must be at most 100 characters"));
+    }
+    let found = state
+        .run(move |conn, _| children::search(conn, &text, limit, offset))
+        .await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+#[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path), AsOf),
+    responses((status = 200, body = ChildDetail), (status = 404, body = Problem)))]
+pub async fn get(state: web::Data<AppState>, path: web::Path<String>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "child")?;
+    let q: AsOf = extract::query(req.query_string())?;
+    let detail = state
+        .run(move |conn, ctx| children::detail(conn, ctx, &id, q.as_of.unwrap_or(ctx.today)))
+        .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+#[utoipa::path(patch, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path)), request_body = ChildUpdate,
+    responses((status = 200, body = ChildSummary), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "child")?;
+    let mut input: ChildUpdate = extract::json(&body)?;
+    if let Some(v) = extract::if_match(&req)? {
+        input.version = v;
+    }
+    let child = state
+        .run(move |conn, ctx| children::update(conn, ctx, &id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(child))
+}
+
+#[utoipa::path(post, path = "/api/v1/children/{id}/health-checks", tag = "children", params(("id" = String, Path)), request_body = NewHealthCheck,
+    responses((status = 201, body = HealthCheckView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_health_check(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "child")?;
+    let input: NewHealthCheck = extract::json(&body)?;
+    let row = state
+        .run(move |conn, ctx| children::add_health_check(conn, ctx, &id, input))
+        .await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+#[utoipa::path(post, path = "/api/v1/children/{id}/notes", tag = "children", params(("id" = String, Path)), request_body = NewNote,
+    responses((status = 201, body = NoteView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_note(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "child")?;
+    let input: NewNote = extract::json(&body)?;
+    let row = state.run(move |conn, _| children::add_note(conn, &id, input)).await?;
+    Ok(HttpResponse::Created().json(row))
+}

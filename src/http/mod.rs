@@ -1,0 +1,174 @@
+//! The HTTP shell: state, the app factory, and the server. Handlers parse, call one service
+//! function in `web::block` (diesel is synchronous) and serialise the answer.
+
+mod assessments;
+mod assurance;
+mod calendar;
+mod children;
+pub mod extract;
+pub mod openapi;
+mod ops;
+mod periods;
+
+use std::net::TcpListener;
+use std::sync::{Arc, RwLock};
+
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use chrono::NaiveDate;
+
+use crate::calendar::Calendar;
+use crate::db::{DbConn, Pool};
+use crate::error::{AppError, AppResult, Problem};
+use crate::service::DomainCtx;
+use crate::settings::Settings;
+
+/// Shared by every worker. The calendar sits behind a lock because an import by another
+/// instance (or the CLI) is picked up while running.
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+    pub calendar: Arc<RwLock<Arc<Calendar>>>,
+}
+
+impl AppState {
+    pub fn today(&self) -> NaiveDate {
+        crate::today(&self.settings)
+    }
+
+    pub fn calendar(&self) -> Arc<Calendar> {
+        match self.calendar.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn ctx(&self) -> DomainCtx {
+        DomainCtx::new(self.calendar(), &self.settings, self.today())
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn, &DomainCtx) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let ctx = self.ctx();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn, &ctx)
+        })
+        .await?
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(ops::health)
+        .service(ops::ready)
+        .service(ops::openapi_json)
+        .service(
+            web::scope("/api/v1")
+                .configure(children::routes)
+                .configure(periods::routes)
+                .configure(assessments::routes)
+                .configure(assurance::routes)
+                .configure(calendar::routes),
+        );
+}
+
+/// A bound, not yet running server; `port()` tells which port the OS chose for port 0.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(state: AppState, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Application> {
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(state);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(state.settings.max_body_bytes))
+                .wrap(ErrorHandlers::new().default_handler(as_problem))
+                .wrap(security_headers())
+                .wrap(actix_web::middleware::Compress::default())
+                .configure(configure)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?;
+        if let Some(n) = workers {
+            server = server.workers(n);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn server(self) -> Server {
+        self.server
+    }
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        // Answers hold children's data: never cache them anywhere.
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
+async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::NotFound("resource"))
+}
+
+/// Framework errors (payload too large, wrong method, unsupported media) come out as
+/// plain text; this turns every error response that is not yet problem+json into one.
+fn as_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let already = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if already {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, _) = res.into_parts();
+    let detail = match status.as_u16() {
+        413 => "the request body is too large".to_string(),
+        405 => "this method is not allowed on this path".to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let problem = Problem {
+        type_uri: format!("/problems/http-{}", status.as_u16()),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail,
+        errors: Vec::new(),
+    };
+    let body = serde_json::to_string(&problem).unwrap_or_default();
+    let response = HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .body(BoxBody::new(body));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_body(|_, b| EitherBody::right(b)),
+    ))
+}

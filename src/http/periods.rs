@@ -1,0 +1,47 @@
+use actix_web::{web, HttpResponse};
+
+use super::extract;
+use super::AppState;
+use crate::error::{AppResult, Problem};
+use crate::service::periods::{self, NewPeriod, NewPlacement, PeriodEnd, PeriodEnded, PeriodStarted, PlacementChanged};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/children/{id}/periods").route(web::post().to(start)))
+        .service(web::resource("/periods/{id}/placements").route(web::post().to(change_placement)))
+        .service(web::resource("/periods/{id}/end").route(web::post().to(end)));
+}
+
+#[utoipa::path(post, path = "/api/v1/children/{id}/periods", tag = "periods", params(("id" = String, Path)), request_body = NewPeriod,
+    responses((status = 201, body = PeriodStarted), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn start(state: web::Data<AppState>, path: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "child")?;
+    let input: NewPeriod = extract::json(&body)?;
+    let started = state
+        .run(move |conn, ctx| periods::start(conn, ctx, &id, input))
+        .await?;
+    Ok(HttpResponse::Created().json(started))
+}
+
+#[utoipa::path(post, path = "/api/v1/periods/{id}/placements", tag = "periods", params(("id" = String, Path)), request_body = NewPlacement,
+    responses((status = 201, body = PlacementChanged), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn change_placement(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "period")?;
+    let input: NewPlacement = extract::json(&body)?;
+    let changed = state
+        .run(move |conn, ctx| periods::change_placement(conn, ctx, &id, input))
+        .await?;
+    Ok(HttpResponse::Created().json(changed))
+}
+
+#[utoipa::path(post, path = "/api/v1/periods/{id}/end", tag = "periods", params(("id" = String, Path)), request_body = PeriodEnd,
+    responses((status = 200, body = PeriodEnded), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn end(state: web::Data<AppState>, path: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "period")?;
+    let input: PeriodEnd = extract::json(&body)?;
+    let ended = state.run(move |conn, ctx| periods::end(conn, ctx, &id, input)).await?;
+    Ok(HttpResponse::Ok().json(ended))
+}

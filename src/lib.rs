@@ -1,0 +1,41 @@
+//! cla-tracker: statutory health assessments for Children Looked After in England.
+//!
+//! A pure core (`calendar`, `workflow`, `obligations`, `status`, `nhs_number`, `ssda903`)
+//! under thin shells: `db` (one diesel layer over SQLite and PostgreSQL), `service` (one
+//! transaction per use case), `http` (actix-web) and `cli`.
+
+pub mod calendar;
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod nhs_number;
+pub mod obligations;
+pub mod seed;
+pub mod service;
+pub mod settings;
+pub mod ssda903;
+pub mod status;
+pub mod workflow;
+
+use chrono::NaiveDate;
+
+/// Today in Europe/London, unless `CLA_TODAY` pins it.
+pub fn today(settings: &settings::Settings) -> NaiveDate {
+    settings.pinned_today().unwrap_or_else(|| {
+        chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive()
+    })
+}
+
+/// Counting through a year with no published calendar uses the regular rules: correct
+/// unless a one-off holiday is proclaimed, so say so where operators will see it.
+pub fn warn_rule_years(years: &[i32]) {
+    if !years.is_empty() {
+        tracing::warn!(
+            ?years,
+            "bank holidays for these years were worked out from the regular rules; import a newer GOV.UK calendar"
+        );
+    }
+}

@@ -1,0 +1,1019 @@
+//! The assessment workflow: every step is one transaction that checks the version, asks
+//! `workflow::transition` whether the step is allowed, updates the row and writes the
+//! step to the timeline.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono_tz::Europe::London;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::validate::Checks;
+use super::views::*;
+use super::{check_version, DomainCtx};
+use crate::db::models::{self, new_id, now_utc};
+use crate::db::schema::*;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::obligations;
+use crate::status::Rag;
+use crate::workflow::{self, Event, Kind, Outcome, State};
+
+pub fn open_state_names() -> Vec<&'static str> {
+    State::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Inputs
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationInput {
+    /// The day health was told the child became looked after.
+    pub received_on: NaiveDate,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentInput {
+    /// Consent given on this date; or give `refused_on` for a competent refusal.
+    pub given_on: Option<NaiveDate>,
+    pub refused_on: Option<NaiveDate>,
+    /// parent_with_pr, local_authority, young_person or court.
+    pub basis: String,
+    /// Who gave (or refused) consent.
+    pub given_by: String,
+    /// assessment, share_report, obtain_records, birth_history (default: assessment).
+    pub scope: Option<Vec<String>>,
+    /// The social worker who confirmed the consent.
+    pub confirmed_by: Option<String>,
+    /// Who judged the young person competent (Gillick), required under 16.
+    pub competence_assessed_by: Option<String>,
+    /// For a refusal: the plan to offer the assessment again.
+    pub reoffer_plan: Option<String>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentInput {
+    /// RFC 3339 with offset, e.g. 2026-01-12T10:30:00Z.
+    pub starts_at: DateTime<FixedOffset>,
+    pub clinician: String,
+    pub location: String,
+    /// The day the booking was made (default: today).
+    pub booked_on: Option<NaiveDate>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeInput {
+    /// attended, was_not_brought, did_not_attend, refused, cancelled_by_carer, cancelled_by_la,
+    /// cancelled_by_provider or no_access.
+    pub outcome: String,
+    /// Default: today.
+    pub recorded_on: Option<NaiveDate>,
+    /// The appointment's version.
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionInput {
+    pub seen_on: NaiveDate,
+    pub report_received_on: Option<NaiveDate>,
+    /// face_to_face (default) or brief_health_summary (written without the child after
+    /// repeated non-attendance).
+    pub method: Option<String>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReofferInput {
+    pub offered_on: NaiveDate,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotRequiredInput {
+    /// The assessment in the 3 months before the period began that stands in for the IHA.
+    pub prior_assessment_on: NaiveDate,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseInput {
+    pub closed_on: NaiveDate,
+    pub reason: String,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutOfAreaUpdate {
+    pub version: i32,
+    pub requested_on: Option<NaiveDate>,
+    pub acknowledged_on: Option<NaiveDate>,
+    pub appointment_offered_on: Option<NaiveDate>,
+    pub report_received_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentWithdrawal {
+    pub withdrawn_on: NaiveDate,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentFilter {
+    /// IHA or RHA.
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    /// green, amber or red (as of `as_of`).
+    pub rag: Option<String>,
+    /// Only those due before this date.
+    pub due_before: Option<NaiveDate>,
+    /// Only those with an open out-of-area request (true) or without (false).
+    pub out_of_area: Option<bool>,
+    pub child_id: Option<String>,
+    pub as_of: Option<NaiveDate>,
+    /// Page size, 1-1000 (default 100).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentPage {
+    pub as_of: NaiveDate,
+    pub total: usize,
+    pub limit: i64,
+    pub offset: i64,
+    pub items: Vec<AssessmentView>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading and saving
+
+pub fn load(conn: &mut DbConn, id: &str) -> AppResult<models::Assessment> {
+    assessments::table
+        .find(id)
+        .select(models::Assessment::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound("assessment"))
+}
+
+fn load_child(conn: &mut DbConn, child_id: &str) -> AppResult<models::Child> {
+    super::children::load(conn, child_id)
+}
+
+fn open_request(conn: &mut DbConn, assessment_id: &str) -> AppResult<Option<models::OutOfAreaRequest>> {
+    Ok(out_of_area_requests::table
+        .filter(out_of_area_requests::assessment_id.eq(assessment_id))
+        .filter(out_of_area_requests::closed_on.is_null())
+        .select(models::OutOfAreaRequest::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The view of one assessment after a change, as of today.
+pub fn view(conn: &mut DbConn, ctx: &DomainCtx, a: &models::Assessment, as_of: NaiveDate) -> AppResult<AssessmentView> {
+    let child = load_child(conn, &a.child_id)?;
+    let request = open_request(conn, &a.id)?;
+    let rows = AssessmentRows {
+        assessment: a,
+        child_local_id: &child.local_id,
+        date_of_birth: child.date_of_birth,
+        out_of_area: request.as_ref(),
+    };
+    assessment_view(&rows, ctx, as_of)
+}
+
+pub fn get(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<AssessmentView> {
+    let a = load(conn, id)?;
+    view(conn, ctx, &a, as_of)
+}
+
+/// Writes the row if nobody changed it since it was read (version check in the WHERE).
+fn save(conn: &mut DbConn, a: &mut models::Assessment) -> AppResult<()> {
+    let read_version = a.version;
+    a.version += 1;
+    a.updated_at = now_utc();
+    let n = diesel::update(
+        assessments::table
+            .filter(assessments::id.eq(&a.id))
+            .filter(assessments::version.eq(read_version)),
+    )
+    .set(&*a)
+    .execute(conn)?;
+    if n == 0 {
+        let current = load(conn, &a.id)?.version;
+        return Err(AppError::StaleVersion {
+            sent: read_version,
+            current,
+        });
+    }
+    Ok(())
+}
+
+pub fn record_event(
+    conn: &mut DbConn,
+    assessment_id: &str,
+    step: &str,
+    from: &str,
+    to: &str,
+    occurred_on: NaiveDate,
+    detail: Option<String>,
+) -> AppResult<()> {
+    let row = models::AssessmentEvent {
+        id: new_id(),
+        assessment_id: assessment_id.to_string(),
+        step: step.to_string(),
+        from_state: from.to_string(),
+        to_state: to.to_string(),
+        occurred_on,
+        detail,
+        created_at: now_utc(),
+    };
+    diesel::insert_into(assessment_events::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Asks the workflow whether `event` is allowed now; answers 409 naming the state and the
+/// steps allowed from it when it is not.
+fn next_state(a: &models::Assessment, event: &Event) -> AppResult<State> {
+    let kind: Kind = parse_stored("kind", &a.kind)?;
+    let state: State = parse_stored("state", &a.state)?;
+    workflow::transition(kind, state, event).map_err(|refusal| AppError::Conflict(refusal.to_string()))
+}
+
+/// Moves the assessment to `to`, saves it and records the step on the timeline.
+fn advance(
+    conn: &mut DbConn,
+    a: &mut models::Assessment,
+    step: &str,
+    to: State,
+    occurred_on: NaiveDate,
+    detail: Option<String>,
+) -> AppResult<()> {
+    let from = std::mem::replace(&mut a.state, to.as_str().to_string());
+    save(conn, a)?;
+    record_event(conn, &a.id, step, &from, to.as_str(), occurred_on, detail)
+}
+
+/// Runs one step in a transaction: load, version check, validate against the row, apply.
+fn run_step<F>(conn: &mut DbConn, ctx: &DomainCtx, id: &str, version: Option<i32>, f: F) -> AppResult<AssessmentView>
+where
+    F: FnOnce(&mut DbConn, &mut models::Assessment) -> AppResult<()>,
+{
+    let a = conn.transaction(|conn| {
+        let mut a = load(conn, id)?;
+        check_version(version, a.version)?;
+        f(conn, &mut a)?;
+        Ok::<_, AppError>(a)
+    })?;
+    view(conn, ctx, &a, ctx.today)
+}
+
+// ---------------------------------------------------------------------------------------
+// Steps
+
+pub fn notify(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: NotificationInput) -> AppResult<AssessmentView> {
+    run_step(conn, ctx, id, input.version, |conn, a| {
+        let mut c = Checks::new();
+        c.not_future("received_on", input.received_on, ctx.today);
+        c.not_before(
+            "received_on",
+            input.received_on,
+            a.clock_started_on,
+            "the day the child became looked after",
+        );
+        c.finish()?;
+        let to = next_state(a, &Event::Notify)?;
+        a.notified_on = Some(input.received_on);
+        advance(conn, a, "notification", to, input.received_on, None)
+    })
+}
+
+const CONSENT_BASES: [&str; 4] = ["parent_with_pr", "local_authority", "young_person", "court"];
+const CONSENT_SCOPES: [&str; 4] = ["assessment", "share_report", "obtain_records", "birth_history"];
+
+pub fn consent(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ConsentInput) -> AppResult<AssessmentView> {
+    run_step(conn, ctx, id, input.version, |conn, a| {
+        let child = load_child(conn, &a.child_id)?;
+        let legal_status = period_legal_status(conn, a)?;
+        let (on, refused) = check_consent(&input, a, &child, legal_status.as_deref(), ctx)?;
+        let scope = input.scope.clone().unwrap_or_else(|| vec!["assessment".into()]);
+        let row = models::Consent {
+            id: new_id(),
+            assessment_id: a.id.clone(),
+            basis: input.basis.trim().to_string(),
+            given_by: input.given_by.trim().to_string(),
+            given_on: input.given_on,
+            refused_on: input.refused_on,
+            scope: scope.join(","),
+            confirmed_by: input.confirmed_by.as_deref().map(|s| s.trim().to_string()),
+            competence_assessed_by: input.competence_assessed_by.as_deref().map(|s| s.trim().to_string()),
+            reoffer_plan: input.reoffer_plan.as_deref().map(|s| s.trim().to_string()),
+            withdrawn_on: None,
+            created_at: now_utc(),
+        };
+        diesel::insert_into(consents::table).values(&row).execute(conn)?;
+        if refused {
+            let to = next_state(a, &Event::RefuseConsent)?;
+            a.ended_on = Some(on);
+            a.end_reason = Some("competent refusal by the young person".into());
+            return advance(conn, a, "refusal", to, on, row.reoffer_plan.clone());
+        }
+        if a.kind == Kind::Rha.as_str() {
+            // Reviews have no consent step in their workflow: the consent is kept on record.
+            a.consent_on = Some(on);
+            save(conn, a)?;
+            return record_event(conn, &a.id, "consent", &a.state.clone(), &a.state.clone(), on, None);
+        }
+        let to = next_state(a, &Event::ConfirmConsent)?;
+        a.consent_on = Some(on);
+        advance(conn, a, "consent", to, on, None)
+    })
+}
+
+fn period_legal_status(conn: &mut DbConn, a: &models::Assessment) -> AppResult<Option<String>> {
+    let Some(pid) = &a.period_id else { return Ok(None) };
+    Ok(periods::table
+        .find(pid)
+        .select(periods::legal_status)
+        .first(conn)
+        .optional()?)
+}
+
+/// Who can consent depends on the legal status (does the LA hold parental responsibility?)
+/// and on the young person's age and competence. Returns the date and whether it is a refusal.
+fn check_consent(
+    input: &ConsentInput,
+    a: &models::Assessment,
+    child: &models::Child,
+    legal_status: Option<&str>,
+    ctx: &DomainCtx,
+) -> AppResult<(NaiveDate, bool)> {
+    let mut c = Checks::new();
+    let basis = input.basis.trim();
+    if !CONSENT_BASES.contains(&basis) {
+        c.fail(
+            "basis",
+            "must be one of parent_with_pr, local_authority, young_person, court",
+        );
+    }
+    c.text("given_by", &input.given_by, 200);
+    c.optional_text("confirmed_by", input.confirmed_by.as_deref(), 254);
+    c.optional_text("competence_assessed_by", input.competence_assessed_by.as_deref(), 200);
+    c.optional_text("reoffer_plan", input.reoffer_plan.as_deref(), 2000);
+    for s in input.scope.iter().flatten() {
+        if !CONSENT_SCOPES.contains(&s.as_str()) {
+            c.fail(
+                "scope",
+                format!("unknown scope {s:?}; must be among assessment, share_report, obtain_records, birth_history"),
+            );
+        }
+    }
+    let (on, refused) = match (input.given_on, input.refused_on) {
+        (Some(d), None) => (d, false),
+        (None, Some(d)) => (d, true),
+        _ => {
+            c.fail("given_on", "give exactly one of given_on or refused_on");
+            c.finish()?;
+            unreachable!("finish fails when a check failed")
+        }
+    };
+    let field = if refused { "refused_on" } else { "given_on" };
+    c.not_future(field, on, ctx.today);
+    c.not_before(field, on, a.clock_started_on, "the start of the assessment's clock");
+    if refused && basis != "young_person" {
+        c.fail("basis", "only a competent young person can refuse (basis young_person)");
+    }
+    if basis == "local_authority" {
+        if let Some(ls) = legal_status.filter(|ls| !crate::ssda903::la_holds_parental_responsibility(ls)) {
+            c.fail(
+                "basis",
+                format!("the local authority does not hold parental responsibility under legal status {ls}; consent must come from a parent with PR, the young person or the court"),
+            );
+        }
+    }
+    if basis == "young_person"
+        && obligations::age_on(child.date_of_birth, on) < 16
+        && input
+            .competence_assessed_by
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("")
+            .is_empty()
+    {
+        c.fail(
+            "competence_assessed_by",
+            "a young person under 16 can consent or refuse only when judged competent (Gillick): say who judged it",
+        );
+    }
+    c.finish()?;
+    Ok((on, refused))
+}
+
+pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInput) -> AppResult<AssessmentView> {
+    run_step(conn, ctx, id, input.version, |conn, a| {
+        let mut c = Checks::new();
+        let clinician = c.text("clinician", &input.clinician, 200);
+        let location = c.text("location", &input.location, 200);
+        let booked_on = input.booked_on.unwrap_or(ctx.today);
+        c.not_future("booked_on", booked_on, ctx.today);
+        c.not_before(
+            "booked_on",
+            booked_on,
+            a.clock_started_on,
+            "the start of the assessment's clock",
+        );
+        let starts_at = input.starts_at.with_timezone(&Utc);
+        let day = starts_at.with_timezone(&London).date_naive();
+        c.not_before("starts_at", day, booked_on, "the day it was booked");
+        c.finish()?;
+        let to = next_state(a, &Event::Book)?;
+        let row = models::Appointment {
+            id: new_id(),
+            assessment_id: a.id.clone(),
+            starts_at: starts_at.naive_utc(),
+            clinician,
+            location,
+            booked_on,
+            outcome: None,
+            outcome_recorded_on: None,
+            version: 1,
+            created_at: now_utc(),
+        };
+        diesel::insert_into(appointments::table).values(&row).execute(conn)?;
+        a.first_booked_on = a.first_booked_on.or(Some(booked_on));
+        a.appointment_on = Some(day);
+        advance(
+            conn,
+            a,
+            "appointment",
+            to,
+            booked_on,
+            Some(format!("appointment {} on {day}", row.id)),
+        )
+    })
+}
+
+pub fn record_outcome(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    appointment_id: &str,
+    input: OutcomeInput,
+) -> AppResult<AssessmentView> {
+    let outcome: Outcome = input.outcome.trim().parse().map_err(|_| {
+        AppError::invalid(
+            "outcome",
+            "must be one of attended, was_not_brought, did_not_attend, refused, cancelled_by_carer, cancelled_by_la, cancelled_by_provider, no_access",
+        )
+    })?;
+    let appointment: models::Appointment = appointments::table
+        .find(appointment_id)
+        .select(models::Appointment::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound("appointment"))?;
+    check_version(input.version, appointment.version)?;
+    let assessment_id = appointment.assessment_id.clone();
+    run_step(conn, ctx, &assessment_id, None, |conn, a| {
+        let day = appointment.starts_at.and_utc().with_timezone(&London).date_naive();
+        let recorded_on = input.recorded_on.unwrap_or(ctx.today);
+        check_outcome(conn, a, &appointment, outcome, day, recorded_on, ctx)?;
+        let to = next_state(a, &Event::RecordOutcome(outcome))?;
+        let n = diesel::update(
+            appointments::table
+                .filter(appointments::id.eq(&appointment.id))
+                .filter(appointments::version.eq(appointment.version)),
+        )
+        .set((
+            appointments::outcome.eq(outcome.as_str()),
+            appointments::outcome_recorded_on.eq(recorded_on),
+            appointments::version.eq(appointment.version + 1),
+        ))
+        .execute(conn)?;
+        if n == 0 {
+            return Err(AppError::StaleVersion {
+                sent: appointment.version,
+                current: appointment.version + 1,
+            });
+        }
+        if outcome == Outcome::Attended {
+            a.seen_on = Some(day);
+        } else {
+            a.non_attendance_count += 1;
+            a.last_non_attendance_on = Some(day);
+            a.last_non_attendance_outcome = Some(outcome.as_str().to_string());
+            a.appointment_on = None;
+        }
+        advance(conn, a, "outcome", to, day, Some(outcome.as_str().to_string()))
+    })
+}
+
+fn check_outcome(
+    conn: &mut DbConn,
+    a: &models::Assessment,
+    appointment: &models::Appointment,
+    outcome: Outcome,
+    day: NaiveDate,
+    recorded_on: NaiveDate,
+    ctx: &DomainCtx,
+) -> AppResult<()> {
+    if appointment.outcome.is_some() {
+        return Err(AppError::Conflict("this appointment already has an outcome".into()));
+    }
+    let latest: Option<String> = appointments::table
+        .filter(appointments::assessment_id.eq(&a.id))
+        .order((appointments::created_at.desc(), appointments::id.desc()))
+        .select(appointments::id)
+        .first(conn)
+        .optional()?;
+    if latest.as_deref() != Some(appointment.id.as_str()) {
+        return Err(AppError::Conflict(
+            "this appointment was replaced by a later booking; record the outcome of the latest one".into(),
+        ));
+    }
+    let mut c = Checks::new();
+    c.not_future("recorded_on", recorded_on, ctx.today);
+    c.not_before(
+        "recorded_on",
+        recorded_on,
+        appointment.booked_on,
+        "the day the appointment was booked",
+    );
+    // Whether a child came can only be known once the day has come; cancellations can be earlier.
+    let cancellation = matches!(
+        outcome,
+        Outcome::CancelledByCarer | Outcome::CancelledByLa | Outcome::CancelledByProvider
+    );
+    if !cancellation && day > recorded_on {
+        c.fail("outcome", format!("the appointment on {day} has not happened yet"));
+    }
+    c.finish()
+}
+
+const COMPLETION_METHODS: [&str; 2] = ["face_to_face", "brief_health_summary"];
+
+pub fn complete(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: CompletionInput) -> AppResult<AssessmentView> {
+    run_step(conn, ctx, id, input.version, |conn, a| {
+        let child = load_child(conn, &a.child_id)?;
+        let method = input
+            .method
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("face_to_face")
+            .to_string();
+        let mut c = Checks::new();
+        if !COMPLETION_METHODS.contains(&method.as_str()) {
+            c.fail("method", "must be face_to_face or brief_health_summary");
+        }
+        c.not_future("seen_on", input.seen_on, ctx.today);
+        c.not_before(
+            "seen_on",
+            input.seen_on,
+            a.clock_started_on,
+            "the start of the assessment's clock",
+        );
+        if let Some(r) = input.report_received_on {
+            c.not_future("report_received_on", r, ctx.today);
+            c.not_before("report_received_on", r, input.seen_on, "seen_on");
+        }
+        c.finish()?;
+        let to = next_state(a, &Event::Complete)?;
+        a.seen_on = Some(input.seen_on);
+        a.report_received_on = input.report_received_on;
+        let completed_on = input.report_received_on.unwrap_or(input.seen_on);
+        a.completed_on = Some(completed_on);
+        a.completion_method = Some(method.clone());
+        a.appointment_on = None;
+        advance(conn, a, "completion", to, completed_on, Some(method))?;
+        close_requests(conn, &a.id, completed_on)?;
+        schedule_next_review(conn, ctx, a, &child, input.seen_on)
+    })
+}
+
+/// Completing an assessment schedules the next review from the day the child was seen,
+/// while the child is still looked after and under 18 when it would fall due.
+fn schedule_next_review(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    done: &models::Assessment,
+    child: &models::Child,
+    seen_on: NaiveDate,
+) -> AppResult<()> {
+    let Some(period_id) = &done.period_id else {
+        return Ok(());
+    };
+    let period_open: Option<Option<NaiveDate>> = periods::table
+        .find(period_id)
+        .select(periods::ended_on)
+        .first(conn)
+        .optional()?;
+    if period_open != Some(None) {
+        return Ok(());
+    }
+    let due_on = obligations::next_rha_due(child.date_of_birth, seen_on, &ctx.rha);
+    if due_on >= obligations::birthday(child.date_of_birth, 18) {
+        return Ok(());
+    }
+    let rha = new_assessment(
+        child,
+        Some(period_id.clone()),
+        Kind::Rha,
+        State::Scheduled,
+        seen_on,
+        due_on,
+    );
+    diesel::insert_into(assessments::table).values(&rha).execute(conn)?;
+    record_event(
+        conn,
+        &rha.id,
+        "scheduled",
+        "none",
+        State::Scheduled.as_str(),
+        seen_on,
+        Some(format!("after {}", done.id)),
+    )
+}
+
+pub fn new_assessment(
+    child: &models::Child,
+    period_id: Option<String>,
+    kind: Kind,
+    state: State,
+    clock_started_on: NaiveDate,
+    due_on: NaiveDate,
+) -> models::Assessment {
+    let now = now_utc();
+    models::Assessment {
+        id: new_id(),
+        child_id: child.id.clone(),
+        period_id,
+        kind: kind.as_str().to_string(),
+        state: state.as_str().to_string(),
+        clock_started_on,
+        due_on,
+        notified_on: None,
+        consent_on: None,
+        first_booked_on: None,
+        appointment_on: None,
+        seen_on: None,
+        report_received_on: None,
+        completed_on: None,
+        completion_method: None,
+        ended_on: None,
+        end_reason: None,
+        non_attendance_count: 0,
+        last_non_attendance_on: None,
+        last_non_attendance_outcome: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub fn reoffer(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ReofferInput) -> AppResult<AssessmentView> {
+    run_step(conn, ctx, id, input.version, |conn, a| {
+        let mut c = Checks::new();
+        c.not_future("offered_on", input.offered_on, ctx.today);
+        c.not_before(
+            "offered_on",
+            input.offered_on,
+            a.ended_on.unwrap_or(a.clock_started_on),
+            "the refusal",
+        );
+        c.finish()?;
+        let to = next_state(a, &Event::Reoffer)?;
+        a.ended_on = None;
+        a.end_reason = None;
+        advance(conn, a, "reoffer", to, input.offered_on, None)
+    })
+}
+
+pub fn mark_not_required(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    id: &str,
+    input: NotRequiredInput,
+) -> AppResult<AssessmentView> {
+    run_step(conn, ctx, id, input.version, |conn, a| {
+        let legal_status = period_legal_status(conn, a)?.unwrap_or_default();
+        let decision = obligations::iha_decision(&legal_status, a.clock_started_on, Some(input.prior_assessment_on));
+        let obligations::IhaDecision::NotRequired(reason) = decision else {
+            return Err(AppError::invalid(
+                "prior_assessment_on",
+                format!(
+                    "an assessment on {} does not stand in: it must be within the 3 months before {}",
+                    input.prior_assessment_on, a.clock_started_on
+                ),
+            ));
+        };
+        let to = next_state(a, &Event::MarkNotRequired)?;
+        a.ended_on = Some(ctx.today);
+        a.end_reason = Some(reason.describe());
+        advance(conn, a, "not_required", to, ctx.today, a.end_reason.clone())
+    })
+}
+
+pub fn close(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: CloseInput) -> AppResult<AssessmentView> {
+    run_step(conn, ctx, id, input.version, |conn, a| {
+        let mut c = Checks::new();
+        let reason = c.text("reason", &input.reason, 500);
+        c.not_future("closed_on", input.closed_on, ctx.today);
+        c.not_before(
+            "closed_on",
+            input.closed_on,
+            a.clock_started_on,
+            "the start of the assessment's clock",
+        );
+        c.finish()?;
+        close_open(conn, a, input.closed_on, &reason)
+    })
+}
+
+/// Closes an open assessment (period ended, turned 18, or closed by hand) and its requests.
+pub fn close_open(conn: &mut DbConn, a: &mut models::Assessment, on: NaiveDate, reason: &str) -> AppResult<()> {
+    let to = next_state(a, &Event::Close)?;
+    a.ended_on = Some(on);
+    a.end_reason = Some(reason.to_string());
+    a.appointment_on = None;
+    advance(conn, a, "close", to, on, Some(reason.to_string()))?;
+    close_requests(conn, &a.id, on)
+}
+
+pub fn close_requests(conn: &mut DbConn, assessment_id: &str, on: NaiveDate) -> AppResult<()> {
+    diesel::update(
+        out_of_area_requests::table
+            .filter(out_of_area_requests::assessment_id.eq(assessment_id))
+            .filter(out_of_area_requests::closed_on.is_null()),
+    )
+    .set(out_of_area_requests::closed_on.eq(on))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_out_of_area(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    request_id: &str,
+    input: OutOfAreaUpdate,
+) -> AppResult<OutOfAreaRequestView> {
+    conn.transaction(|conn| {
+        let mut r: models::OutOfAreaRequest = out_of_area_requests::table
+            .find(request_id)
+            .select(models::OutOfAreaRequest::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(AppError::NotFound("out-of-area request"))?;
+        check_version(Some(input.version), r.version)?;
+        r.requested_on = input.requested_on.or(r.requested_on);
+        r.acknowledged_on = input.acknowledged_on.or(r.acknowledged_on);
+        r.appointment_offered_on = input.appointment_offered_on.or(r.appointment_offered_on);
+        r.report_received_on = input.report_received_on.or(r.report_received_on);
+        check_request_dates(&r, ctx)?;
+        let read_version = r.version;
+        r.version += 1;
+        let n = diesel::update(
+            out_of_area_requests::table
+                .filter(out_of_area_requests::id.eq(&r.id))
+                .filter(out_of_area_requests::version.eq(read_version)),
+        )
+        .set(&r)
+        .execute(conn)?;
+        if n == 0 {
+            return Err(AppError::StaleVersion {
+                sent: read_version,
+                current: read_version + 1,
+            });
+        }
+        Ok(OutOfAreaRequestView::from(&r))
+    })
+}
+
+/// The host's steps happen in order: request, acknowledgement, appointment offered; the
+/// report comes after the request. None may be in the future or before the request opened.
+fn check_request_dates(r: &models::OutOfAreaRequest, ctx: &DomainCtx) -> AppResult<()> {
+    let mut c = Checks::new();
+    let steps = [
+        ("requested_on", r.requested_on),
+        ("acknowledged_on", r.acknowledged_on),
+        ("appointment_offered_on", r.appointment_offered_on),
+        ("report_received_on", r.report_received_on),
+    ];
+    for (field, date) in steps {
+        if let Some(d) = date {
+            c.not_future(field, d, ctx.today);
+            c.not_before(field, d, r.opened_on, "the day the request was opened");
+            if field != "requested_on" && r.requested_on.is_none() {
+                c.fail(field, "record requested_on first");
+            }
+        }
+    }
+    if let (Some(req), Some(ack)) = (r.requested_on, r.acknowledged_on) {
+        c.not_before("acknowledged_on", ack, req, "requested_on");
+    }
+    if let (Some(ack), Some(off)) = (r.acknowledged_on.or(r.requested_on), r.appointment_offered_on) {
+        c.not_before("appointment_offered_on", off, ack, "the acknowledgement");
+    }
+    if let (Some(req), Some(rep)) = (r.requested_on, r.report_received_on) {
+        c.not_before("report_received_on", rep, req, "requested_on");
+    }
+    c.finish()
+}
+
+pub fn withdraw_consent(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    consent_id: &str,
+    input: ConsentWithdrawal,
+) -> AppResult<ConsentView> {
+    conn.transaction(|conn| {
+        let mut row: models::Consent = consents::table
+            .find(consent_id)
+            .select(models::Consent::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(AppError::NotFound("consent"))?;
+        if row.withdrawn_on.is_some() {
+            return Err(AppError::Conflict("consent already withdrawn".into()));
+        }
+        let mut c = Checks::new();
+        c.not_future("withdrawn_on", input.withdrawn_on, ctx.today);
+        if let Some(given) = row.given_on.or(row.refused_on) {
+            c.not_before("withdrawn_on", input.withdrawn_on, given, "the consent");
+        }
+        c.finish()?;
+        diesel::update(consents::table.filter(consents::id.eq(&row.id)))
+            .set(consents::withdrawn_on.eq(input.withdrawn_on))
+            .execute(conn)?;
+        record_event(
+            conn,
+            &row.assessment_id,
+            "consent_withdrawn",
+            "-",
+            "-",
+            input.withdrawn_on,
+            None,
+        )?;
+        row.withdrawn_on = Some(input.withdrawn_on);
+        Ok(ConsentView::from(&row))
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Lists
+
+/// The rows behind a list: the assessment, the child's local id and birth date, and any open
+/// out-of-area request (at most one is open per assessment).
+pub type ListRow = (models::Assessment, String, NaiveDate, Option<models::OutOfAreaRequest>);
+
+pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResult<AssessmentPage> {
+    let as_of = f.as_of.unwrap_or(ctx.today);
+    let limit = f.limit.unwrap_or(100);
+    let offset = f.offset.unwrap_or(0);
+    let (kind, state, rag) = check_filter(&f, limit, offset)?;
+    let rows = load_list_rows(conn, &f, kind, state, rag, as_of)?;
+    let mut items = Vec::with_capacity(rows.len().min(4096));
+    let mut total = 0usize;
+    for (a, local_id, dob, request) in &rows {
+        let r = AssessmentRows {
+            assessment: a,
+            child_local_id: local_id,
+            date_of_birth: *dob,
+            out_of_area: request.as_ref(),
+        };
+        let v = assessment_view(&r, ctx, as_of)?;
+        if rag.is_some_and(|want| v.rag != want) {
+            continue;
+        }
+        if total >= offset as usize && items.len() < limit as usize {
+            items.push(v);
+        }
+        total += 1;
+    }
+    Ok(AssessmentPage {
+        as_of,
+        total,
+        limit,
+        offset,
+        items,
+    })
+}
+
+fn check_filter(
+    f: &AssessmentFilter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Option<Kind>, Option<State>, Option<Rag>)> {
+    let mut c = Checks::new();
+    let kind = f.kind.as_deref().and_then(|k| match k.parse::<Kind>() {
+        Ok(k) => Some(k),
+        Err(_) => {
+            c.fail("kind", "must be IHA or RHA");
+            None
+        }
+    });
+    let state = f.state.as_deref().and_then(|s| match s.parse::<State>() {
+        Ok(s) => Some(s),
+        Err(_) => {
+            let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
+            c.fail("state", format!("must be one of {}", names.join(", ")));
+            None
+        }
+    });
+    let rag = f.rag.as_deref().and_then(|r| match r {
+        "green" => Some(Rag::Green),
+        "amber" => Some(Rag::Amber),
+        "red" => Some(Rag::Red),
+        _ => {
+            c.fail("rag", "must be green, amber or red");
+            None
+        }
+    });
+    if !(1..=1000).contains(&limit) {
+        c.fail("limit", "must be between 1 and 1000");
+    }
+    if offset < 0 {
+        c.fail("offset", "must not be negative");
+    }
+    c.finish()?;
+    Ok((kind, state, rag))
+}
+
+/// Narrows in SQL as far as the stored columns allow; the exact RAG is derived afterwards.
+/// Red needs the due date passed, or close enough that no working day remains, or an
+/// appointment after it: all of which mean `due_on` is within a week of `as_of` or earlier,
+/// or the appointment is later than the due date.
+fn load_list_rows(
+    conn: &mut DbConn,
+    f: &AssessmentFilter,
+    kind: Option<Kind>,
+    state: Option<State>,
+    rag: Option<Rag>,
+    as_of: NaiveDate,
+) -> AppResult<Vec<ListRow>> {
+    use diesel::dsl::not;
+    let mut q = assessments::table
+        .inner_join(children::table)
+        .left_join(
+            out_of_area_requests::table.on(out_of_area_requests::assessment_id
+                .eq(assessments::id)
+                .and(out_of_area_requests::closed_on.is_null())),
+        )
+        .select((
+            models::Assessment::as_select(),
+            children::local_id,
+            children::date_of_birth,
+            Option::<models::OutOfAreaRequest>::as_select(),
+        ))
+        .filter(assessments::clock_started_on.le(as_of))
+        .into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(assessments::kind.eq(k.as_str()));
+    }
+    if let Some(s) = state {
+        q = q.filter(assessments::state.eq(s.as_str()));
+    }
+    if let Some(d) = f.due_before {
+        q = q.filter(assessments::due_on.lt(d));
+    }
+    if let Some(child) = &f.child_id {
+        q = q.filter(assessments::child_id.eq(child.clone()));
+    }
+    match f.out_of_area {
+        Some(true) => q = q.filter(out_of_area_requests::id.is_not_null()),
+        Some(false) => q = q.filter(out_of_area_requests::id.is_null()),
+        None => {}
+    }
+    if rag == Some(Rag::Red) {
+        let soon = as_of + chrono::Duration::days(7);
+        let open_then = assessments::state
+            .eq_any(open_state_names())
+            .or(assessments::completed_on.gt(as_of))
+            .or(assessments::ended_on.gt(as_of));
+        let late = assessments::due_on
+            .le(soon)
+            .or(assessments::appointment_on.gt(assessments::due_on.nullable()));
+        let completed_late = assessments::state
+            .eq(State::Completed.as_str())
+            .and(assessments::completed_on.gt(assessments::due_on.nullable()));
+        q = q.filter(open_then.and(late).or(completed_late));
+    }
+    if rag == Some(Rag::Amber) {
+        q = q.filter(not(assessments::state.eq_any(["refused", "not_required", "closed"])));
+    }
+    Ok(q.order((assessments::due_on.asc(), assessments::id.asc()))
+        .load::<ListRow>(conn)?)
+}

@@ -1,0 +1,432 @@
+//! Registering children and reading their whole record.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::validate::Checks;
+use super::views::*;
+use super::{check_version, DomainCtx};
+use crate::db::models::{self, new_id, now_utc};
+use crate::db::schema::*;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::{nhs_number, obligations};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+const NAME_MAX: usize = 100;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChild {
+    /// The local authority's own id for the child (SSDA903 CHILD); unique per authority.
+    pub local_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+    /// M, F or U.
+    pub sex: String,
+    /// The responsible local authority's code.
+    pub responsible_la: String,
+    /// 10 digits, spaces allowed (Modulus 11 checked).
+    pub nhs_number: Option<String>,
+    /// Unaccompanied asylum-seeking child.
+    #[serde(default)]
+    pub uasc: bool,
+    pub gp_practice: Option<String>,
+    pub social_worker_email: Option<String>,
+}
+
+/// Changes to a child's details. Fields left out stay as they are; `version` is required.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChildUpdate {
+    pub version: i32,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub nhs_number: Option<String>,
+    pub uasc: Option<bool>,
+    pub gp_practice: Option<String>,
+    pub social_worker_email: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewHealthCheck {
+    /// dental, immunisations, sdq or development.
+    pub kind: String,
+    pub checked_on: NaiveDate,
+    /// Immunisations: up to date for age.
+    pub up_to_date: Option<bool>,
+    /// SDQ total score, 0-40.
+    pub sdq_score: Option<i32>,
+    /// SDQ1-SDQ5 when no score could be obtained.
+    pub sdq_reason: Option<String>,
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    pub body: String,
+    pub author: String,
+    pub assessment_id: Option<String>,
+}
+
+fn check_la_code(c: &mut Checks, value: &str) -> String {
+    let v = c.text("responsible_la", value, 12);
+    if !v.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+        c.fail("responsible_la", "must be a local authority code (letters and digits)");
+    }
+    v
+}
+
+fn check_sex(c: &mut Checks, value: &str) -> String {
+    let v = value.trim().to_ascii_uppercase();
+    if !["M", "F", "U"].contains(&v.as_str()) {
+        c.fail("sex", "must be M, F or U");
+    }
+    v
+}
+
+fn check_nhs_number(c: &mut Checks, value: Option<&str>) -> Option<String> {
+    let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match nhs_number::validate(v) {
+        Ok(digits) => Some(digits),
+        Err(e) => {
+            c.fail("nhs_number", e.to_string());
+            None
+        }
+    }
+}
+
+fn check_date_of_birth(c: &mut Checks, dob: NaiveDate, today: NaiveDate) {
+    c.not_future("date_of_birth", dob, today);
+    // Care leavers are supported up to 25; anyone older cannot be a child in this service.
+    if obligations::age_on(dob, today) > 25 {
+        c.fail("date_of_birth", "the person would be over 25; check the date");
+    }
+}
+
+pub fn register(conn: &mut DbConn, ctx: &DomainCtx, input: NewChild) -> AppResult<ChildSummary> {
+    let mut c = Checks::new();
+    let local_id = c.text("local_id", &input.local_id, 64);
+    let given_name = c.text("given_name", &input.given_name, NAME_MAX);
+    let family_name = c.text("family_name", &input.family_name, NAME_MAX);
+    let sex = check_sex(&mut c, &input.sex);
+    let responsible_la = check_la_code(&mut c, &input.responsible_la);
+    check_date_of_birth(&mut c, input.date_of_birth, ctx.today);
+    let nhs_number = check_nhs_number(&mut c, input.nhs_number.as_deref());
+    let gp_practice = c.optional_text("gp_practice", input.gp_practice.as_deref(), 100);
+    let social_worker_email = c.optional_email("social_worker_email", input.social_worker_email.as_deref());
+    c.finish()?;
+
+    conn.transaction(|conn| {
+        let taken: i64 = children::table
+            .filter(children::responsible_la.eq(&responsible_la))
+            .filter(children::local_id.eq(&local_id))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(AppError::invalid(
+                "local_id",
+                format!("local id {local_id} is already registered for local authority {responsible_la}"),
+            ));
+        }
+        let now = now_utc();
+        let row = models::Child {
+            id: new_id(),
+            local_id,
+            responsible_la,
+            given_name,
+            family_name,
+            date_of_birth: input.date_of_birth,
+            sex,
+            nhs_number,
+            uasc: i32::from(input.uasc),
+            gp_practice,
+            social_worker_email,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        diesel::insert_into(children::table).values(&row).execute(conn)?;
+        Ok(ChildSummary::from(&row))
+    })
+}
+
+pub fn update(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ChildUpdate) -> AppResult<ChildSummary> {
+    let mut c = Checks::new();
+    let given_name = input.given_name.as_deref().map(|v| c.text("given_name", v, NAME_MAX));
+    let family_name = input.family_name.as_deref().map(|v| c.text("family_name", v, NAME_MAX));
+    let nhs_number = check_nhs_number(&mut c, input.nhs_number.as_deref());
+    let gp_practice = c.optional_text("gp_practice", input.gp_practice.as_deref(), 100);
+    let social_worker_email = c.optional_email("social_worker_email", input.social_worker_email.as_deref());
+    c.finish()?;
+    let _ = ctx;
+
+    conn.transaction(|conn| {
+        let mut child = load(conn, id)?;
+        check_version(Some(input.version), child.version)?;
+        if let Some(v) = given_name {
+            child.given_name = v;
+        }
+        if let Some(v) = family_name {
+            child.family_name = v;
+        }
+        if nhs_number.is_some() {
+            child.nhs_number = nhs_number;
+        }
+        if let Some(v) = input.uasc {
+            child.uasc = i32::from(v);
+        }
+        if gp_practice.is_some() {
+            child.gp_practice = gp_practice;
+        }
+        if social_worker_email.is_some() {
+            child.social_worker_email = social_worker_email;
+        }
+        let updated = diesel::update(
+            children::table
+                .filter(children::id.eq(&child.id))
+                .filter(children::version.eq(child.version)),
+        )
+        .set((
+            children::given_name.eq(&child.given_name),
+            children::family_name.eq(&child.family_name),
+            children::nhs_number.eq(&child.nhs_number),
+            children::uasc.eq(child.uasc),
+            children::gp_practice.eq(&child.gp_practice),
+            children::social_worker_email.eq(&child.social_worker_email),
+            children::version.eq(child.version + 1),
+            children::updated_at.eq(now_utc()),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Err(AppError::StaleVersion {
+                sent: input.version,
+                current: load(conn, id)?.version,
+            });
+        }
+        child.version += 1;
+        Ok(ChildSummary::from(&child))
+    })
+}
+
+pub fn load(conn: &mut DbConn, id: &str) -> AppResult<models::Child> {
+    children::table
+        .find(id)
+        .select(models::Child::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound("child"))
+}
+
+/// Search by exact local id or NHS number, or by the start of a family or given name.
+pub fn search(conn: &mut DbConn, q: &str, limit: i64, offset: i64) -> AppResult<Vec<ChildSummary>> {
+    let q = q.trim();
+    let mut query = children::table.select(models::Child::as_select()).into_boxed();
+    if !q.is_empty() {
+        let digits: String = q.chars().filter(|ch| !ch.is_whitespace() && *ch != '-').collect();
+        let prefix = format!("{}%", escape_like(&q.to_lowercase()));
+        query = query.filter(
+            children::local_id
+                .eq(q.to_string())
+                .or(children::nhs_number.eq(digits))
+                .or(lower(children::family_name).like(prefix.clone()).escape('\\'))
+                .or(lower(children::given_name).like(prefix).escape('\\')),
+        );
+    }
+    let rows = query
+        .order((
+            children::family_name.asc(),
+            children::given_name.asc(),
+            children::id.asc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    Ok(rows.iter().map(ChildSummary::from).collect())
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+pub fn detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<ChildDetail> {
+    let child = load(conn, id)?;
+    let periods: Vec<models::Period> = periods::table
+        .filter(periods::child_id.eq(id))
+        .order(periods::started_on.asc())
+        .select(models::Period::as_select())
+        .load(conn)?;
+    let period_ids: Vec<&str> = periods.iter().map(|p| p.id.as_str()).collect();
+    let placements: Vec<models::Placement> = placements::table
+        .filter(placements::period_id.eq_any(&period_ids))
+        .order(placements::started_on.asc())
+        .select(models::Placement::as_select())
+        .load(conn)?;
+    let assessments: Vec<models::Assessment> = assessments::table
+        .filter(assessments::child_id.eq(id))
+        .order((assessments::clock_started_on.asc(), assessments::created_at.asc()))
+        .select(models::Assessment::as_select())
+        .load(conn)?;
+    let assessment_ids: Vec<&str> = assessments.iter().map(|a| a.id.as_str()).collect();
+    let requests: Vec<models::OutOfAreaRequest> = out_of_area_requests::table
+        .filter(out_of_area_requests::assessment_id.eq_any(&assessment_ids))
+        .order(out_of_area_requests::opened_on.asc())
+        .select(models::OutOfAreaRequest::as_select())
+        .load(conn)?;
+    let consents: Vec<models::Consent> = consents::table
+        .filter(consents::assessment_id.eq_any(&assessment_ids))
+        .order(consents::created_at.asc())
+        .select(models::Consent::as_select())
+        .load(conn)?;
+    let appointments: Vec<models::Appointment> = appointments::table
+        .filter(appointments::assessment_id.eq_any(&assessment_ids))
+        .order(appointments::starts_at.asc())
+        .select(models::Appointment::as_select())
+        .load(conn)?;
+    let events: Vec<models::AssessmentEvent> = assessment_events::table
+        .filter(assessment_events::assessment_id.eq_any(&assessment_ids))
+        .order((
+            assessment_events::occurred_on.asc(),
+            assessment_events::created_at.asc(),
+        ))
+        .select(models::AssessmentEvent::as_select())
+        .load(conn)?;
+    let checks: Vec<models::HealthCheck> = health_checks::table
+        .filter(health_checks::child_id.eq(id))
+        .order(health_checks::checked_on.asc())
+        .select(models::HealthCheck::as_select())
+        .load(conn)?;
+    let notes: Vec<models::Note> = notes::table
+        .filter(notes::child_id.eq(id))
+        .order(notes::created_at.asc())
+        .select(models::Note::as_select())
+        .load(conn)?;
+
+    let assessment_views = assessments
+        .iter()
+        .map(|a| {
+            let open_request = requests
+                .iter()
+                .find(|r| r.assessment_id == a.id && r.closed_on.is_none());
+            let rows = AssessmentRows {
+                assessment: a,
+                child_local_id: &child.local_id,
+                date_of_birth: child.date_of_birth,
+                out_of_area: open_request,
+            };
+            assessment_view(&rows, ctx, as_of)
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+
+    Ok(ChildDetail {
+        child: ChildSummary::from(&child),
+        periods: periods.iter().map(|p| PeriodView::new(p, &placements)).collect(),
+        assessments: assessment_views,
+        consents: consents.iter().map(ConsentView::from).collect(),
+        appointments: appointments.iter().map(AppointmentView::from).collect(),
+        out_of_area_requests: requests.iter().map(OutOfAreaRequestView::from).collect(),
+        health_checks: checks.iter().map(HealthCheckView::from).collect(),
+        notes: notes.iter().map(NoteView::from).collect(),
+        timeline: events.iter().map(TimelineEntry::from).collect(),
+        escalations: Vec::new(),
+    })
+}
+
+const HEALTH_CHECK_KINDS: [&str; 4] = ["dental", "immunisations", "sdq", "development"];
+const SDQ_REASONS: [&str; 5] = ["SDQ1", "SDQ2", "SDQ3", "SDQ4", "SDQ5"];
+
+pub fn add_health_check(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    child_id: &str,
+    input: NewHealthCheck,
+) -> AppResult<HealthCheckView> {
+    let child = load(conn, child_id)?;
+    let mut c = Checks::new();
+    let kind = input.kind.trim().to_ascii_lowercase();
+    if !HEALTH_CHECK_KINDS.contains(&kind.as_str()) {
+        c.fail("kind", "must be one of dental, immunisations, sdq, development");
+    }
+    c.not_future("checked_on", input.checked_on, ctx.today);
+    c.not_before("checked_on", input.checked_on, child.date_of_birth, "the date of birth");
+    let sdq_reason = input.sdq_reason.as_deref().map(|r| r.trim().to_ascii_uppercase());
+    check_health_check_values(&mut c, &kind, input.up_to_date, input.sdq_score, sdq_reason.as_deref());
+    let outcome = c.optional_text("outcome", input.outcome.as_deref(), 500);
+    c.finish()?;
+    let row = models::HealthCheck {
+        id: new_id(),
+        child_id: child.id,
+        kind,
+        checked_on: input.checked_on,
+        up_to_date: input.up_to_date.map(i32::from),
+        sdq_score: input.sdq_score,
+        sdq_reason,
+        outcome,
+        created_at: now_utc(),
+    };
+    diesel::insert_into(health_checks::table).values(&row).execute(conn)?;
+    Ok(HealthCheckView::from(&row))
+}
+
+/// SDQ records carry a score (0-40) or a reason code, never both; other kinds carry neither.
+fn check_health_check_values(
+    c: &mut Checks,
+    kind: &str,
+    up_to_date: Option<bool>,
+    score: Option<i32>,
+    reason: Option<&str>,
+) {
+    if kind == "sdq" {
+        match (score, reason) {
+            (Some(s), None) if (0..=40).contains(&s) => {}
+            (Some(_), None) => c.fail("sdq_score", "must be between 0 and 40"),
+            (None, Some(r)) if SDQ_REASONS.contains(&r) => {}
+            (None, Some(_)) => c.fail("sdq_reason", "must be one of SDQ1, SDQ2, SDQ3, SDQ4, SDQ5"),
+            _ => c.fail("sdq_score", "give either sdq_score or sdq_reason"),
+        }
+    } else {
+        if score.is_some() {
+            c.fail("sdq_score", "only for kind sdq");
+        }
+        if reason.is_some() {
+            c.fail("sdq_reason", "only for kind sdq");
+        }
+    }
+    if up_to_date.is_some() && kind != "immunisations" {
+        c.fail("up_to_date", "only for kind immunisations");
+    }
+}
+
+pub fn add_note(conn: &mut DbConn, child_id: &str, input: NewNote) -> AppResult<NoteView> {
+    let child = load(conn, child_id)?;
+    let mut c = Checks::new();
+    let body = c.text("body", &input.body, 10_000);
+    let author = c.text("author", &input.author, 200);
+    c.finish()?;
+    if let Some(aid) = &input.assessment_id {
+        let belongs: i64 = assessments::table
+            .filter(assessments::id.eq(aid))
+            .filter(assessments::child_id.eq(&child.id))
+            .count()
+            .get_result(conn)?;
+        if belongs == 0 {
+            return Err(AppError::invalid("assessment_id", "no such assessment for this child"));
+        }
+    }
+    let row = models::Note {
+        id: new_id(),
+        child_id: child.id,
+        assessment_id: input.assessment_id,
+        body,
+        author,
+        created_at: now_utc(),
+    };
+    diesel::insert_into(notes::table).values(&row).execute(conn)?;
+    Ok(NoteView::from(&row))
+}

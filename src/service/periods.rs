@@ -1,0 +1,437 @@
+//! Periods of care and placements: starting a period opens the IHA clock (unless none is
+//! due), an out-of-area placement opens a request to the host provider, and ending a period
+//! closes what is still open.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::assessments::{close_open, close_requests, new_assessment, open_state_names, record_event};
+use super::validate::Checks;
+use super::views::*;
+use super::DomainCtx;
+use crate::db::models::{self, new_id, now_utc};
+use crate::db::schema::*;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::obligations::{self, IhaDecision};
+use crate::ssda903;
+use crate::status;
+use crate::workflow::{Kind, State};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPlacement {
+    /// Default (for the first placement of a period): the period's start.
+    pub started_on: Option<NaiveDate>,
+    /// SSDA903 PLACE code.
+    pub placement_type: String,
+    #[serde(default)]
+    pub out_of_area: bool,
+    pub host_la: Option<String>,
+    pub host_provider_email: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPeriod {
+    /// The day the child became looked after (day 0 of the IHA clock).
+    pub started_on: NaiveDate,
+    /// SSDA903 legal status (LS).
+    pub legal_status: String,
+    /// SSDA903 category of need (CIN).
+    pub category_of_need: Option<String>,
+    pub placement: Option<NewPlacement>,
+    /// An assessment seen in the 3 months before, which stands in for the IHA.
+    pub prior_assessment_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodEnd {
+    pub ended_on: NaiveDate,
+    /// SSDA903 reason episode ceased (REC); X1 is not an end of care.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodStarted {
+    pub period: PeriodView,
+    /// The IHA, or `null` when none could be recorded (never: a not-required IHA is kept
+    /// with its reason so the assurance meeting sees why).
+    pub assessment: Option<AssessmentView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacementChanged {
+    pub placement: PlacementView,
+    pub out_of_area_request: Option<OutOfAreaRequestView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodEnded {
+    pub period: PeriodView,
+    /// Assessments closed because the period ended.
+    pub closed_assessments: Vec<String>,
+}
+
+fn codes(list: &[(&str, &str)]) -> String {
+    list.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+}
+
+fn load_period(conn: &mut DbConn, id: &str) -> AppResult<models::Period> {
+    periods::table
+        .find(id)
+        .select(models::Period::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound("period"))
+}
+
+fn check_placement(c: &mut Checks, p: &NewPlacement) -> (String, Option<String>, Option<String>) {
+    let placement_type = c.code(
+        "placement.placement_type",
+        &p.placement_type,
+        ssda903::placement_type,
+        &codes(ssda903::PLACEMENT_TYPES),
+    );
+    let host_la = c.optional_text("placement.host_la", p.host_la.as_deref(), 100);
+    let host_email = c.optional_email("placement.host_provider_email", p.host_provider_email.as_deref());
+    if !p.out_of_area && (host_la.is_some() || host_email.is_some()) {
+        c.fail(
+            "placement.out_of_area",
+            "host_la and host_provider_email are only for out-of-area placements",
+        );
+    }
+    (placement_type, host_la, host_email)
+}
+
+pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPeriod) -> AppResult<PeriodStarted> {
+    let (period, assessment) = conn.transaction(|conn| {
+        let child = super::children::load(conn, child_id)?;
+        let previous = latest_period(conn, &child.id)?;
+        let mut c = Checks::new();
+        let legal_status = c.code(
+            "legal_status",
+            &input.legal_status,
+            ssda903::legal_status,
+            &codes(ssda903::LEGAL_STATUSES),
+        );
+        let category_of_need = input.category_of_need.as_deref().map(|v| {
+            c.code(
+                "category_of_need",
+                v,
+                ssda903::category_of_need,
+                &codes(ssda903::CATEGORIES_OF_NEED),
+            )
+        });
+        check_period_start(&mut c, &input, &child, previous.as_ref(), ctx);
+        let placement = input.placement.as_ref().map(|p| (p, check_placement(&mut c, p)));
+        if let Some((p, _)) = &placement {
+            if let Some(on) = p.started_on {
+                c.not_before("placement.started_on", on, input.started_on, "the start of the period");
+                c.not_future("placement.started_on", on, ctx.today);
+            }
+        }
+        c.finish()?;
+
+        let period = models::Period {
+            id: new_id(),
+            child_id: child.id.clone(),
+            started_on: input.started_on,
+            legal_status: legal_status.clone(),
+            category_of_need,
+            ended_on: None,
+            end_reason: None,
+            version: 1,
+            created_at: now_utc(),
+        };
+        diesel::insert_into(periods::table).values(&period).execute(conn)?;
+        let mut iha = open_iha(conn, ctx, &child, &period, input.prior_assessment_on)?;
+        if let Some((p, (placement_type, host_la, host_email))) = placement {
+            let row = models::Placement {
+                id: new_id(),
+                period_id: period.id.clone(),
+                started_on: p.started_on.unwrap_or(input.started_on),
+                placement_type,
+                out_of_area: i32::from(p.out_of_area),
+                host_la,
+                host_provider_email: host_email,
+                created_at: now_utc(),
+            };
+            diesel::insert_into(placements::table).values(&row).execute(conn)?;
+            if row.out_of_area != 0 && iha.as_ref().is_some_and(|a| a.state != State::NotRequired.as_str()) {
+                if let Some(a) = iha.as_mut() {
+                    open_request(conn, a, &row)?;
+                }
+            }
+        }
+        Ok::<_, AppError>((period, iha))
+    })?;
+    let placements: Vec<models::Placement> = placements::table
+        .filter(placements::period_id.eq(&period.id))
+        .select(models::Placement::as_select())
+        .load(conn)?;
+    let assessment = match assessment {
+        Some(a) => Some(super::assessments::view(conn, ctx, &a, ctx.today)?),
+        None => None,
+    };
+    Ok(PeriodStarted {
+        period: PeriodView::new(&period, &placements),
+        assessment,
+    })
+}
+
+fn latest_period(conn: &mut DbConn, child_id: &str) -> AppResult<Option<models::Period>> {
+    Ok(periods::table
+        .filter(periods::child_id.eq(child_id))
+        .order(periods::started_on.desc())
+        .select(models::Period::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A period starts on or after birth, not in the future, before the 18th birthday, and only
+/// once the previous period has ended (re-entry after a gap starts a new clock).
+fn check_period_start(
+    c: &mut Checks,
+    input: &NewPeriod,
+    child: &models::Child,
+    previous: Option<&models::Period>,
+    ctx: &DomainCtx,
+) {
+    c.not_future("started_on", input.started_on, ctx.today);
+    c.not_before("started_on", input.started_on, child.date_of_birth, "the date of birth");
+    if input.started_on >= obligations::birthday(child.date_of_birth, 18) {
+        c.fail(
+            "started_on",
+            "the child would be 18 or over; a person of 18 is not looked after",
+        );
+    }
+    if let Some(p) = previous {
+        match p.ended_on {
+            None => c.fail(
+                "started_on",
+                format!(
+                    "the child is already looked after (period from {} is open); end it first",
+                    p.started_on
+                ),
+            ),
+            Some(end) if input.started_on <= end => {
+                c.fail("started_on", format!("must be after the previous period ended ({end})"))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(prior) = input.prior_assessment_on {
+        c.not_future("prior_assessment_on", prior, ctx.today);
+        if prior > input.started_on {
+            c.fail("prior_assessment_on", "must be on or before the start of the period");
+        }
+    }
+}
+
+/// Creates the IHA, or records it as not required with the reason (short breaks, or an
+/// assessment in the 3 months before: given, or found in the child's own history).
+fn open_iha(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    child: &models::Child,
+    period: &models::Period,
+    prior_given: Option<NaiveDate>,
+) -> AppResult<Option<models::Assessment>> {
+    let prior_on_record: Option<Option<NaiveDate>> = assessments::table
+        .filter(assessments::child_id.eq(&child.id))
+        .filter(assessments::seen_on.le(period.started_on))
+        .select(diesel::dsl::max(assessments::seen_on))
+        .first(conn)
+        .optional()?;
+    let prior = [prior_given, prior_on_record.flatten()].into_iter().flatten().max();
+    let due_on = status::iha_due_on(&ctx.calendar, period.started_on, &ctx.clock);
+    let decision = obligations::iha_decision(&period.legal_status, period.started_on, prior);
+    let mut iha = new_assessment(
+        child,
+        Some(period.id.clone()),
+        Kind::Iha,
+        State::AwaitingNotification,
+        period.started_on,
+        due_on,
+    );
+    let detail = match &decision {
+        IhaDecision::Required => None,
+        IhaDecision::NotRequired(reason) => {
+            iha.state = State::NotRequired.as_str().to_string();
+            iha.ended_on = Some(period.started_on);
+            iha.end_reason = Some(reason.describe());
+            iha.end_reason.clone()
+        }
+    };
+    diesel::insert_into(assessments::table).values(&iha).execute(conn)?;
+    record_event(conn, &iha.id, "opened", "none", &iha.state, period.started_on, detail)?;
+    Ok(Some(iha))
+}
+
+fn open_request(
+    conn: &mut DbConn,
+    a: &models::Assessment,
+    placement: &models::Placement,
+) -> AppResult<models::OutOfAreaRequest> {
+    close_requests(conn, &a.id, placement.started_on)?;
+    let row = models::OutOfAreaRequest {
+        id: new_id(),
+        assessment_id: a.id.clone(),
+        placement_id: placement.id.clone(),
+        host_la: placement.host_la.clone(),
+        host_provider_email: placement.host_provider_email.clone(),
+        opened_on: placement.started_on,
+        requested_on: None,
+        acknowledged_on: None,
+        appointment_offered_on: None,
+        report_received_on: None,
+        closed_on: None,
+        version: 1,
+        created_at: now_utc(),
+    };
+    diesel::insert_into(out_of_area_requests::table)
+        .values(&row)
+        .execute(conn)?;
+    record_event(
+        conn,
+        &a.id,
+        "out_of_area_request",
+        &a.state,
+        &a.state,
+        placement.started_on,
+        placement.host_la.clone(),
+    )?;
+    Ok(row)
+}
+
+fn open_assessments(conn: &mut DbConn, child_id: &str) -> AppResult<Vec<models::Assessment>> {
+    Ok(assessments::table
+        .filter(assessments::child_id.eq(child_id))
+        .filter(assessments::state.eq_any(open_state_names()))
+        .select(models::Assessment::as_select())
+        .load(conn)?)
+}
+
+pub fn change_placement(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    period_id: &str,
+    input: NewPlacement,
+) -> AppResult<PlacementChanged> {
+    conn.transaction(|conn| {
+        let period = load_period(conn, period_id)?;
+        let last_start: Option<NaiveDate> = placements::table
+            .filter(placements::period_id.eq(&period.id))
+            .select(diesel::dsl::max(placements::started_on))
+            .first(conn)?;
+        let mut c = Checks::new();
+        let (placement_type, host_la, host_email) = check_placement(&mut c, &input);
+        let Some(started_on) = input.started_on else {
+            c.fail("started_on", "required for a placement change");
+            c.finish()?;
+            unreachable!("finish fails when a check failed");
+        };
+        if period.ended_on.is_some() {
+            return Err(AppError::Conflict(format!(
+                "the period ended on {}; start a new period",
+                period.ended_on.unwrap_or(period.started_on)
+            )));
+        }
+        c.not_future("started_on", started_on, ctx.today);
+        c.not_before(
+            "started_on",
+            started_on,
+            last_start.unwrap_or(period.started_on),
+            "the current placement's start",
+        );
+        c.finish()?;
+        let row = models::Placement {
+            id: new_id(),
+            period_id: period.id.clone(),
+            started_on,
+            placement_type,
+            out_of_area: i32::from(input.out_of_area),
+            host_la,
+            host_provider_email: host_email,
+            created_at: now_utc(),
+        };
+        diesel::insert_into(placements::table).values(&row).execute(conn)?;
+        let mut request = None;
+        for a in open_assessments(conn, &period.child_id)? {
+            if row.out_of_area != 0 {
+                request = Some(OutOfAreaRequestView::from(&open_request(conn, &a, &row)?));
+            } else {
+                // Back in area: the home team takes over, so the host request ends.
+                close_requests(conn, &a.id, started_on)?;
+            }
+        }
+        Ok(PlacementChanged {
+            placement: PlacementView::from(&row),
+            out_of_area_request: request,
+        })
+    })
+}
+
+pub fn end(conn: &mut DbConn, ctx: &DomainCtx, period_id: &str, input: PeriodEnd) -> AppResult<PeriodEnded> {
+    conn.transaction(|conn| {
+        let mut period = load_period(conn, period_id)?;
+        let mut c = Checks::new();
+        let reason = c.code(
+            "reason",
+            &input.reason,
+            ssda903::reason_episode_ceased,
+            &codes(ssda903::REASONS_EPISODE_CEASED),
+        );
+        if reason == "X1" {
+            c.fail(
+                "reason",
+                "X1 means the episode continues in a new one, not that care ended",
+            );
+        }
+        c.not_future("ended_on", input.ended_on, ctx.today);
+        c.not_before("ended_on", input.ended_on, period.started_on, "the start of the period");
+        c.finish()?;
+        if period.ended_on.is_some() {
+            return Err(AppError::Conflict("the period has already ended".into()));
+        }
+        let n = diesel::update(
+            periods::table
+                .filter(periods::id.eq(&period.id))
+                .filter(periods::version.eq(period.version)),
+        )
+        .set((
+            periods::ended_on.eq(input.ended_on),
+            periods::end_reason.eq(&reason),
+            periods::version.eq(period.version + 1),
+        ))
+        .execute(conn)?;
+        if n == 0 {
+            return Err(AppError::StaleVersion {
+                sent: period.version,
+                current: period.version + 1,
+            });
+        }
+        period.ended_on = Some(input.ended_on);
+        period.end_reason = Some(reason.clone());
+        period.version += 1;
+        let description = ssda903::reason_episode_ceased(&reason).unwrap_or("");
+        let why = format!("period of care ended: {reason} {description}");
+        let mut closed = Vec::new();
+        for mut a in open_assessments(conn, &period.child_id)? {
+            close_open(conn, &mut a, input.ended_on, &why)?;
+            closed.push(a.id);
+        }
+        let placements: Vec<models::Placement> = placements::table
+            .filter(placements::period_id.eq(&period.id))
+            .select(models::Placement::as_select())
+            .load(conn)?;
+        Ok(PeriodEnded {
+            period: PeriodView::new(&period, &placements),
+            closed_assessments: closed,
+        })
+    })
+}

@@ -1,0 +1,338 @@
+//! Settings: `config/default.toml` (or the copy built into the binary when the file is not
+//! there), then the file named by `CLA_CONFIG_FILE`, then `CLA_*` environment variables.
+//! Unknown keys and invalid values stop start-up with a message naming the key.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
+const DEFAULT_FILE: &str = "config/default.toml";
+const ENV_PREFIX: &str = "CLA_";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub bind_address: String,
+    pub database_url: String,
+    pub pool_size: u32,
+    pub public_url: String,
+    pub smtp_url: String,
+    pub today: String,
+    pub max_body_bytes: usize,
+    pub housekeeping_interval_seconds: u64,
+    pub iha: IhaSettings,
+    pub rha: RhaSettings,
+    pub assurance: AssuranceSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IhaSettings {
+    pub due_working_days: i32,
+    pub notify_by: i32,
+    pub consent_by: i32,
+    pub appointment_by: i32,
+    pub report_by: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RhaSettings {
+    pub under_five_months: u32,
+    pub five_and_over_months: u32,
+    pub fifth_birthday_policy: String,
+    pub booking_lead_working_days: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssuranceSettings {
+    pub default_weeks: u32,
+}
+
+/// A setting that could not be used, with the key it belongs to.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting `{key}`: {reason}")]
+pub struct SettingsError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl SettingsError {
+    fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        SettingsError {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the files and this process's environment.
+    pub fn load() -> Result<Settings, SettingsError> {
+        let base = std::fs::read_to_string(DEFAULT_FILE).unwrap_or_else(|_| BUILT_IN_DEFAULTS.to_string());
+        let extra = match std::env::var("CLA_CONFIG_FILE") {
+            Ok(path) if !path.is_empty() => Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| SettingsError::new("CLA_CONFIG_FILE", format!("cannot read {path}: {e}")))?,
+            ),
+            _ => None,
+        };
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        Settings::from_sources(&base, extra.as_deref(), &env)
+    }
+
+    /// The built-in defaults only (tests and tools start from here).
+    pub fn defaults() -> Settings {
+        Settings::from_sources(BUILT_IN_DEFAULTS, None, &BTreeMap::new())
+            .expect("the built-in config/default.toml is valid")
+    }
+
+    /// Pure: layers the TOML texts and the environment, then validates.
+    pub fn from_sources(
+        base: &str,
+        extra: Option<&str>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Settings, SettingsError> {
+        let mut table = parse_toml(base, DEFAULT_FILE)?;
+        if let Some(text) = extra {
+            merge(&mut table, parse_toml(text, "CLA_CONFIG_FILE")?);
+        }
+        apply_env(&mut table, env)?;
+        let settings: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| SettingsError::new(e.path().to_string(), e.inner().to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.bind_address.parse::<std::net::SocketAddr>().is_err() {
+            return Err(SettingsError::new(
+                "bind_address",
+                "expected HOST:PORT, e.g. 127.0.0.1:8080",
+            ));
+        }
+        if self.database_url.trim().is_empty() {
+            return Err(SettingsError::new("database_url", "must not be empty"));
+        }
+        if self.pool_size == 0 || self.pool_size > 200 {
+            return Err(SettingsError::new("pool_size", "must be between 1 and 200"));
+        }
+        if !self.today.is_empty() && self.pinned_today().is_none() {
+            return Err(SettingsError::new("today", "expected a date YYYY-MM-DD or empty"));
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return Err(SettingsError::new(
+                "max_body_bytes",
+                "must be between 1024 and 16777216",
+            ));
+        }
+        if self.housekeeping_interval_seconds == 0 {
+            return Err(SettingsError::new(
+                "housekeeping_interval_seconds",
+                "must be at least 1",
+            ));
+        }
+        self.iha.validate()?;
+        self.rha.validate()?;
+        if !(1..=104).contains(&self.assurance.default_weeks) {
+            return Err(SettingsError::new(
+                "assurance.default_weeks",
+                "must be between 1 and 104",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The date pinned by `today` / `CLA_TODAY`, if any.
+    pub fn pinned_today(&self) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(&self.today, "%Y-%m-%d").ok()
+    }
+}
+
+impl IhaSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if !(1..=60).contains(&self.due_working_days) {
+            return Err(SettingsError::new("iha.due_working_days", "must be between 1 and 60"));
+        }
+        // Milestones must come in the order the steps happen and none after the due date.
+        let steps = [
+            ("iha.notify_by", self.notify_by),
+            ("iha.consent_by", self.consent_by),
+            ("iha.appointment_by", self.appointment_by),
+            ("iha.report_by", self.report_by),
+        ];
+        let mut previous = 0;
+        for (key, day) in steps {
+            if day < previous || day > self.due_working_days {
+                return Err(SettingsError::new(
+                    key,
+                    format!(
+                        "must be a working day from {previous} to iha.due_working_days ({}) and not before the step above it",
+                        self.due_working_days
+                    ),
+                ));
+            }
+            previous = day;
+        }
+        Ok(())
+    }
+}
+
+impl RhaSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        if !(1..=24).contains(&self.under_five_months) {
+            return Err(SettingsError::new("rha.under_five_months", "must be between 1 and 24"));
+        }
+        if !(1..=24).contains(&self.five_and_over_months) {
+            return Err(SettingsError::new(
+                "rha.five_and_over_months",
+                "must be between 1 and 24",
+            ));
+        }
+        if !["age_on_last_assessment", "age_on_due_date"].contains(&self.fifth_birthday_policy.as_str()) {
+            return Err(SettingsError::new(
+                "rha.fifth_birthday_policy",
+                "must be \"age_on_last_assessment\" or \"age_on_due_date\"",
+            ));
+        }
+        if !(0..=120).contains(&self.booking_lead_working_days) {
+            return Err(SettingsError::new(
+                "rha.booking_lead_working_days",
+                "must be between 0 and 120",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn parse_toml(text: &str, origin: &str) -> Result<toml::Table, SettingsError> {
+    text.parse::<toml::Table>()
+        .map_err(|e| SettingsError::new(origin, e.to_string()))
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(toml::Value::Table(existing)), toml::Value::Table(section)) => merge(existing, section),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+/// `CLA_IHA__CONSENT_BY=7` sets `iha.consent_by`. Values are read as TOML when they parse
+/// (numbers, booleans) and as strings otherwise. Variables that name no setting are an error,
+/// so a typo cannot be silently ignored; `CLA_CONFIG_FILE` and `CLA_TEST_*` are not settings.
+fn apply_env(table: &mut toml::Table, env: &BTreeMap<String, String>) -> Result<(), SettingsError> {
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if rest == "CONFIG_FILE" || rest.starts_with("TEST_") || rest == "LOG" {
+            continue;
+        }
+        let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        let (leaf, sections) = path.split_last().expect("split yields at least one part");
+        let mut node = &mut *table;
+        for section in sections {
+            node = match node.get_mut(section) {
+                Some(toml::Value::Table(t)) => t,
+                _ => return Err(SettingsError::new(name.clone(), "names no setting")),
+            };
+        }
+        let Some(existing) = node.get(leaf.as_str()) else {
+            return Err(SettingsError::new(name.clone(), "names no setting"));
+        };
+        let value = env_value(raw, existing);
+        node.insert(leaf.clone(), value);
+    }
+    Ok(())
+}
+
+/// Keeps strings as strings (a URL is not TOML) and parses other values as TOML literals.
+fn env_value(raw: &str, existing: &toml::Value) -> toml::Value {
+    if existing.is_str() {
+        return toml::Value::String(raw.to_string());
+    }
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn built_in_defaults_are_valid_and_match_the_statutory_clock() {
+        let s = Settings::defaults();
+        assert_eq!(s.iha.due_working_days, 20);
+        assert_eq!((s.iha.notify_by, s.iha.consent_by, s.iha.appointment_by), (2, 5, 15));
+        assert_eq!(s.bind_address, "127.0.0.1:8080");
+        assert_eq!(s.rha.under_five_months, 6);
+    }
+
+    #[test]
+    fn environment_overrides_nested_and_top_level_keys() {
+        let e = env(&[
+            ("CLA_DATABASE_URL", "postgres://x@localhost/db"),
+            ("CLA_IHA__CONSENT_BY", "7"),
+            ("CLA_TODAY", "2026-01-05"),
+        ]);
+        let s = Settings::from_sources(BUILT_IN_DEFAULTS, None, &e).unwrap();
+        assert_eq!(s.database_url, "postgres://x@localhost/db");
+        assert_eq!(s.iha.consent_by, 7);
+        assert_eq!(s.pinned_today(), NaiveDate::from_ymd_opt(2026, 1, 5));
+    }
+
+    #[test]
+    fn invalid_value_names_the_key() {
+        let e = env(&[("CLA_IHA__NOTIFY_BY", "nine")]);
+        let err = Settings::from_sources(BUILT_IN_DEFAULTS, None, &e).unwrap_err();
+        assert_eq!(err.key, "iha.notify_by");
+    }
+
+    #[test]
+    fn milestones_out_of_order_are_rejected() {
+        let e = env(&[("CLA_IHA__CONSENT_BY", "1"), ("CLA_IHA__NOTIFY_BY", "3")]);
+        let err = Settings::from_sources(BUILT_IN_DEFAULTS, None, &e).unwrap_err();
+        assert_eq!(err.key, "iha.consent_by");
+    }
+
+    #[test]
+    fn unknown_environment_variable_is_an_error_not_ignored() {
+        let e = env(&[("CLA_DATABSE_URL", "x")]);
+        let err = Settings::from_sources(BUILT_IN_DEFAULTS, None, &e).unwrap_err();
+        assert_eq!(err.key, "CLA_DATABSE_URL");
+    }
+
+    #[test]
+    fn unknown_key_in_file_names_it() {
+        let err =
+            Settings::from_sources(BUILT_IN_DEFAULTS, Some("[iha]\nconsnet_by = 4\n"), &BTreeMap::new()).unwrap_err();
+        assert!(err.key.starts_with("iha"), "{err}");
+        assert!(err.reason.contains("consnet_by"), "{err}");
+    }
+
+    #[test]
+    fn bad_today_and_bind_address_are_rejected() {
+        for (k, v, key) in [
+            ("CLA_TODAY", "2026-02-30", "today"),
+            ("CLA_BIND_ADDRESS", "localhost", "bind_address"),
+            ("CLA_RHA__FIFTH_BIRTHDAY_POLICY", "never", "rha.fifth_birthday_policy"),
+        ] {
+            let err = Settings::from_sources(BUILT_IN_DEFAULTS, None, &env(&[(k, v)])).unwrap_err();
+            assert_eq!(err.key, key);
+        }
+    }
+}
