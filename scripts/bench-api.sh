@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Seeds a county of N children (default 100000) into a fresh database, starts the server
+# and measures GET /assurance/iha and GET /assessments?rag=red, then the server's peak memory.
+#   scripts/bench-api.sh sqlite|postgres [CHILDREN] [REQUESTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend="${1:?usage: scripts/bench-api.sh sqlite|postgres [CHILDREN] [REQUESTS]}"
+children="${2:-100000}"
+requests="${3:-200}"
+port=18181
+
+cargo build --release --quiet --bin cla-tracker --example latency
+work="$(mktemp -d)"
+case "$backend" in
+  sqlite) url="$work/bench.db" ;;
+  postgres)
+    db="cla_bench_$$"
+    psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $db"
+    url="postgres://postgres@127.0.0.1:5432/$db" ;;
+  *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
+esac
+export CLA_DATABASE_URL="$url" CLA_TODAY="${CLA_TODAY:-2026-11-23}" CLA_BIND_ADDRESS="127.0.0.1:$port" CLA_LOG=warn
+
+cleanup() {
+  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
+  if [ "$backend" = postgres ]; then
+    sleep 1
+    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== seed-demo --children $children ($backend)"
+start=$(date +%s.%N)
+target/release/cla-tracker seed-demo --children "$children" > "$work/seed.out"
+echo "seeded in $(echo "$(date +%s.%N) - $start" | bc) s"
+tail -n 20 "$work/seed.out"
+
+target/release/cla-tracker serve &
+pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
+
+for path in "/api/v1/assurance/iha" "/api/v1/assessments?rag=red"; do
+  target/release/examples/latency "http://127.0.0.1:$port$path" "$requests"
+done
+echo "server peak memory: $(grep VmHWM /proc/$pid/status | awk '{print $2, $3}')"
