@@ -157,3 +157,32 @@ impl DbConn {
         matches!(self, DbConn::Postgres(_))
     }
 }
+
+/// Runs `f` in a transaction that may write. On SQLite it begins with `BEGIN IMMEDIATE`, so
+/// the write lock is taken up front: a deferred transaction that reads first and writes
+/// later fails with "database is locked" when another connection wrote in between, which
+/// busy_timeout cannot cure. Nested `transaction` calls inside `f` become savepoints.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+    match conn {
+        DbConn::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
+        DbConn::Postgres(_) => Manager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The original error matters more than a failed rollback (which leaves the
+            // connection marked broken, so the pool discards it).
+            let _ = Manager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}

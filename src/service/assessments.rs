@@ -274,7 +274,7 @@ fn run_step<F>(conn: &mut DbConn, ctx: &DomainCtx, id: &str, version: Option<i32
 where
     F: FnOnce(&mut DbConn, &mut models::Assessment) -> AppResult<()>,
 {
-    let a = conn.transaction(|conn| {
+    let a = crate::db::write_transaction(conn, |conn| {
         let mut a = load(conn, id)?;
         check_version(version, a.version)?;
         f(conn, &mut a)?;
@@ -770,7 +770,7 @@ pub fn update_out_of_area(
     request_id: &str,
     input: OutOfAreaUpdate,
 ) -> AppResult<OutOfAreaRequestView> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut r: models::OutOfAreaRequest = out_of_area_requests::table
             .find(request_id)
             .select(models::OutOfAreaRequest::as_select())
@@ -839,7 +839,7 @@ pub fn withdraw_consent(
     consent_id: &str,
     input: ConsentWithdrawal,
 ) -> AppResult<ConsentView> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut row: models::Consent = consents::table
             .find(consent_id)
             .select(models::Consent::as_select())

@@ -84,7 +84,7 @@ pub fn import(conn: &mut DbConn, json: &str, ctx: &DomainCtx) -> AppResult<Impor
         ));
     };
     let (first_year, last_year) = (first.date.year(), last.date.year());
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let years: BTreeSet<i32> = holidays.iter().map(|h| h.date.year()).collect();
         for year in &years {
             let (from, to) = year_bounds(*year)?;

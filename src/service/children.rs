@@ -123,7 +123,7 @@ pub fn register(conn: &mut DbConn, ctx: &DomainCtx, input: NewChild) -> AppResul
     let social_worker_email = c.optional_email("social_worker_email", input.social_worker_email.as_deref());
     c.finish()?;
 
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let taken: i64 = children::table
             .filter(children::responsible_la.eq(&responsible_la))
             .filter(children::local_id.eq(&local_id))
@@ -167,7 +167,7 @@ pub fn update(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ChildUpdate) 
     c.finish()?;
     let _ = ctx;
 
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut child = load(conn, id)?;
         check_version(Some(input.version), child.version)?;
         if let Some(v) = given_name {

@@ -27,7 +27,7 @@ pub fn close_for_eighteenth_birthdays(conn: &mut DbConn, today: chrono::NaiveDat
         if eighteenth > today {
             continue;
         }
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             close_open(
                 conn,
                 &mut a,

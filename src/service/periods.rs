@@ -108,7 +108,7 @@ fn check_placement(c: &mut Checks, p: &NewPlacement) -> (String, Option<String>,
 }
 
 pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPeriod) -> AppResult<PeriodStarted> {
-    let (period, assessment) = conn.transaction(|conn| {
+    let (period, assessment) = crate::db::write_transaction(conn, |conn| {
         let child = super::children::load(conn, child_id)?;
         let previous = latest_period(conn, &child.id)?;
         let mut c = Checks::new();
@@ -322,7 +322,7 @@ pub fn change_placement(
     period_id: &str,
     input: NewPlacement,
 ) -> AppResult<PlacementChanged> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let period = load_period(conn, period_id)?;
         let last_start: Option<NaiveDate> = placements::table
             .filter(placements::period_id.eq(&period.id))
@@ -377,7 +377,7 @@ pub fn change_placement(
 }
 
 pub fn end(conn: &mut DbConn, ctx: &DomainCtx, period_id: &str, input: PeriodEnd) -> AppResult<PeriodEnded> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut period = load_period(conn, period_id)?;
         let mut c = Checks::new();
         let reason = c.code(
