@@ -14,6 +14,8 @@ use crate::http::{AppState, Application};
 use crate::service::{calendar_store, housekeeping, DomainCtx};
 use crate::settings::Settings;
 
+mod accounts;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cla-tracker",
@@ -43,6 +45,89 @@ pub enum Command {
     },
     /// Fill an empty database with a realistic invented county (test NHS numbers only).
     SeedDemo(crate::seed::SeedOptions),
+    /// Organisations: the ICB, provider trusts, local authorities, host providers.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Bearer tokens for integrations.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The tamper-evident audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// icb, provider, local_authority or host_provider.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        /// The LA code (matches children's responsible_la) or ODS code.
+        #[arg(long)]
+        code: String,
+        /// The code of the ICB it belongs to (default: this deployment's ICB; not for an ICB).
+        #[arg(long)]
+        icb: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (one line).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, health_admin, clinician, social_worker, assurance or read_only; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The organisation's code (default: this deployment's ICB).
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a bearer token for a user and print it (shown once; only its hash is kept).
+    Issue {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "integration")]
+        label: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exits non-zero and says where if an entry was edited or removed.
+    Verify,
+    /// Write the entries between two days (inclusive, UTC) as CSV to standard output.
+    Export {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: NaiveDate,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: NaiveDate,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +166,10 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Calendar { command } => calendar(settings, command),
+        Command::Org { command } => accounts::org(settings, command),
+        Command::User { command } => accounts::user(settings, command),
+        Command::Token { command } => accounts::token(settings, command),
+        Command::Audit { command } => accounts::audit(settings, command),
         Command::SeedDemo(opts) => {
             let mut conn = connect(&settings)?;
             db::run_migrations(&mut conn)?;
@@ -99,12 +188,12 @@ fn init_logging() {
         .try_init();
 }
 
-fn connect(settings: &Settings) -> anyhow::Result<DbConn> {
+pub(crate) fn connect(settings: &Settings) -> anyhow::Result<DbConn> {
     let url = DatabaseUrl::parse(&settings.database_url);
     db::connect(&url).with_context(|| format!("opening the {} database", url.backend_name()))
 }
 
-fn domain_ctx(conn: &mut DbConn, settings: &Settings) -> anyhow::Result<DomainCtx> {
+pub(crate) fn domain_ctx(conn: &mut DbConn, settings: &Settings) -> anyhow::Result<DomainCtx> {
     let calendar = calendar_store::load(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(DomainCtx::new(Arc::new(calendar), settings, crate::today(settings)))
 }
@@ -158,6 +247,8 @@ pub fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "migrations applied");
     }
+    crate::auth::ensure_home_icb(&mut conn, &settings.organisation.icb_code, &settings.organisation.icb_name)
+        .map_err(|e| anyhow::anyhow!("creating the home ICB: {e}"))?;
     let calendar = calendar_store::load(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some((first, last)) = calendar.data_years() {
         tracing::info!(
@@ -167,10 +258,12 @@ pub fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         );
     }
     drop(conn);
+    let dummy_hash = crate::auth::password::dummy_hash(&accounts::password_params(&settings));
     Ok(AppState {
         pool,
         settings: Arc::new(settings),
         calendar: Arc::new(RwLock::new(Arc::new(calendar))),
+        dummy_hash: Arc::new(dummy_hash),
     })
 }
 

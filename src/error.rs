@@ -30,6 +30,10 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("sign in first: send a bearer token or a session cookie")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
     /// A workflow step that is not allowed in the current state.
     #[error("{0}")]
     Conflict(String),
@@ -59,6 +63,8 @@ impl AppError {
             AppError::BadRequest { .. } => "Malformed request",
             AppError::Invalid(_) => "Invalid value",
             AppError::NotFound(_) => "Not found",
+            AppError::Unauthenticated => "Not signed in",
+            AppError::Forbidden(_) => "Forbidden",
             AppError::Conflict(_) => "Step not allowed",
             AppError::StaleVersion { .. } => "Stale version",
             AppError::Unavailable => "Service unavailable",
@@ -71,6 +77,8 @@ impl AppError {
             AppError::BadRequest { .. } => "/problems/malformed-request",
             AppError::Invalid(_) => "/problems/invalid-value",
             AppError::NotFound(_) => "/problems/not-found",
+            AppError::Unauthenticated => "/problems/unauthenticated",
+            AppError::Forbidden(_) => "/problems/forbidden",
             AppError::Conflict(_) => "/problems/step-not-allowed",
             AppError::StaleVersion { .. } => "/problems/stale-version",
             AppError::Unavailable => "/problems/unavailable",
@@ -104,6 +112,8 @@ impl ResponseError for AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) | AppError::StaleVersion { .. } => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -123,9 +133,11 @@ impl ResponseError for AppError {
             detail: self.to_string(),
             errors: self.field_errors(),
         };
-        HttpResponse::build(status)
-            .content_type("application/problem+json")
-            .json(body)
+        let mut response = HttpResponse::build(status);
+        if matches!(self, AppError::Unauthenticated) {
+            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.content_type("application/problem+json").json(body)
     }
 }
 

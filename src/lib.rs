@@ -4,6 +4,9 @@
 //! under thin shells: `db` (one diesel layer over SQLite and PostgreSQL), `service` (one
 //! transaction per use case), `http` (actix-web) and `cli`.
 
+pub mod access;
+pub mod audit;
+pub mod auth;
 pub mod calendar;
 pub mod cli;
 pub mod db;

@@ -25,6 +25,28 @@ pub struct Settings {
     pub iha: IhaSettings,
     pub rha: RhaSettings,
     pub assurance: AssuranceSettings,
+    pub auth: AuthSettings,
+    pub organisation: OrganisationSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationSettings {
+    pub icb_code: String,
+    pub icb_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub session_idle_minutes: u32,
+    pub session_absolute_hours: u32,
+    pub max_failed_logins: u32,
+    pub lockout_minutes: u32,
+    pub address_max_failures: u32,
+    pub address_window_minutes: u32,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -137,6 +159,14 @@ impl Settings {
         }
         self.iha.validate()?;
         self.rha.validate()?;
+        self.auth.validate()?;
+        let code = &self.organisation.icb_code;
+        if code.is_empty() || code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(SettingsError::new("organisation.icb_code", "must be 1-20 letters, digits or hyphens"));
+        }
+        if self.organisation.icb_name.trim().is_empty() {
+            return Err(SettingsError::new("organisation.icb_name", "must not be empty"));
+        }
         if !(1..=104).contains(&self.assurance.default_weeks) {
             return Err(SettingsError::new(
                 "assurance.default_weeks",
@@ -203,6 +233,28 @@ impl RhaSettings {
                 "rha.booking_lead_working_days",
                 "must be between 0 and 120",
             ));
+        }
+        Ok(())
+    }
+}
+
+impl AuthSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        let checks: [(&str, u32, u32, u32); 8] = [
+            ("auth.session_idle_minutes", self.session_idle_minutes, 1, 24 * 60),
+            ("auth.session_absolute_hours", self.session_absolute_hours, 1, 24 * 7),
+            ("auth.max_failed_logins", self.max_failed_logins, 1, 100),
+            ("auth.lockout_minutes", self.lockout_minutes, 1, 24 * 60),
+            ("auth.address_max_failures", self.address_max_failures, 1, 10_000),
+            ("auth.address_window_minutes", self.address_window_minutes, 1, 24 * 60),
+            // OWASP's argon2id minimum; less would make stolen hashes cheap to crack.
+            ("auth.argon2_memory_kib", self.argon2_memory_kib, 19_456, 4 * 1024 * 1024),
+            ("auth.argon2_iterations", self.argon2_iterations, 2, 100),
+        ];
+        for (key, value, min, max) in checks {
+            if !(min..=max).contains(&value) {
+                return Err(SettingsError::new(key, format!("must be between {min} and {max}")));
+            }
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = children)]
 pub struct Child {
     pub id: String,
@@ -23,9 +23,10 @@ pub struct Child {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub social_worker_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = periods)]
 pub struct Period {
     pub id: String,
@@ -39,7 +40,7 @@ pub struct Period {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = placements)]
 pub struct Placement {
     pub id: String,
@@ -52,7 +53,7 @@ pub struct Placement {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable, AsChangeset)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, Identifiable, AsChangeset)]
 #[diesel(table_name = assessments, treat_none_as_null = true)]
 pub struct Assessment {
     pub id: String,
@@ -80,7 +81,7 @@ pub struct Assessment {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
 #[diesel(table_name = assessment_events)]
 pub struct AssessmentEvent {
     pub id: String,
@@ -93,7 +94,7 @@ pub struct AssessmentEvent {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
 #[diesel(table_name = consents)]
 pub struct Consent {
     pub id: String,
@@ -110,7 +111,7 @@ pub struct Consent {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
 #[diesel(table_name = appointments)]
 pub struct Appointment {
     pub id: String,
@@ -125,7 +126,7 @@ pub struct Appointment {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = out_of_area_requests, treat_none_as_null = true)]
 pub struct OutOfAreaRequest {
     pub id: String,
@@ -143,7 +144,7 @@ pub struct OutOfAreaRequest {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notes)]
 pub struct Note {
     pub id: String,
@@ -154,7 +155,7 @@ pub struct Note {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
 #[diesel(table_name = health_checks)]
 pub struct HealthCheck {
     pub id: String,
@@ -168,7 +169,7 @@ pub struct HealthCheck {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
 #[diesel(table_name = bank_holidays)]
 pub struct BankHoliday {
     pub holiday_date: NaiveDate,
@@ -176,6 +177,75 @@ pub struct BankHoliday {
     pub notes: String,
     pub bunting: i32,
     pub imported_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = organisations)]
+pub struct Organisation {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub code: String,
+    pub icb_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub organisation_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub active: i32,
+    pub failed_logins: i32,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub client_address: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub label: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub occurred_at: NaiveDateTime,
+    pub user_id: Option<String>,
+    pub user_email: Option<String>,
+    pub role: Option<String>,
+    pub client_address: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub child_id: Option<String>,
+    pub outcome: String,
+    pub changes: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
 /// A new random id, stored as text.

@@ -3,6 +3,7 @@ use serde::de::DeserializeOwned;
 
 use super::children::AsOf;
 use super::extract;
+use super::auth::Access;
 use super::AppState;
 use crate::db::DbConn;
 use crate::error::{AppResult, Problem};
@@ -54,6 +55,7 @@ type StepFn<I> = fn(&mut DbConn, &DomainCtx, &str, I) -> AppResult<AssessmentVie
 
 async fn step<I>(
     state: &AppState,
+    access: &Access,
     raw_id: &str,
     what: &'static str,
     req: &HttpRequest,
@@ -68,55 +70,54 @@ where
     if let Some(v) = extract::if_match(req)? {
         *input.version_mut() = Some(v);
     }
-    let view = state.run(move |conn, ctx| f(conn, ctx, &id, input)).await?;
+    let view = state.run_as(access, move |conn, ctx| f(conn, ctx, &id, input)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 #[utoipa::path(get, path = "/api/v1/assessments", tag = "assessments", params(AssessmentFilter),
     responses((status = 200, body = AssessmentPage), (status = 400, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let filter: AssessmentFilter = extract::query(req.query_string())?;
     if let Some(child) = &filter.child_id {
         extract::id(child, "child")?;
     }
     let page = state
-        .run(move |conn, ctx| crate::service::assessments::list(conn, ctx, filter))
+        .run_as(&access, move |conn, ctx| crate::service::assessments::list(conn, ctx, filter))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
 #[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = String, Path), AsOf),
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem)))]
-pub async fn get(state: web::Data<AppState>, path: web::Path<String>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, access: Access, path: web::Path<String>, req: HttpRequest) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "assessment")?;
     let q: AsOf = extract::query(req.query_string())?;
     let view = state
-        .run(move |conn, ctx| crate::service::assessments::get(conn, ctx, &id, q.as_of.unwrap_or(ctx.today)))
+        .run_as(&access, move |conn, ctx| crate::service::assessments::get(conn, ctx, &id, q.as_of.unwrap_or(ctx.today)))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/notification", tag = "assessments", params(("id" = String, Path)), request_body = NotificationInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn notification(
-    state: web::Data<AppState>,
+pub async fn notification(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    step(&state, &path, "assessment", &req, &body, notify).await
+    step(&state, &access, &path, "assessment", &req, &body, notify).await
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/consent", tag = "assessments", params(("id" = String, Path)), request_body = ConsentInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn consent(
-    state: web::Data<AppState>,
+pub async fn consent(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     step(
         &state,
+        &access,
         &path,
         "assessment",
         &req,
@@ -128,74 +129,67 @@ pub async fn consent(
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/appointments", tag = "assessments", params(("id" = String, Path)), request_body = AppointmentInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn appointment(
-    state: web::Data<AppState>,
+pub async fn appointment(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    step(&state, &path, "assessment", &req, &body, book).await
+    step(&state, &access, &path, "assessment", &req, &body, book).await
 }
 
 #[utoipa::path(post, path = "/api/v1/appointments/{id}/outcome", tag = "assessments", params(("id" = String, Path)), request_body = OutcomeInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn outcome(
-    state: web::Data<AppState>,
+pub async fn outcome(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    step(&state, &path, "appointment", &req, &body, record_outcome).await
+    step(&state, &access, &path, "appointment", &req, &body, record_outcome).await
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/completion", tag = "assessments", params(("id" = String, Path)), request_body = CompletionInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn completion(
-    state: web::Data<AppState>,
+pub async fn completion(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    step(&state, &path, "assessment", &req, &body, complete).await
+    step(&state, &access, &path, "assessment", &req, &body, complete).await
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/reoffer", tag = "assessments", params(("id" = String, Path)), request_body = ReofferInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn reoffer_step(
-    state: web::Data<AppState>,
+pub async fn reoffer_step(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    step(&state, &path, "assessment", &req, &body, reoffer).await
+    step(&state, &access, &path, "assessment", &req, &body, reoffer).await
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/not-required", tag = "assessments", params(("id" = String, Path)), request_body = NotRequiredInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn not_required(
-    state: web::Data<AppState>,
+pub async fn not_required(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    step(&state, &path, "assessment", &req, &body, mark_not_required).await
+    step(&state, &access, &path, "assessment", &req, &body, mark_not_required).await
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/close", tag = "assessments", params(("id" = String, Path)), request_body = CloseInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn close_step(
-    state: web::Data<AppState>,
+pub async fn close_step(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    step(&state, &path, "assessment", &req, &body, close).await
+    step(&state, &access, &path, "assessment", &req, &body, close).await
 }
 
 #[utoipa::path(post, path = "/api/v1/out-of-area-requests/{id}", tag = "assessments", params(("id" = String, Path)), request_body = OutOfAreaUpdate,
     responses((status = 200, body = OutOfAreaRequestView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn out_of_area(
-    state: web::Data<AppState>,
+pub async fn out_of_area(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -206,22 +200,21 @@ pub async fn out_of_area(
         input.version = v;
     }
     let view = state
-        .run(move |conn, ctx| update_out_of_area(conn, ctx, &id, input))
+        .run_as(&access, move |conn, ctx| update_out_of_area(conn, ctx, &id, input))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 #[utoipa::path(post, path = "/api/v1/consents/{id}/withdrawal", tag = "assessments", params(("id" = String, Path)), request_body = ConsentWithdrawal,
     responses((status = 200, body = ConsentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn withdrawal(
-    state: web::Data<AppState>,
+pub async fn withdrawal(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "consent")?;
     let input: ConsentWithdrawal = extract::json(&body)?;
     let view = state
-        .run(move |conn, ctx| withdraw_consent(conn, ctx, &id, input))
+        .run_as(&access, move |conn, ctx| withdraw_consent(conn, ctx, &id, input))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

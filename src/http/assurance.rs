@@ -1,6 +1,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::extract;
+use super::auth::Access;
 use super::AppState;
 use crate::error::{AppResult, Problem};
 use crate::service::assurance::{self, AssuranceList, AssuranceQuery};
@@ -11,11 +12,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[utoipa::path(get, path = "/api/v1/assurance/iha", tag = "assurance", params(AssuranceQuery),
     responses((status = 200, body = AssuranceList), (status = 400, body = Problem), (status = 422, body = Problem)))]
-pub async fn iha(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn iha(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: AssuranceQuery = extract::query(req.query_string())?;
     let default_weeks = state.settings.assurance.default_weeks;
     let list = state
-        .run(move |conn, ctx| assurance::iha_list(conn, ctx, q, default_weeks))
+        .run_as(&access, move |conn, ctx| assurance::iha_list(conn, ctx, q, default_weeks))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract;
+use super::auth::Access;
 use super::AppState;
 use crate::error::{AppError, AppResult, Problem};
 
@@ -53,7 +54,7 @@ const MAX_DAYS: i32 = 5000;
 
 #[utoipa::path(get, path = "/api/v1/calendar/holidays", tag = "calendar", params(Range),
     responses((status = 200, body = Vec<HolidayView>), (status = 400, body = Problem), (status = 422, body = Problem)))]
-pub async fn holidays(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn holidays(state: web::Data<AppState>, _access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: Range = extract::query(req.query_string())?;
     if q.to < q.from {
         return Err(AppError::invalid("to", "must not be before from"));
@@ -79,7 +80,7 @@ pub async fn holidays(state: web::Data<AppState>, req: HttpRequest) -> AppResult
 
 #[utoipa::path(get, path = "/api/v1/calendar/add-working-days", tag = "calendar", params(AddQuery),
     responses((status = 200, body = AddedWorkingDays), (status = 400, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_working_days(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn add_working_days(state: web::Data<AppState>, _access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: AddQuery = extract::query(req.query_string())?;
     if q.days.abs() > MAX_DAYS {
         return Err(AppError::invalid(

@@ -3,6 +3,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::extract;
+use super::auth::Access;
 use super::AppState;
 use crate::error::{AppResult, Problem};
 use crate::service::children::{self, ChildUpdate, NewChild, NewHealthCheck, NewNote};
@@ -41,15 +42,15 @@ pub struct Search {
 
 #[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChild,
     responses((status = 201, body = ChildSummary), (status = 400, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(state: web::Data<AppState>, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn create(state: web::Data<AppState>, access: Access, body: web::Bytes) -> AppResult<HttpResponse> {
     let input: NewChild = extract::json(&body)?;
-    let child = state.run(move |conn, ctx| children::register(conn, ctx, input)).await?;
+    let child = state.run_as(&access, move |conn, ctx| children::register(conn, ctx, input)).await?;
     Ok(HttpResponse::Created().json(child))
 }
 
 #[utoipa::path(get, path = "/api/v1/children", tag = "children", params(Search),
     responses((status = 200, body = Vec<ChildSummary>), (status = 400, body = Problem)))]
-pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn search(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: Search = extract::query(req.query_string())?;
     let limit = q.limit.unwrap_or(50);
     let offset = q.offset.unwrap_or(0);
@@ -64,26 +65,25 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> AppResult<H
         return Err(crate::error::AppError::invalid("q", "must be at most 100 characters"));
     }
     let found = state
-        .run(move |conn, _| children::search(conn, &text, limit, offset))
+        .run_as(&access, move |conn, ctx| children::search(conn, ctx, &text, limit, offset))
         .await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path), AsOf),
     responses((status = 200, body = ChildDetail), (status = 404, body = Problem)))]
-pub async fn get(state: web::Data<AppState>, path: web::Path<String>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, access: Access, path: web::Path<String>, req: HttpRequest) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let q: AsOf = extract::query(req.query_string())?;
     let detail = state
-        .run(move |conn, ctx| children::detail(conn, ctx, &id, q.as_of.unwrap_or(ctx.today)))
+        .run_as(&access, move |conn, ctx| children::detail(conn, ctx, &id, q.as_of.unwrap_or(ctx.today)))
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
 #[utoipa::path(patch, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path)), request_body = ChildUpdate,
     responses((status = 200, body = ChildSummary), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(
-    state: web::Data<AppState>,
+pub async fn update(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -94,35 +94,33 @@ pub async fn update(
         input.version = v;
     }
     let child = state
-        .run(move |conn, ctx| children::update(conn, ctx, &id, input))
+        .run_as(&access, move |conn, ctx| children::update(conn, ctx, &id, input))
         .await?;
     Ok(HttpResponse::Ok().json(child))
 }
 
 #[utoipa::path(post, path = "/api/v1/children/{id}/health-checks", tag = "children", params(("id" = String, Path)), request_body = NewHealthCheck,
     responses((status = 201, body = HealthCheckView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_health_check(
-    state: web::Data<AppState>,
+pub async fn add_health_check(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let input: NewHealthCheck = extract::json(&body)?;
     let row = state
-        .run(move |conn, ctx| children::add_health_check(conn, ctx, &id, input))
+        .run_as(&access, move |conn, ctx| children::add_health_check(conn, ctx, &id, input))
         .await?;
     Ok(HttpResponse::Created().json(row))
 }
 
 #[utoipa::path(post, path = "/api/v1/children/{id}/notes", tag = "children", params(("id" = String, Path)), request_body = NewNote,
     responses((status = 201, body = NoteView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_note(
-    state: web::Data<AppState>,
+pub async fn add_note(state: web::Data<AppState>, access: Access,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let input: NewNote = extract::json(&body)?;
-    let row = state.run(move |conn, _| children::add_note(conn, &id, input)).await?;
+    let row = state.run_as(&access, move |conn, ctx| children::add_note(conn, ctx, &id, input)).await?;
     Ok(HttpResponse::Created().json(row))
 }

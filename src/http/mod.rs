@@ -1,13 +1,16 @@
 //! The HTTP shell: state, the app factory, and the server. Handlers parse, call one service
 //! function in `web::block` (diesel is synchronous) and serialise the answer.
 
+mod admin;
 mod assessments;
 mod assurance;
+pub mod auth;
 mod calendar;
 mod children;
 pub mod extract;
 pub mod openapi;
 mod ops;
+mod pages;
 mod periods;
 
 use std::net::TcpListener;
@@ -23,7 +26,7 @@ use chrono::NaiveDate;
 use crate::calendar::Calendar;
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult, Problem};
-use crate::service::DomainCtx;
+use crate::service::{DomainCtx, Scope};
 use crate::settings::Settings;
 
 /// Shared by every worker. The calendar sits behind a lock because an import by another
@@ -32,6 +35,9 @@ pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
     pub calendar: Arc<RwLock<Arc<Calendar>>>,
+    /// A hash of nothing anyone knows: sign-ins for unknown accounts verify against it so
+    /// they take as long as real ones.
+    pub dummy_hash: Arc<String>,
 }
 
 impl AppState {
@@ -50,7 +56,32 @@ impl AppState {
         DomainCtx::new(self.calendar(), &self.settings, self.today())
     }
 
-    /// Runs `f` with a pooled connection on the blocking thread pool.
+    /// Runs `f` for a signed-in user: their scope limits which children it sees, the audit
+    /// trail names them, and a failure is itself put on record.
+    pub async fn run_as<T, F>(&self, access: &auth::Access, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn, &DomainCtx) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let mut ctx = self.ctx();
+        ctx.actor = access.actor();
+        ctx.scope = Scope::LocalAuthorities(Arc::new(access.principal.scope.clone()));
+        let access = access.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            let result = f(&mut conn, &ctx);
+            if let Err(e) = &result {
+                if !matches!(e, AppError::Unavailable | AppError::Internal(_)) {
+                    auth::audit_failure(&mut conn, &access, e);
+                }
+            }
+            result
+        })
+        .await?
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool, as the system.
     pub async fn run<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
@@ -70,13 +101,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(ops::health)
         .service(ops::ready)
         .service(ops::openapi_json)
+        .configure(pages::routes)
         .service(
             web::scope("/api/v1")
                 .configure(children::routes)
                 .configure(periods::routes)
                 .configure(assessments::routes)
                 .configure(assurance::routes)
-                .configure(calendar::routes),
+                .configure(calendar::routes)
+                .configure(admin::routes),
         );
 }
 
@@ -94,8 +127,9 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(state.settings.max_body_bytes))
+                .wrap(actix_web::middleware::from_fn(auth::authorize))
                 .wrap(ErrorHandlers::new().default_handler(as_problem))
-                .wrap(security_headers())
+                .wrap(security_headers(&state.settings.public_url))
                 .wrap(actix_web::middleware::Compress::default())
                 .configure(configure)
                 .default_service(web::to(not_found))
@@ -123,14 +157,21 @@ impl Application {
     }
 }
 
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+fn security_headers(public_url: &str) -> DefaultHeaders {
+    let headers = DefaultHeaders::new();
+    // Browsers honour HSTS only over TLS; the public URL says whether users reach us so.
+    let headers = if public_url.starts_with("https://") {
+        headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
+    } else {
+        headers
+    };
+    headers
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
+            "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ))
         // Answers hold children's data: never cache them anywhere.
         .add((header::CACHE_CONTROL, "no-store"))

@@ -13,6 +13,7 @@ use super::views::*;
 use super::{check_version, DomainCtx};
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
+use crate::audit::AuditEvent;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::obligations;
@@ -195,8 +196,19 @@ pub fn view(conn: &mut DbConn, ctx: &DomainCtx, a: &models::Assessment, as_of: N
     assessment_view(&rows, ctx, as_of)
 }
 
-pub fn get(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<AssessmentView> {
+/// The assessment, if it exists and the caller may see the child (404 otherwise).
+pub fn load_visible(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<models::Assessment> {
     let a = load(conn, id)?;
+    ctx.check_visible(&load_child(conn, &a.child_id)?, "assessment")?;
+    Ok(a)
+}
+
+pub fn get(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<AssessmentView> {
+    let a = crate::db::write_transaction(conn, |conn| {
+        let a = load_visible(conn, ctx, id)?;
+        ctx.audit(conn, AuditEvent::ok("read", "assessment", Some(&a.id), Some(&a.child_id)))?;
+        Ok::<_, AppError>(a)
+    })?;
     view(conn, ctx, &a, as_of)
 }
 
@@ -275,9 +287,11 @@ where
     F: FnOnce(&mut DbConn, &mut models::Assessment) -> AppResult<()>,
 {
     let a = crate::db::write_transaction(conn, |conn| {
-        let mut a = load(conn, id)?;
+        let mut a = load_visible(conn, ctx, id)?;
         check_version(version, a.version)?;
+        let before = a.clone();
         f(conn, &mut a)?;
+        ctx.audit(conn, AuditEvent::ok("update", "assessment", Some(&a.id), Some(&a.child_id)).with_changes(Some(&before), Some(&a)))?;
         Ok::<_, AppError>(a)
     })?;
     view(conn, ctx, &a, ctx.today)
@@ -486,9 +500,9 @@ pub fn record_outcome(
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound("appointment"))?;
-    check_version(input.version, appointment.version)?;
     let assessment_id = appointment.assessment_id.clone();
     run_step(conn, ctx, &assessment_id, None, |conn, a| {
+        check_version(input.version, appointment.version)?;
         let day = appointment.starts_at.and_utc().with_timezone(&London).date_naive();
         let recorded_on = input.recorded_on.unwrap_or(ctx.today);
         check_outcome(conn, a, &appointment, outcome, day, recorded_on, ctx)?;
@@ -777,7 +791,10 @@ pub fn update_out_of_area(
             .first(conn)
             .optional()?
             .ok_or(AppError::NotFound("out-of-area request"))?;
+        let assessment = load(conn, &r.assessment_id)?;
+        ctx.check_visible(&load_child(conn, &assessment.child_id)?, "out-of-area request")?;
         check_version(Some(input.version), r.version)?;
+        let before = r.clone();
         r.requested_on = input.requested_on.or(r.requested_on);
         r.acknowledged_on = input.acknowledged_on.or(r.acknowledged_on);
         r.appointment_offered_on = input.appointment_offered_on.or(r.appointment_offered_on);
@@ -798,6 +815,11 @@ pub fn update_out_of_area(
                 current: read_version + 1,
             });
         }
+        ctx.audit(
+            conn,
+            AuditEvent::ok("update", "out_of_area_request", Some(&r.id), Some(&assessment.child_id))
+                .with_changes(Some(&before), Some(&r)),
+        )?;
         Ok(OutOfAreaRequestView::from(&r))
     })
 }
@@ -846,6 +868,8 @@ pub fn withdraw_consent(
             .first(conn)
             .optional()?
             .ok_or(AppError::NotFound("consent"))?;
+        let assessment = load(conn, &row.assessment_id)?;
+        ctx.check_visible(&load_child(conn, &assessment.child_id)?, "consent")?;
         if row.withdrawn_on.is_some() {
             return Err(AppError::Conflict("consent already withdrawn".into()));
         }
@@ -867,7 +891,12 @@ pub fn withdraw_consent(
             input.withdrawn_on,
             None,
         )?;
+        let before = row.clone();
         row.withdrawn_on = Some(input.withdrawn_on);
+        ctx.audit(
+            conn,
+            AuditEvent::ok("withdraw", "consent", Some(&row.id), Some(&assessment.child_id)).with_changes(Some(&before), Some(&row)),
+        )?;
         Ok(ConsentView::from(&row))
     })
 }
@@ -884,7 +913,11 @@ pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResul
     let limit = f.limit.unwrap_or(100);
     let offset = f.offset.unwrap_or(0);
     let (kind, state, rag) = check_filter(&f, limit, offset)?;
-    let rows = load_list_rows(conn, &f, kind, state, rag, as_of)?;
+    let rows = crate::db::write_transaction(conn, |conn| {
+        let rows = load_list_rows(conn, ctx, &f, kind, state, rag, as_of)?;
+        ctx.audit(conn, AuditEvent::ok("list", "assessment", None, None))?;
+        Ok::<_, AppError>(rows)
+    })?;
     let mut items = Vec::with_capacity(rows.len().min(4096));
     let mut total = 0usize;
     for (a, local_id, dob, request) in &rows {
@@ -958,6 +991,7 @@ fn check_filter(
 /// or the appointment is later than the due date.
 fn load_list_rows(
     conn: &mut DbConn,
+    ctx: &DomainCtx,
     f: &AssessmentFilter,
     kind: Option<Kind>,
     state: Option<State>,
@@ -980,6 +1014,9 @@ fn load_list_rows(
         ))
         .filter(assessments::clock_started_on.le(as_of))
         .into_boxed();
+    if let Some(codes) = ctx.scope.codes() {
+        q = q.filter(children::responsible_la.eq_any(codes.to_vec()));
+    }
     if let Some(k) = kind {
         q = q.filter(assessments::kind.eq(k.as_str()));
     }

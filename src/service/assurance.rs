@@ -11,6 +11,7 @@ use super::views::*;
 use super::DomainCtx;
 use crate::db::models;
 use crate::db::schema::*;
+use crate::audit::AuditEvent;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::obligations;
@@ -77,7 +78,11 @@ pub fn iha_list(conn: &mut DbConn, ctx: &DomainCtx, q: AssuranceQuery, default_w
         return Err(AppError::invalid("weeks", "must be between 1 and 104"));
     }
     let window_from = as_of - chrono::Duration::weeks(i64::from(weeks));
-    let rows = load(conn, as_of, window_from)?;
+    let rows = crate::db::write_transaction(conn, |conn| {
+        let rows = load(conn, ctx, as_of, window_from)?;
+        ctx.audit(conn, AuditEvent::ok("list", "assurance_iha", None, None))?;
+        Ok::<_, AppError>(rows)
+    })?;
     let mut summary = AssuranceSummary::default();
     let mut items = Vec::with_capacity(rows.len());
     for (a, child, legal_status, request) in &rows {
@@ -129,13 +134,13 @@ fn count(s: &mut AssuranceSummary, v: &AssessmentView, out_of_area: bool) {
     }
 }
 
-fn load(conn: &mut DbConn, as_of: NaiveDate, window_from: NaiveDate) -> AppResult<Vec<Row>> {
+fn load(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate, window_from: NaiveDate) -> AppResult<Vec<Row>> {
     // "Open then": open now, or finished only after the meeting's date.
     let open_then = assessments::state
         .eq_any(open_state_names())
         .or(assessments::completed_on.gt(as_of))
         .or(assessments::ended_on.gt(as_of));
-    let rows = assessments::table
+    let mut q = assessments::table
         .inner_join(children::table)
         .left_join(periods::table.on(periods::id.nullable().eq(assessments::period_id)))
         .left_join(
@@ -152,11 +157,12 @@ fn load(conn: &mut DbConn, as_of: NaiveDate, window_from: NaiveDate) -> AppResul
             periods::legal_status.nullable(),
             Option::<models::OutOfAreaRequest>::as_select(),
         ))
-        .order((
-            assessments::due_on.asc(),
-            children::local_id.asc(),
-            assessments::id.asc(),
-        ))
+        .into_boxed();
+    if let Some(codes) = ctx.scope.codes() {
+        q = q.filter(children::responsible_la.eq_any(codes.to_vec()));
+    }
+    let rows = q
+        .order((assessments::due_on.asc(), children::local_id.asc(), assessments::id.asc()))
         .load::<Row>(conn)?;
     Ok(rows)
 }

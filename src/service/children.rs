@@ -10,7 +10,8 @@ use super::views::*;
 use super::{check_version, DomainCtx};
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
-use crate::db::DbConn;
+use crate::audit::AuditEvent;
+use crate::db::{write_transaction, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::{nhs_number, obligations};
 
@@ -121,9 +122,12 @@ pub fn register(conn: &mut DbConn, ctx: &DomainCtx, input: NewChild) -> AppResul
     let nhs_number = check_nhs_number(&mut c, input.nhs_number.as_deref());
     let gp_practice = c.optional_text("gp_practice", input.gp_practice.as_deref(), 100);
     let social_worker_email = c.optional_email("social_worker_email", input.social_worker_email.as_deref());
+    if !ctx.scope.allows(&responsible_la) {
+        c.fail("responsible_la", "not a local authority whose children you work with");
+    }
     c.finish()?;
 
-    crate::db::write_transaction(conn, |conn| {
+    write_transaction(conn, |conn| {
         let taken: i64 = children::table
             .filter(children::responsible_la.eq(&responsible_la))
             .filter(children::local_id.eq(&local_id))
@@ -151,8 +155,10 @@ pub fn register(conn: &mut DbConn, ctx: &DomainCtx, input: NewChild) -> AppResul
             version: 1,
             created_at: now,
             updated_at: now,
+            social_worker_id: None,
         };
         diesel::insert_into(children::table).values(&row).execute(conn)?;
+        ctx.audit(conn, AuditEvent::ok("create", "child", Some(&row.id), Some(&row.id)).with_changes(None, Some(&row)))?;
         Ok(ChildSummary::from(&row))
     })
 }
@@ -165,11 +171,11 @@ pub fn update(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ChildUpdate) 
     let gp_practice = c.optional_text("gp_practice", input.gp_practice.as_deref(), 100);
     let social_worker_email = c.optional_email("social_worker_email", input.social_worker_email.as_deref());
     c.finish()?;
-    let _ = ctx;
 
-    crate::db::write_transaction(conn, |conn| {
-        let mut child = load(conn, id)?;
+    write_transaction(conn, |conn| {
+        let mut child = load_visible(conn, ctx, id)?;
         check_version(Some(input.version), child.version)?;
+        let before = child.clone();
         if let Some(v) = given_name {
             child.given_name = v;
         }
@@ -211,6 +217,7 @@ pub fn update(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ChildUpdate) 
             });
         }
         child.version += 1;
+        ctx.audit(conn, AuditEvent::ok("update", "child", Some(&child.id), Some(&child.id)).with_changes(Some(&before), Some(&child)))?;
         Ok(ChildSummary::from(&child))
     })
 }
@@ -224,10 +231,20 @@ pub fn load(conn: &mut DbConn, id: &str) -> AppResult<models::Child> {
         .ok_or(AppError::NotFound("child"))
 }
 
+/// The child, if it exists and the caller may see it (404 otherwise, either way).
+pub fn load_visible(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<models::Child> {
+    let child = load(conn, id)?;
+    ctx.check_visible(&child, "child")?;
+    Ok(child)
+}
+
 /// Search by exact local id or NHS number, or by the start of a family or given name.
-pub fn search(conn: &mut DbConn, q: &str, limit: i64, offset: i64) -> AppResult<Vec<ChildSummary>> {
+pub fn search(conn: &mut DbConn, ctx: &DomainCtx, q: &str, limit: i64, offset: i64) -> AppResult<Vec<ChildSummary>> {
     let q = q.trim();
     let mut query = children::table.select(models::Child::as_select()).into_boxed();
+    if let Some(codes) = ctx.scope.codes() {
+        query = query.filter(children::responsible_la.eq_any(codes.to_vec()));
+    }
     if !q.is_empty() {
         let digits: String = q.chars().filter(|ch| !ch.is_whitespace() && *ch != '-').collect();
         let prefix = format!("{}%", escape_like(&q.to_lowercase()));
@@ -255,7 +272,14 @@ fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
+/// The whole record. The read is recorded in the audit trail first: if that fails, nothing
+/// is shown.
 pub fn detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<ChildDetail> {
+    write_transaction(conn, |conn| {
+        let child = load_visible(conn, ctx, id)?;
+        ctx.audit(conn, AuditEvent::ok("read", "child", Some(&child.id), Some(&child.id)))?;
+        Ok::<_, AppError>(())
+    })?;
     let child = load(conn, id)?;
     let periods: Vec<models::Period> = periods::table
         .filter(periods::child_id.eq(id))
@@ -347,7 +371,7 @@ pub fn add_health_check(
     child_id: &str,
     input: NewHealthCheck,
 ) -> AppResult<HealthCheckView> {
-    let child = load(conn, child_id)?;
+    let child = load_visible(conn, ctx, child_id)?;
     let mut c = Checks::new();
     let kind = input.kind.trim().to_ascii_lowercase();
     if !HEALTH_CHECK_KINDS.contains(&kind.as_str()) {
@@ -370,7 +394,10 @@ pub fn add_health_check(
         outcome,
         created_at: now_utc(),
     };
-    diesel::insert_into(health_checks::table).values(&row).execute(conn)?;
+    write_transaction(conn, |conn| {
+        diesel::insert_into(health_checks::table).values(&row).execute(conn)?;
+        ctx.audit(conn, AuditEvent::ok("create", "health_check", Some(&row.id), Some(&row.child_id)).with_changes(None, Some(&row)))
+    })?;
     Ok(HealthCheckView::from(&row))
 }
 
@@ -403,8 +430,8 @@ fn check_health_check_values(
     }
 }
 
-pub fn add_note(conn: &mut DbConn, child_id: &str, input: NewNote) -> AppResult<NoteView> {
-    let child = load(conn, child_id)?;
+pub fn add_note(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewNote) -> AppResult<NoteView> {
+    let child = load_visible(conn, ctx, child_id)?;
     let mut c = Checks::new();
     let body = c.text("body", &input.body, 10_000);
     let author = c.text("author", &input.author, 200);
@@ -427,6 +454,9 @@ pub fn add_note(conn: &mut DbConn, child_id: &str, input: NewNote) -> AppResult<
         author,
         created_at: now_utc(),
     };
-    diesel::insert_into(notes::table).values(&row).execute(conn)?;
+    write_transaction(conn, |conn| {
+        diesel::insert_into(notes::table).values(&row).execute(conn)?;
+        ctx.audit(conn, AuditEvent::ok("create", "note", Some(&row.id), Some(&row.child_id)).with_changes(None, Some(&row)))
+    })?;
     Ok(NoteView::from(&row))
 }

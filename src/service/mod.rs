@@ -14,30 +14,78 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use crate::audit::{self, Actor, AuditEvent};
 use crate::calendar::Calendar;
+use crate::db::models::Child;
+use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::obligations::{FifthBirthdayPolicy, RhaPolicy};
 use crate::settings::Settings;
 use crate::status::ClockPolicy;
 
+/// Which children the caller may see: everything (the CLI and background work), or the
+/// children of some local authorities (a signed-in user).
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Everything,
+    LocalAuthorities(Arc<Vec<String>>),
+}
+
+impl Scope {
+    pub fn allows(&self, local_authority: &str) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::LocalAuthorities(codes) => codes.iter().any(|c| c == local_authority),
+        }
+    }
+
+    /// The codes to filter lists by, or None for no filter.
+    pub fn codes(&self) -> Option<&[String]> {
+        match self {
+            Scope::Everything => None,
+            Scope::LocalAuthorities(codes) => Some(codes),
+        }
+    }
+}
+
 /// Everything the rules need besides the rows: the calendar in force, the policies from
-/// settings, and what "today" is.
+/// settings, what "today" is, and who is asking (for scope and the audit trail).
 #[derive(Clone)]
 pub struct DomainCtx {
     pub calendar: Arc<Calendar>,
     pub clock: ClockPolicy,
     pub rha: RhaPolicy,
     pub today: NaiveDate,
+    pub actor: Actor,
+    pub scope: Scope,
 }
 
 impl DomainCtx {
+    /// A context for the system itself (CLI, background work): sees everything.
     pub fn new(calendar: Arc<Calendar>, settings: &Settings, today: NaiveDate) -> DomainCtx {
         DomainCtx {
             calendar,
             clock: clock_policy(settings),
             rha: rha_policy(settings),
             today,
+            actor: Actor::system("cli"),
+            scope: Scope::Everything,
         }
+    }
+
+    /// Out-of-scope records answer exactly like missing ones, so ids cannot be probed.
+    pub fn check_visible(&self, child: &Child, what: &'static str) -> AppResult<()> {
+        if self.scope.allows(&child.responsible_la) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(what))
+        }
+    }
+
+    /// Appends to the audit trail, inside the caller's transaction.
+    pub fn audit(&self, conn: &mut DbConn, event: AuditEvent<'_>) -> AppResult<()> {
+        audit::record(conn, &self.actor, event)?;
+        Ok(())
     }
 }
 

@@ -13,6 +13,7 @@ use super::views::*;
 use super::DomainCtx;
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
+use crate::audit::AuditEvent;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::obligations::{self, IhaDecision};
@@ -80,13 +81,17 @@ fn codes(list: &[(&str, &str)]) -> String {
     list.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
 }
 
-fn load_period(conn: &mut DbConn, id: &str) -> AppResult<models::Period> {
-    periods::table
+/// The period, if it exists and the caller may see the child (404 otherwise).
+fn load_period(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<models::Period> {
+    let period = periods::table
         .find(id)
         .select(models::Period::as_select())
         .first(conn)
         .optional()?
-        .ok_or(AppError::NotFound("period"))
+        .ok_or(AppError::NotFound("period"))?;
+    let child = super::children::load(conn, &period.child_id)?;
+    ctx.check_visible(&child, "period")?;
+    Ok(period)
 }
 
 fn check_placement(c: &mut Checks, p: &NewPlacement) -> (String, Option<String>, Option<String>) {
@@ -109,7 +114,7 @@ fn check_placement(c: &mut Checks, p: &NewPlacement) -> (String, Option<String>,
 
 pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPeriod) -> AppResult<PeriodStarted> {
     let (period, assessment) = crate::db::write_transaction(conn, |conn| {
-        let child = super::children::load(conn, child_id)?;
+        let child = super::children::load_visible(conn, ctx, child_id)?;
         let previous = latest_period(conn, &child.id)?;
         let mut c = Checks::new();
         let legal_status = c.code(
@@ -148,6 +153,7 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             created_at: now_utc(),
         };
         diesel::insert_into(periods::table).values(&period).execute(conn)?;
+        ctx.audit(conn, AuditEvent::ok("create", "period", Some(&period.id), Some(&child.id)).with_changes(None, Some(&period)))?;
         let mut iha = open_iha(conn, ctx, &child, &period, input.prior_assessment_on)?;
         if let Some((p, (placement_type, host_la, host_email))) = placement {
             let row = models::Placement {
@@ -161,6 +167,7 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
                 created_at: now_utc(),
             };
             diesel::insert_into(placements::table).values(&row).execute(conn)?;
+            ctx.audit(conn, AuditEvent::ok("create", "placement", Some(&row.id), Some(&child.id)).with_changes(None, Some(&row)))?;
             if row.out_of_area != 0 && iha.as_ref().is_some_and(|a| a.state != State::NotRequired.as_str()) {
                 if let Some(a) = iha.as_mut() {
                     open_request(conn, a, &row)?;
@@ -323,7 +330,7 @@ pub fn change_placement(
     input: NewPlacement,
 ) -> AppResult<PlacementChanged> {
     crate::db::write_transaction(conn, |conn| {
-        let period = load_period(conn, period_id)?;
+        let period = load_period(conn, ctx, period_id)?;
         let last_start: Option<NaiveDate> = placements::table
             .filter(placements::period_id.eq(&period.id))
             .select(diesel::dsl::max(placements::started_on))
@@ -360,6 +367,7 @@ pub fn change_placement(
             created_at: now_utc(),
         };
         diesel::insert_into(placements::table).values(&row).execute(conn)?;
+        ctx.audit(conn, AuditEvent::ok("create", "placement", Some(&row.id), Some(&period.child_id)).with_changes(None, Some(&row)))?;
         let mut request = None;
         for a in open_assessments(conn, &period.child_id)? {
             if row.out_of_area != 0 {
@@ -378,7 +386,8 @@ pub fn change_placement(
 
 pub fn end(conn: &mut DbConn, ctx: &DomainCtx, period_id: &str, input: PeriodEnd) -> AppResult<PeriodEnded> {
     crate::db::write_transaction(conn, |conn| {
-        let mut period = load_period(conn, period_id)?;
+        let mut period = load_period(conn, ctx, period_id)?;
+        let before = period.clone();
         let mut c = Checks::new();
         let reason = c.code(
             "reason",
@@ -418,11 +427,14 @@ pub fn end(conn: &mut DbConn, ctx: &DomainCtx, period_id: &str, input: PeriodEnd
         period.ended_on = Some(input.ended_on);
         period.end_reason = Some(reason.clone());
         period.version += 1;
+        ctx.audit(conn, AuditEvent::ok("end", "period", Some(&period.id), Some(&period.child_id)).with_changes(Some(&before), Some(&period)))?;
         let description = ssda903::reason_episode_ceased(&reason).unwrap_or("");
         let why = format!("period of care ended: {reason} {description}");
         let mut closed = Vec::new();
         for mut a in open_assessments(conn, &period.child_id)? {
+            let open = a.clone();
             close_open(conn, &mut a, input.ended_on, &why)?;
+            ctx.audit(conn, AuditEvent::ok("close", "assessment", Some(&a.id), Some(&a.child_id)).with_changes(Some(&open), Some(&a)))?;
             closed.push(a.id);
         }
         let placements: Vec<models::Placement> = placements::table

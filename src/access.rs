@@ -1,0 +1,401 @@
+//! Who may do what: the roles, the actions, the route table and the permission matrix, in
+//! one place. Pure. The HTTP layer maps every request to an action through `ROUTES`;
+//! a route missing from the table is refused (deny by default).
+//!
+//! Roles decide *what* a user may do; the user's organisation decides *which children*:
+//! a local authority's staff see the children it is responsible for, ICB and provider
+//! staff see the children of every local authority in their ICB.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Users, calendar, settings; no children's records.
+    Admin,
+    /// Notifications, booking, outcomes, out-of-area requests.
+    HealthAdmin,
+    /// Completes assessments, records outcomes and notes.
+    Clinician,
+    /// Consent, notifications and placement changes for their own authority's children.
+    SocialWorker,
+    /// Designated and named professionals: read everything in their ICB, the assurance
+    /// list, meeting actions (notes), the audit.
+    Assurance,
+    ReadOnly,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] =
+        [Role::Admin, Role::HealthAdmin, Role::Clinician, Role::SocialWorker, Role::Assurance, Role::ReadOnly];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::HealthAdmin => "health_admin",
+            Role::Clinician => "clinician",
+            Role::SocialWorker => "social_worker",
+            Role::Assurance => "assurance",
+            Role::ReadOnly => "read_only",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            format!("unknown role {s:?}; must be one of {}", names.join(", "))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    ChildRead,
+    ChildCreate,
+    ChildUpdate,
+    HealthCheckAdd,
+    NoteAdd,
+    PeriodStart,
+    PlacementChange,
+    PeriodEnd,
+    AssessmentRead,
+    Notify,
+    Consent,
+    ConsentWithdraw,
+    Book,
+    RecordOutcome,
+    Complete,
+    Reoffer,
+    MarkNotRequired,
+    Close,
+    OutOfAreaUpdate,
+    AssuranceRead,
+    CalendarRead,
+    AuditRead,
+    AuditExport,
+    UserAdmin,
+    TokenAdmin,
+    Me,
+}
+
+impl Action {
+    pub const ALL: [Action; 26] = [
+        Action::ChildRead,
+        Action::ChildCreate,
+        Action::ChildUpdate,
+        Action::HealthCheckAdd,
+        Action::NoteAdd,
+        Action::PeriodStart,
+        Action::PlacementChange,
+        Action::PeriodEnd,
+        Action::AssessmentRead,
+        Action::Notify,
+        Action::Consent,
+        Action::ConsentWithdraw,
+        Action::Book,
+        Action::RecordOutcome,
+        Action::Complete,
+        Action::Reoffer,
+        Action::MarkNotRequired,
+        Action::Close,
+        Action::OutOfAreaUpdate,
+        Action::AssuranceRead,
+        Action::CalendarRead,
+        Action::AuditRead,
+        Action::AuditExport,
+        Action::UserAdmin,
+        Action::TokenAdmin,
+        Action::Me,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::ChildRead => "child_read",
+            Action::ChildCreate => "child_create",
+            Action::ChildUpdate => "child_update",
+            Action::HealthCheckAdd => "health_check_add",
+            Action::NoteAdd => "note_add",
+            Action::PeriodStart => "period_start",
+            Action::PlacementChange => "placement_change",
+            Action::PeriodEnd => "period_end",
+            Action::AssessmentRead => "assessment_read",
+            Action::Notify => "notify",
+            Action::Consent => "consent",
+            Action::ConsentWithdraw => "consent_withdraw",
+            Action::Book => "book",
+            Action::RecordOutcome => "record_outcome",
+            Action::Complete => "complete",
+            Action::Reoffer => "reoffer",
+            Action::MarkNotRequired => "mark_not_required",
+            Action::Close => "close",
+            Action::OutOfAreaUpdate => "out_of_area_update",
+            Action::AssuranceRead => "assurance_read",
+            Action::CalendarRead => "calendar_read",
+            Action::AuditRead => "audit_read",
+            Action::AuditExport => "audit_export",
+            Action::UserAdmin => "user_admin",
+            Action::TokenAdmin => "token_admin",
+            Action::Me => "me",
+        }
+    }
+
+    /// Whether the action reads or changes a child's data (and so is limited by scope).
+    pub fn touches_children(self) -> bool {
+        !matches!(
+            self,
+            Action::CalendarRead | Action::AuditExport | Action::UserAdmin | Action::TokenAdmin | Action::Me
+        )
+    }
+}
+
+/// The permission matrix. Everything not listed is refused.
+pub fn permits(role: Role, action: Action) -> bool {
+    use Action::*;
+    use Role::*;
+    match role {
+        Admin => matches!(action, CalendarRead | AuditRead | AuditExport | UserAdmin | TokenAdmin | Me),
+        HealthAdmin => matches!(
+            action,
+            ChildRead
+                | ChildCreate
+                | ChildUpdate
+                | HealthCheckAdd
+                | NoteAdd
+                | PeriodStart
+                | PlacementChange
+                | PeriodEnd
+                | AssessmentRead
+                | Notify
+                | Book
+                | RecordOutcome
+                | Reoffer
+                | MarkNotRequired
+                | Close
+                | OutOfAreaUpdate
+                | AssuranceRead
+                | CalendarRead
+                | Me
+        ),
+        Clinician => matches!(
+            action,
+            ChildRead | HealthCheckAdd | NoteAdd | AssessmentRead | RecordOutcome | Complete | MarkNotRequired | CalendarRead | Me
+        ),
+        SocialWorker => matches!(
+            action,
+            ChildRead
+                | ChildCreate
+                | ChildUpdate
+                | NoteAdd
+                | PeriodStart
+                | PlacementChange
+                | PeriodEnd
+                | AssessmentRead
+                | Notify
+                | Consent
+                | ConsentWithdraw
+                | Reoffer
+                | CalendarRead
+                | Me
+        ),
+        Assurance => matches!(
+            action,
+            ChildRead | NoteAdd | AssessmentRead | AssuranceRead | CalendarRead | AuditRead | AuditExport | Me
+        ),
+        ReadOnly => matches!(action, ChildRead | AssessmentRead | AssuranceRead | CalendarRead | Me),
+    }
+}
+
+/// The role (of those a user holds) that grants an action, for the audit trail.
+pub fn granting_role(roles: &[Role], action: Action) -> Option<Role> {
+    roles.iter().copied().find(|r| permits(*r, action))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
+/// Every protected route and the action it performs. Patterns use actix syntax.
+pub const ROUTES: &[(Method, &str, Action)] = &[
+    (Method::Get, "/api/v1/me", Action::Me),
+    (Method::Get, "/api/v1/children", Action::ChildRead),
+    (Method::Post, "/api/v1/children", Action::ChildCreate),
+    (Method::Get, "/api/v1/children/{id}", Action::ChildRead),
+    (Method::Patch, "/api/v1/children/{id}", Action::ChildUpdate),
+    (Method::Post, "/api/v1/children/{id}/health-checks", Action::HealthCheckAdd),
+    (Method::Post, "/api/v1/children/{id}/notes", Action::NoteAdd),
+    (Method::Get, "/api/v1/children/{id}/access-history", Action::AuditRead),
+    (Method::Post, "/api/v1/children/{id}/periods", Action::PeriodStart),
+    (Method::Post, "/api/v1/periods/{id}/placements", Action::PlacementChange),
+    (Method::Post, "/api/v1/periods/{id}/end", Action::PeriodEnd),
+    (Method::Get, "/api/v1/assessments", Action::AssessmentRead),
+    (Method::Get, "/api/v1/assessments/{id}", Action::AssessmentRead),
+    (Method::Post, "/api/v1/assessments/{id}/notification", Action::Notify),
+    (Method::Post, "/api/v1/assessments/{id}/consent", Action::Consent),
+    (Method::Post, "/api/v1/assessments/{id}/appointments", Action::Book),
+    (Method::Post, "/api/v1/assessments/{id}/completion", Action::Complete),
+    (Method::Post, "/api/v1/assessments/{id}/reoffer", Action::Reoffer),
+    (Method::Post, "/api/v1/assessments/{id}/not-required", Action::MarkNotRequired),
+    (Method::Post, "/api/v1/assessments/{id}/close", Action::Close),
+    (Method::Post, "/api/v1/appointments/{id}/outcome", Action::RecordOutcome),
+    (Method::Post, "/api/v1/out-of-area-requests/{id}", Action::OutOfAreaUpdate),
+    (Method::Post, "/api/v1/consents/{id}/withdrawal", Action::ConsentWithdraw),
+    (Method::Get, "/api/v1/assurance/iha", Action::AssuranceRead),
+    (Method::Get, "/api/v1/calendar/holidays", Action::CalendarRead),
+    (Method::Get, "/api/v1/calendar/add-working-days", Action::CalendarRead),
+    (Method::Get, "/api/v1/audit/export", Action::AuditExport),
+    (Method::Get, "/api/v1/users", Action::UserAdmin),
+    (Method::Get, "/api/v1/tokens", Action::TokenAdmin),
+    (Method::Post, "/api/v1/tokens/{id}/revoke", Action::TokenAdmin),
+];
+
+/// The action a request performs, if the route is known. `{id}` matches one path segment.
+pub fn route_action(method: &str, path: &str) -> Option<Action> {
+    ROUTES
+        .iter()
+        .find(|(m, pattern, _)| m.as_str() == method && pattern_matches(pattern, path))
+        .map(|(_, _, action)| *action)
+}
+
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let mut want = pattern.split('/');
+    let mut got = path.split('/');
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some(w), Some(g)) if w.starts_with('{') && !g.is_empty() => continue,
+            (Some(w), Some(g)) if w == g => continue,
+            _ => return false,
+        }
+    }
+}
+
+/// docs/permissions.md: the matrix with a preamble (a test keeps the file current).
+pub fn permissions_document() -> String {
+    format!(
+        "# Permissions\n\nGenerated from `src/access.rs` (`cargo test` fails when this file is out of date; \
+         regenerate with `CLA_REGENERATE_DOCS=1 cargo test --lib access`).\n\n\
+         Every request to `/api/v1` is mapped to an action by the route table below; a route not in \
+         the table is refused. A user may perform an action when any of their roles has \"yes\". \
+         Which children they see is decided by their organisation: a local authority's staff see \
+         the children it is responsible for; ICB and provider staff see the children of every \
+         local authority in their ICB; a child outside that scope answers 404.\n\n{}",
+        matrix_markdown()
+    )
+}
+
+/// The matrix as a Markdown table.
+pub fn matrix_markdown() -> String {
+    let mut out = String::from("| method | path | action |");
+    for r in Role::ALL {
+        out.push_str(&format!(" {r} |"));
+    }
+    out.push_str("\n|---|---|---|");
+    out.push_str(&"---|".repeat(Role::ALL.len()));
+    out.push('\n');
+    for (m, path, action) in ROUTES {
+        out.push_str(&format!("| {} | `{path}` | {} |", m.as_str(), action.name()));
+        for r in Role::ALL {
+            out.push_str(if permits(r, *action) { " yes |" } else { " - |" });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_cannot_read_children_deny_by_default() {
+        assert!(!permits(Role::Admin, Action::ChildRead));
+        assert!(!permits(Role::Admin, Action::AssessmentRead));
+        assert!(permits(Role::Admin, Action::UserAdmin));
+    }
+
+    #[test]
+    fn only_social_workers_confirm_consent_and_only_clinicians_complete() {
+        for r in Role::ALL {
+            assert_eq!(permits(r, Action::Consent), r == Role::SocialWorker, "{r}");
+            assert_eq!(permits(r, Action::Complete), r == Role::Clinician, "{r}");
+        }
+    }
+
+    #[test]
+    fn read_only_changes_nothing() {
+        let writes = Action::ALL.iter().filter(|a| {
+            !matches!(a, Action::ChildRead | Action::AssessmentRead | Action::AssuranceRead | Action::CalendarRead | Action::Me)
+        });
+        for a in writes {
+            assert!(!permits(Role::ReadOnly, *a), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn every_role_may_ask_who_it_is() {
+        assert!(Role::ALL.iter().all(|r| permits(*r, Action::Me)));
+    }
+
+    #[test]
+    fn routes_match_ids_but_not_extra_segments() {
+        assert_eq!(route_action("GET", "/api/v1/children/abc"), Some(Action::ChildRead));
+        assert_eq!(route_action("POST", "/api/v1/children/abc/periods"), Some(Action::PeriodStart));
+        assert_eq!(route_action("GET", "/api/v1/children/abc/periods"), None);
+        assert_eq!(route_action("DELETE", "/api/v1/children/abc"), None);
+        assert_eq!(route_action("GET", "/api/v1/children//"), None);
+        assert_eq!(route_action("GET", "/api/v1/nothing"), None);
+    }
+
+    #[test]
+    fn every_action_is_reachable_by_some_route() {
+        for a in Action::ALL {
+            assert!(ROUTES.iter().any(|(_, _, r)| *r == a), "{a:?} has no route");
+        }
+    }
+
+    #[test]
+    fn docs_permissions_md_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/permissions.md");
+        let want = permissions_document();
+        if std::env::var_os("CLA_REGENERATE_DOCS").is_some() {
+            std::fs::write(path, &want).expect("docs/permissions.md is writable");
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(have, want, "docs/permissions.md is out of date: regenerate it (see its first line)");
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>(), Ok(r));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}
