@@ -53,11 +53,11 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> AppResult<H
     let q: Search = extract::query(req.query_string())?;
     let limit = q.limit.unwrap_or(50);
     let offset = q.offset.unwrap_or(0);
-    if !(1..=500).contains(&limit) || offset < 0 {
-        return Err(crate::error::AppError::invalid(
-            "limit",
-            "limit must be 1-500 and offset not negative",
-        ));
+    if !(1..=500).contains(&limit) {
+        return Err(crate::error::AppError::invalid("limit", "must be between 1 and 500"));
+    }
+    if offset < 0 {
+        return Err(crate::error::AppError::invalid("offset", "must not be negative"));
     }
     let text = q.q.unwrap_or_default();
     if text.chars().count() > 100 {

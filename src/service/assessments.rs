@@ -884,7 +884,7 @@ pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResul
     let limit = f.limit.unwrap_or(100);
     let offset = f.offset.unwrap_or(0);
     let (kind, state, rag) = check_filter(&f, limit, offset)?;
-    let rows = load_list_rows(conn, &f, kind, state, rag, as_of)?;
+    let rows = load_list_rows(conn, ctx, &f, kind, state, rag, as_of)?;
     let mut items = Vec::with_capacity(rows.len().min(4096));
     let mut total = 0usize;
     for (a, local_id, dob, request) in &rows {
@@ -895,7 +895,7 @@ pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResul
             out_of_area: request.as_ref(),
         };
         let v = assessment_view(&r, ctx, as_of)?;
-        if rag.is_some_and(|want| v.rag != want) {
+        if rag.is_some_and(|want| v.rag != want) || state.is_some_and(|want| v.state != want) {
             continue;
         }
         if total >= offset as usize && items.len() < limit as usize {
@@ -958,6 +958,7 @@ fn check_filter(
 /// or the appointment is later than the due date.
 fn load_list_rows(
     conn: &mut DbConn,
+    ctx: &DomainCtx,
     f: &AssessmentFilter,
     kind: Option<Kind>,
     state: Option<State>,
@@ -983,7 +984,9 @@ fn load_list_rows(
     if let Some(k) = kind {
         q = q.filter(assessments::kind.eq(k.as_str()));
     }
-    if let Some(s) = state {
+    // The stored state is the state today; for another day it is derived, so the state
+    // filter is applied after derivation (see `list`).
+    if let Some(s) = state.filter(|_| as_of == ctx.today) {
         q = q.filter(assessments::state.eq(s.as_str()));
     }
     if let Some(d) = f.due_before {
@@ -1012,7 +1015,10 @@ fn load_list_rows(
         q = q.filter(open_then.and(late).or(completed_late));
     }
     if rag == Some(Rag::Amber) {
-        q = q.filter(not(assessments::state.eq_any(["refused", "not_required", "closed"])));
+        // Ended without completion is green, unless it ended only after as_of.
+        q = q.filter(
+            not(assessments::state.eq_any(["refused", "not_required", "closed"])).or(assessments::ended_on.gt(as_of)),
+        );
     }
     Ok(q.order((assessments::due_on.asc(), assessments::id.asc()))
         .load::<ListRow>(conn)?)

@@ -89,18 +89,21 @@ fn load_period(conn: &mut DbConn, id: &str) -> AppResult<models::Period> {
         .ok_or(AppError::NotFound("period"))
 }
 
-fn check_placement(c: &mut Checks, p: &NewPlacement) -> (String, Option<String>, Option<String>) {
+/// `prefix` names where the placement sits in the request ("placement." when nested in a
+/// new period, "" for a placement change), so errors name the request's own fields.
+fn check_placement(c: &mut Checks, p: &NewPlacement, prefix: &str) -> (String, Option<String>, Option<String>) {
+    let field = |name: &str| format!("{prefix}{name}");
     let placement_type = c.code(
-        "placement.placement_type",
+        &field("placement_type"),
         &p.placement_type,
         ssda903::placement_type,
         &codes(ssda903::PLACEMENT_TYPES),
     );
-    let host_la = c.optional_text("placement.host_la", p.host_la.as_deref(), 100);
-    let host_email = c.optional_email("placement.host_provider_email", p.host_provider_email.as_deref());
+    let host_la = c.optional_text(&field("host_la"), p.host_la.as_deref(), 100);
+    let host_email = c.optional_email(&field("host_provider_email"), p.host_provider_email.as_deref());
     if !p.out_of_area && (host_la.is_some() || host_email.is_some()) {
         c.fail(
-            "placement.out_of_area",
+            &field("out_of_area"),
             "host_la and host_provider_email are only for out-of-area placements",
         );
     }
@@ -127,7 +130,10 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             )
         });
         check_period_start(&mut c, &input, &child, previous.as_ref(), ctx);
-        let placement = input.placement.as_ref().map(|p| (p, check_placement(&mut c, p)));
+        let placement = input
+            .placement
+            .as_ref()
+            .map(|p| (p, check_placement(&mut c, p, "placement.")));
         if let Some((p, _)) = &placement {
             if let Some(on) = p.started_on {
                 c.not_before("placement.started_on", on, input.started_on, "the start of the period");
@@ -329,7 +335,7 @@ pub fn change_placement(
             .select(diesel::dsl::max(placements::started_on))
             .first(conn)?;
         let mut c = Checks::new();
-        let (placement_type, host_la, host_email) = check_placement(&mut c, &input);
+        let (placement_type, host_la, host_email) = check_placement(&mut c, &input, "");
         let Some(started_on) = input.started_on else {
             c.fail("started_on", "required for a placement change");
             c.finish()?;

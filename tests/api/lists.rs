@@ -8,7 +8,6 @@ use crate::helpers::{assert_problem, s, spawn_app, Backend, TestApp};
 both!(
     assessment_filters_select_the_right_assessments,
     iha_assurance_list_covers_the_window_and_every_open_iha,
-    #[ignore = "BUG: GET /assessments?rag=amber drops assessments refused, not required or closed after as_of, which were amber on as_of (the SQL prefilter in load_list_rows, src/service/assessments.rs, uses today's state)"]
     rag_filter_agrees_with_the_rag_shown_as_of_a_date,
 );
 

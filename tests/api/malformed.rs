@@ -9,11 +9,8 @@ use crate::helpers::{assert_problem, s, spawn_app, Backend, Resp, TestApp};
 
 both!(
     no_input_gets_a_5xx,
-    #[ignore = "BUG: POST /periods/{id}/placements names its fields `placement.*` (the nested form of POST /children/{id}/periods) instead of the request's own `placement_type`, `host_provider_email`, `out_of_area`"]
     placement_change_errors_name_the_request_fields,
-    #[ignore = "BUG: a missing required JSON field is reported as errors[].field \"body\" (not the field), and truncated JSON as field \"?\" (src/http/extract.rs path_error)"]
     missing_field_and_truncated_json_name_the_field,
-    #[ignore = "BUG: GET /children?offset=-1 blames errors[].field \"limit\" (src/http/children.rs search)"]
     negative_search_offset_names_offset,
 );
 
@@ -466,7 +463,7 @@ fn cases(f: &Fixture) -> Vec<Case> {
         &periods,
         with(p, "placement", Some(json!({"out_of_area": false}))),
         400,
-        "placement",
+        "placement.placement_type",
     ));
 
     let placements = format!("/periods/{}/placements", f.period);

@@ -20,7 +20,6 @@ both!(
     local_authority_cannot_consent_under_section_20,
     rha_cadence_follows_age_on_the_day_seen_around_the_fifth_birthday,
     as_of_view_shows_what_was_true_then,
-    #[ignore = "BUG: as_of views keep the stored state and later-dated facts (assessment_view in src/service/views.rs)"]
     as_of_view_rolls_back_state_and_dated_facts,
 );
 
