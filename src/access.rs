@@ -30,8 +30,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
-        [Role::Admin, Role::HealthAdmin, Role::Clinician, Role::SocialWorker, Role::Assurance, Role::ReadOnly];
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::HealthAdmin,
+        Role::Clinician,
+        Role::SocialWorker,
+        Role::Assurance,
+        Role::ReadOnly,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -166,7 +172,10 @@ pub fn permits(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match role {
-        Admin => matches!(action, CalendarRead | AuditRead | AuditExport | UserAdmin | TokenAdmin | Me),
+        Admin => matches!(
+            action,
+            CalendarRead | AuditRead | AuditExport | UserAdmin | TokenAdmin | Me
+        ),
         HealthAdmin => matches!(
             action,
             ChildRead
@@ -191,7 +200,15 @@ pub fn permits(role: Role, action: Action) -> bool {
         ),
         Clinician => matches!(
             action,
-            ChildRead | HealthCheckAdd | NoteAdd | AssessmentRead | RecordOutcome | Complete | MarkNotRequired | CalendarRead | Me
+            ChildRead
+                | HealthCheckAdd
+                | NoteAdd
+                | AssessmentRead
+                | RecordOutcome
+                | Complete
+                | MarkNotRequired
+                | CalendarRead
+                | Me
         ),
         SocialWorker => matches!(
             action,
@@ -247,7 +264,11 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Post, "/api/v1/children", Action::ChildCreate),
     (Method::Get, "/api/v1/children/{id}", Action::ChildRead),
     (Method::Patch, "/api/v1/children/{id}", Action::ChildUpdate),
-    (Method::Post, "/api/v1/children/{id}/health-checks", Action::HealthCheckAdd),
+    (
+        Method::Post,
+        "/api/v1/children/{id}/health-checks",
+        Action::HealthCheckAdd,
+    ),
     (Method::Post, "/api/v1/children/{id}/notes", Action::NoteAdd),
     (Method::Get, "/api/v1/children/{id}/access-history", Action::AuditRead),
     (Method::Post, "/api/v1/children/{id}/periods", Action::PeriodStart),
@@ -260,11 +281,23 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Post, "/api/v1/assessments/{id}/appointments", Action::Book),
     (Method::Post, "/api/v1/assessments/{id}/completion", Action::Complete),
     (Method::Post, "/api/v1/assessments/{id}/reoffer", Action::Reoffer),
-    (Method::Post, "/api/v1/assessments/{id}/not-required", Action::MarkNotRequired),
+    (
+        Method::Post,
+        "/api/v1/assessments/{id}/not-required",
+        Action::MarkNotRequired,
+    ),
     (Method::Post, "/api/v1/assessments/{id}/close", Action::Close),
     (Method::Post, "/api/v1/appointments/{id}/outcome", Action::RecordOutcome),
-    (Method::Post, "/api/v1/out-of-area-requests/{id}", Action::OutOfAreaUpdate),
-    (Method::Post, "/api/v1/consents/{id}/withdrawal", Action::ConsentWithdraw),
+    (
+        Method::Post,
+        "/api/v1/out-of-area-requests/{id}",
+        Action::OutOfAreaUpdate,
+    ),
+    (
+        Method::Post,
+        "/api/v1/consents/{id}/withdrawal",
+        Action::ConsentWithdraw,
+    ),
     (Method::Get, "/api/v1/assurance/iha", Action::AssuranceRead),
     (Method::Get, "/api/v1/calendar/holidays", Action::CalendarRead),
     (Method::Get, "/api/v1/calendar/add-working-days", Action::CalendarRead),
@@ -280,6 +313,11 @@ pub fn route_action(method: &str, path: &str) -> Option<Action> {
         .iter()
         .find(|(m, pattern, _)| m.as_str() == method && pattern_matches(pattern, path))
         .map(|(_, _, action)| *action)
+}
+
+/// Whether some route has this path (under any method): a wrong method is then 405.
+pub fn path_known(path: &str) -> bool {
+    ROUTES.iter().any(|(_, pattern, _)| pattern_matches(pattern, path))
 }
 
 fn pattern_matches(pattern: &str, path: &str) -> bool {
@@ -351,7 +389,10 @@ mod tests {
     #[test]
     fn read_only_changes_nothing() {
         let writes = Action::ALL.iter().filter(|a| {
-            !matches!(a, Action::ChildRead | Action::AssessmentRead | Action::AssuranceRead | Action::CalendarRead | Action::Me)
+            !matches!(
+                a,
+                Action::ChildRead | Action::AssessmentRead | Action::AssuranceRead | Action::CalendarRead | Action::Me
+            )
         });
         for a in writes {
             assert!(!permits(Role::ReadOnly, *a), "{a:?}");
@@ -366,7 +407,10 @@ mod tests {
     #[test]
     fn routes_match_ids_but_not_extra_segments() {
         assert_eq!(route_action("GET", "/api/v1/children/abc"), Some(Action::ChildRead));
-        assert_eq!(route_action("POST", "/api/v1/children/abc/periods"), Some(Action::PeriodStart));
+        assert_eq!(
+            route_action("POST", "/api/v1/children/abc/periods"),
+            Some(Action::PeriodStart)
+        );
         assert_eq!(route_action("GET", "/api/v1/children/abc/periods"), None);
         assert_eq!(route_action("DELETE", "/api/v1/children/abc"), None);
         assert_eq!(route_action("GET", "/api/v1/children//"), None);
@@ -388,7 +432,10 @@ mod tests {
             std::fs::write(path, &want).expect("docs/permissions.md is writable");
         }
         let have = std::fs::read_to_string(path).unwrap_or_default();
-        assert_eq!(have, want, "docs/permissions.md is out of date: regenerate it (see its first line)");
+        assert_eq!(
+            have, want,
+            "docs/permissions.md is out of date: regenerate it (see its first line)"
+        );
     }
 
     #[test]

@@ -247,8 +247,12 @@ pub fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "migrations applied");
     }
-    crate::auth::ensure_home_icb(&mut conn, &settings.organisation.icb_code, &settings.organisation.icb_name)
-        .map_err(|e| anyhow::anyhow!("creating the home ICB: {e}"))?;
+    crate::auth::ensure_home_icb(
+        &mut conn,
+        &settings.organisation.icb_code,
+        &settings.organisation.icb_name,
+    )
+    .map_err(|e| anyhow::anyhow!("creating the home ICB: {e}"))?;
     let calendar = calendar_store::load(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some((first, last)) = calendar.data_years() {
         tracing::info!(

@@ -32,6 +32,8 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("sign in first: send a bearer token or a session cookie")]
     Unauthenticated,
+    #[error("this method is not allowed on this path")]
+    MethodNotAllowed,
     #[error("{0}")]
     Forbidden(String),
     /// A workflow step that is not allowed in the current state.
@@ -64,6 +66,7 @@ impl AppError {
             AppError::Invalid(_) => "Invalid value",
             AppError::NotFound(_) => "Not found",
             AppError::Unauthenticated => "Not signed in",
+            AppError::MethodNotAllowed => "Method Not Allowed",
             AppError::Forbidden(_) => "Forbidden",
             AppError::Conflict(_) => "Step not allowed",
             AppError::StaleVersion { .. } => "Stale version",
@@ -78,6 +81,7 @@ impl AppError {
             AppError::Invalid(_) => "/problems/invalid-value",
             AppError::NotFound(_) => "/problems/not-found",
             AppError::Unauthenticated => "/problems/unauthenticated",
+            AppError::MethodNotAllowed => "/problems/http-405",
             AppError::Forbidden(_) => "/problems/forbidden",
             AppError::Conflict(_) => "/problems/step-not-allowed",
             AppError::StaleVersion { .. } => "/problems/stale-version",
@@ -113,6 +117,7 @@ impl ResponseError for AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) | AppError::StaleVersion { .. } => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

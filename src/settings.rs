@@ -162,7 +162,10 @@ impl Settings {
         self.auth.validate()?;
         let code = &self.organisation.icb_code;
         if code.is_empty() || code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(SettingsError::new("organisation.icb_code", "must be 1-20 letters, digits or hyphens"));
+            return Err(SettingsError::new(
+                "organisation.icb_code",
+                "must be 1-20 letters, digits or hyphens",
+            ));
         }
         if self.organisation.icb_name.trim().is_empty() {
             return Err(SettingsError::new("organisation.icb_name", "must not be empty"));
@@ -248,7 +251,12 @@ impl AuthSettings {
             ("auth.address_max_failures", self.address_max_failures, 1, 10_000),
             ("auth.address_window_minutes", self.address_window_minutes, 1, 24 * 60),
             // OWASP's argon2id minimum; less would make stolen hashes cheap to crack.
-            ("auth.argon2_memory_kib", self.argon2_memory_kib, 19_456, 4 * 1024 * 1024),
+            (
+                "auth.argon2_memory_kib",
+                self.argon2_memory_kib,
+                19_456,
+                4 * 1024 * 1024,
+            ),
             ("auth.argon2_iterations", self.argon2_iterations, 2, 100),
         ];
         for (key, value, min, max) in checks {

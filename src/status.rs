@@ -177,6 +177,8 @@ pub struct Milestone {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DerivedStatus {
+    /// The state on `as_of` (the stored state stepped back past facts dated later).
+    pub state: State,
     pub due_on: NaiveDate,
     pub working_days_elapsed: i32,
     pub working_days_remaining: i32,
@@ -202,6 +204,7 @@ pub fn derive(
     };
     let remaining = cal.working_days_between(view.stop, facts.due_on).max(0);
     DerivedStatus {
+        state: view.state,
         due_on: facts.due_on,
         working_days_elapsed: cal.working_days_between(facts.clock_started_on, view.stop).max(0),
         working_days_remaining: remaining,

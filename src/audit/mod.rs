@@ -29,7 +29,12 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(what: &str) -> Actor {
-        Actor { user_id: None, email: Some(format!("system:{what}")), role: None, client_address: None }
+        Actor {
+            user_id: None,
+            email: Some(format!("system:{what}")),
+            role: None,
+            client_address: None,
+        }
     }
 }
 
@@ -45,13 +50,26 @@ pub struct AuditEvent<'a> {
 }
 
 impl<'a> AuditEvent<'a> {
-    pub fn ok(action: &'a str, entity: &'a str, entity_id: Option<&'a str>, child_id: Option<&'a str>) -> AuditEvent<'a> {
-        AuditEvent { action, entity, entity_id, child_id, outcome: "ok", changes: None }
+    pub fn ok(
+        action: &'a str,
+        entity: &'a str,
+        entity_id: Option<&'a str>,
+        child_id: Option<&'a str>,
+    ) -> AuditEvent<'a> {
+        AuditEvent {
+            action,
+            entity,
+            entity_id,
+            child_id,
+            outcome: "ok",
+            changes: None,
+        }
     }
 
     /// Records the fields that differ between two versions of a row (either may be absent).
     pub fn with_changes<T: Serialize>(mut self, before: Option<&T>, after: Option<&T>) -> AuditEvent<'a> {
-        let as_json = |v: Option<&T>| v.map_or(serde_json::Value::Null, |v| serde_json::to_value(v).unwrap_or_default());
+        let as_json =
+            |v: Option<&T>| v.map_or(serde_json::Value::Null, |v| serde_json::to_value(v).unwrap_or_default());
         self.changes = chain::diff(&as_json(before), &as_json(after));
         self
     }
@@ -63,8 +81,11 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: AuditEvent<'_>) -> QueryR
     if conn.is_postgres() {
         conn.batch_execute(&format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})"))?;
     }
-    let last: Option<(i64, String)> =
-        audit_log::table.order(audit_log::seq.desc()).select((audit_log::seq, audit_log::hash)).first(conn).optional()?;
+    let last: Option<(i64, String)> = audit_log::table
+        .order(audit_log::seq.desc())
+        .select((audit_log::seq, audit_log::hash))
+        .first(conn)
+        .optional()?;
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, chain::GENESIS.to_string()),
@@ -85,7 +106,9 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: AuditEvent<'_>) -> QueryR
         prev_hash,
     };
     let hash = chain::entry_hash(&entry);
-    diesel::insert_into(audit_log::table).values(&to_row(entry, hash)).execute(conn)?;
+    diesel::insert_into(audit_log::table)
+        .values(&to_row(entry, hash))
+        .execute(conn)?;
     Ok(seq)
 }
 
@@ -189,7 +212,12 @@ pub fn access_history(conn: &mut DbConn, child_id: &str, limit: i64) -> QueryRes
 }
 
 /// Writes the entries between two instants as CSV (RFC 4180 quoting), oldest first.
-pub fn export_csv(conn: &mut DbConn, from: NaiveDateTime, to: NaiveDateTime, out: &mut impl Write) -> QueryResult<usize> {
+pub fn export_csv(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    out: &mut impl Write,
+) -> QueryResult<usize> {
     let rows: Vec<AuditRow> = audit_log::table
         .filter(audit_log::occurred_at.ge(from))
         .filter(audit_log::occurred_at.lt(to))
@@ -225,7 +253,11 @@ pub fn export_csv(conn: &mut DbConn, from: NaiveDateTime, to: NaiveDateTime, out
 /// Quotes a field when needed, and defuses spreadsheet formulas (a cell starting with
 /// = + - @ is prefixed with a quote mark), since the export will be opened in Excel.
 pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() };
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {

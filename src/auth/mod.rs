@@ -43,7 +43,10 @@ pub struct SessionInfo {
 pub const ORG_KINDS: [&str; 4] = ["icb", "provider", "local_authority", "host_provider"];
 
 fn load_org(conn: &mut DbConn, id: &str) -> QueryResult<Organisation> {
-    organisations::table.find(id).select(Organisation::as_select()).first(conn)
+    organisations::table
+        .find(id)
+        .select(Organisation::as_select())
+        .first(conn)
 }
 
 /// Local authorities whose children the organisation's staff work with: its own children
@@ -66,8 +69,10 @@ pub fn scope_codes(conn: &mut DbConn, org: &Organisation) -> QueryResult<Vec<Str
 
 pub fn principal(conn: &mut DbConn, user: &User, session: Option<SessionInfo>) -> QueryResult<Principal> {
     let org = load_org(conn, &user.organisation_id)?;
-    let role_names: Vec<String> =
-        user_roles::table.filter(user_roles::user_id.eq(&user.id)).select(user_roles::role).load(conn)?;
+    let role_names: Vec<String> = user_roles::table
+        .filter(user_roles::user_id.eq(&user.id))
+        .select(user_roles::role)
+        .load(conn)?;
     let mut roles: Vec<Role> = role_names.iter().filter_map(|r| r.parse().ok()).collect();
     roles.sort();
     Ok(Principal {
@@ -108,9 +113,15 @@ pub fn by_token(conn: &mut DbConn, raw: &str, now: NaiveDateTime) -> QueryResult
         .first(conn)
         .optional()?;
     let Some(t) = found else { return Ok(None) };
-    let Some(user) = active_user(conn, &t.user_id)? else { return Ok(None) };
-    if t.last_used_at.is_none_or(|at| (now - at).num_seconds() >= TOUCH_INTERVAL_SECONDS) {
-        diesel::update(api_tokens::table.find(&t.id)).set(api_tokens::last_used_at.eq(now)).execute(conn)?;
+    let Some(user) = active_user(conn, &t.user_id)? else {
+        return Ok(None);
+    };
+    if t.last_used_at
+        .is_none_or(|at| (now - at).num_seconds() >= TOUCH_INTERVAL_SECONDS)
+    {
+        diesel::update(api_tokens::table.find(&t.id))
+            .set(api_tokens::last_used_at.eq(now))
+            .execute(conn)?;
     }
     principal(conn, &user, None).map(Some)
 }
@@ -139,11 +150,24 @@ pub fn by_session(
         end_session(conn, &id_hash, now)?;
         return Ok(None);
     }
-    let Some(user) = active_user(conn, &s.user_id)? else { return Ok(None) };
-    if (now - s.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECONDS.min(i64::from(settings.session_idle_minutes) * 30) {
-        diesel::update(sessions::table.find(&id_hash)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
+    let Some(user) = active_user(conn, &s.user_id)? else {
+        return Ok(None);
+    };
+    if (now - s.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECONDS.min(i64::from(settings.session_idle_minutes) * 30)
+    {
+        diesel::update(sessions::table.find(&id_hash))
+            .set(sessions::last_seen_at.eq(now))
+            .execute(conn)?;
     }
-    principal(conn, &user, Some(SessionInfo { id_hash, csrf_token: s.csrf_token })).map(Some)
+    principal(
+        conn,
+        &user,
+        Some(SessionInfo {
+            id_hash,
+            csrf_token: s.csrf_token,
+        }),
+    )
+    .map(Some)
 }
 
 pub fn end_session(conn: &mut DbConn, id_hash: &str, now: NaiveDateTime) -> QueryResult<()> {
@@ -156,7 +180,7 @@ pub fn end_session(conn: &mut DbConn, id_hash: &str, now: NaiveDateTime) -> Quer
 /// What a sign-in attempt came to. Unknown users, wrong passwords, locked and inactive
 /// accounts all come out as `Refused`, so the answer reveals nothing about the account.
 pub enum LoginOutcome {
-    Success { cookie: String, principal: Principal },
+    Success { cookie: String, principal: Box<Principal> },
     Refused,
     Throttled,
 }
@@ -185,17 +209,32 @@ pub fn login(
         })?;
         return Ok(LoginOutcome::Throttled);
     }
-    let user: Option<User> =
-        users::table.filter(users::email.eq(&email)).select(User::as_select()).first(conn).optional()?;
+    let user: Option<User> = users::table
+        .filter(users::email.eq(&email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     // Always verify something, so unknown accounts take as long as known ones.
-    let password_ok = password::verify_password(attempt.password, hash.as_deref().unwrap_or(dummy_hash)) && hash.is_some();
+    let password_ok =
+        password::verify_password(attempt.password, hash.as_deref().unwrap_or(dummy_hash)) && hash.is_some();
     write_transaction(conn, |conn| match &user {
         Some(u) if password_ok && u.active == 1 && u.locked_until.is_none_or(|t| t <= now) => {
-            succeed(conn, u, &attempt, now).map(|(cookie, principal)| LoginOutcome::Success { cookie, principal })
+            succeed(conn, u, &attempt, now).map(|(cookie, principal)| LoginOutcome::Success {
+                cookie,
+                principal: Box::new(principal),
+            })
         }
         _ => {
-            fail(conn, user.as_ref(), &email, attempt.client_address, now, settings, password_ok)?;
+            fail(
+                conn,
+                user.as_ref(),
+                &email,
+                attempt.client_address,
+                now,
+                settings,
+                password_ok,
+            )?;
             Ok(LoginOutcome::Refused)
         }
     })
@@ -211,7 +250,12 @@ fn address_throttled(conn: &mut DbConn, address: &str, now: NaiveDateTime, s: &A
     Ok(failures >= i64::from(s.address_max_failures))
 }
 
-fn succeed(conn: &mut DbConn, u: &User, attempt: &LoginAttempt<'_>, now: NaiveDateTime) -> AppResult<(String, Principal)> {
+fn succeed(
+    conn: &mut DbConn,
+    u: &User,
+    attempt: &LoginAttempt<'_>,
+    now: NaiveDateTime,
+) -> AppResult<(String, Principal)> {
     if let Some(previous) = &attempt.previous_session {
         end_session(conn, previous, now)?;
     }
@@ -228,10 +272,21 @@ fn succeed(conn: &mut DbConn, u: &User, attempt: &LoginAttempt<'_>, now: NaiveDa
     };
     diesel::insert_into(sessions::table).values(&row).execute(conn)?;
     diesel::update(users::table.find(&u.id))
-        .set((users::failed_logins.eq(0), users::locked_until.eq(None::<NaiveDateTime>), users::last_login_at.eq(now)))
+        .set((
+            users::failed_logins.eq(0),
+            users::locked_until.eq(None::<NaiveDateTime>),
+            users::last_login_at.eq(now),
+        ))
         .execute(conn)?;
     audit_login(conn, Some(u), &u.email, attempt.client_address, "ok", "login")?;
-    let principal = principal(conn, u, Some(SessionInfo { id_hash, csrf_token: csrf }))?;
+    let principal = principal(
+        conn,
+        u,
+        Some(SessionInfo {
+            id_hash,
+            csrf_token: csrf,
+        }),
+    )?;
     Ok((cookie, principal))
 }
 
@@ -273,7 +328,14 @@ fn fail(
     audit_login(conn, user, email, address, "failed", reason)
 }
 
-fn audit_login(conn: &mut DbConn, user: Option<&User>, email: &str, address: &str, outcome: &str, what: &str) -> AppResult<()> {
+fn audit_login(
+    conn: &mut DbConn,
+    user: Option<&User>,
+    email: &str,
+    address: &str,
+    outcome: &str,
+    what: &str,
+) -> AppResult<()> {
     let actor = Actor {
         user_id: user.map(|u| u.id.clone()),
         email: Some(email.to_string()),
@@ -281,7 +343,18 @@ fn audit_login(conn: &mut DbConn, user: Option<&User>, email: &str, address: &st
         client_address: Some(address.to_string()),
     };
     let changes = serde_json::json!({ "reason": [null, what] }).to_string();
-    audit::record(conn, &actor, AuditEvent { action: "login", entity: "session", entity_id: None, child_id: None, outcome, changes: Some(changes) })?;
+    audit::record(
+        conn,
+        &actor,
+        AuditEvent {
+            action: "login",
+            entity: "session",
+            entity_id: None,
+            child_id: None,
+            outcome,
+            changes: Some(changes),
+        },
+    )?;
     Ok(())
 }
 
@@ -290,7 +363,12 @@ pub fn logout(conn: &mut DbConn, p: &Principal, address: &str) -> AppResult<()> 
     let now = now_utc();
     write_transaction(conn, |conn| {
         end_session(conn, &session.id_hash, now)?;
-        let actor = Actor { user_id: Some(p.user_id.clone()), email: Some(p.email.clone()), role: None, client_address: Some(address.to_string()) };
+        let actor = Actor {
+            user_id: Some(p.user_id.clone()),
+            email: Some(p.email.clone()),
+            role: None,
+            client_address: Some(address.to_string()),
+        };
         audit::record(conn, &actor, AuditEvent::ok("logout", "session", None, None))?;
         Ok(())
     })
@@ -308,7 +386,10 @@ pub struct NewOrganisation<'a> {
 
 pub fn add_organisation(conn: &mut DbConn, actor: &Actor, o: NewOrganisation<'_>) -> AppResult<Organisation> {
     if !ORG_KINDS.contains(&o.kind) {
-        return Err(AppError::invalid("kind", format!("must be one of {}", ORG_KINDS.join(", "))));
+        return Err(AppError::invalid(
+            "kind",
+            format!("must be one of {}", ORG_KINDS.join(", ")),
+        ));
     }
     let code = o.code.trim();
     if code.is_empty() || code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
@@ -329,7 +410,12 @@ pub fn add_organisation(conn: &mut DbConn, actor: &Actor, o: NewOrganisation<'_>
                     .ok_or_else(|| AppError::invalid("icb", format!("no ICB with code {c}")))?,
             ),
             None if o.kind == "icb" => None,
-            None => return Err(AppError::invalid("icb", "every organisation but an ICB belongs to an ICB")),
+            None => {
+                return Err(AppError::invalid(
+                    "icb",
+                    "every organisation but an ICB belongs to an ICB",
+                ))
+            }
         };
         let row = Organisation {
             id: new_id(),
@@ -340,7 +426,11 @@ pub fn add_organisation(conn: &mut DbConn, actor: &Actor, o: NewOrganisation<'_>
             created_at: now_utc(),
         };
         diesel::insert_into(organisations::table).values(&row).execute(conn)?;
-        audit::record(conn, actor, AuditEvent::ok("create", "organisation", Some(&row.id), None))?;
+        audit::record(
+            conn,
+            actor,
+            AuditEvent::ok("create", "organisation", Some(&row.id), None),
+        )?;
         Ok(row)
     })
 }
@@ -362,7 +452,12 @@ pub struct NewUser<'a> {
     pub password: &'a str,
 }
 
-pub fn add_user(conn: &mut DbConn, actor: &Actor, u: NewUser<'_>, params: &password::PasswordParams) -> AppResult<User> {
+pub fn add_user(
+    conn: &mut DbConn,
+    actor: &Actor,
+    u: NewUser<'_>,
+    params: &password::PasswordParams,
+) -> AppResult<User> {
     let email = u.email.trim().to_lowercase();
     if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
         return Err(AppError::invalid("email", "must be an email address"));
@@ -382,7 +477,11 @@ pub fn add_user(conn: &mut DbConn, actor: &Actor, u: NewUser<'_>, params: &passw
             id: new_id(),
             organisation_id: org.id.clone(),
             email: email.clone(),
-            display_name: if u.display_name.trim().is_empty() { email.clone() } else { u.display_name.trim().to_string() },
+            display_name: if u.display_name.trim().is_empty() {
+                email.clone()
+            } else {
+                u.display_name.trim().to_string()
+            },
             password_hash: Some(hash),
             active: 1,
             failed_logins: 0,
@@ -398,7 +497,14 @@ pub fn add_user(conn: &mut DbConn, actor: &Actor, u: NewUser<'_>, params: &passw
         }
         let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
         let changes = serde_json::json!({ "email": [null, row.email], "roles": [null, roles] }).to_string();
-        audit::record(conn, actor, AuditEvent { changes: Some(changes), ..AuditEvent::ok("create", "user", Some(&row.id), None) })?;
+        audit::record(
+            conn,
+            actor,
+            AuditEvent {
+                changes: Some(changes),
+                ..AuditEvent::ok("create", "user", Some(&row.id), None)
+            },
+        )?;
         Ok(row)
     })
 }
@@ -420,7 +526,11 @@ pub fn issue_token(conn: &mut DbConn, actor: &Actor, email: &str, label: &str) -
         id: new_id(),
         user_id: user.id,
         token_hash: hash,
-        label: if label.trim().is_empty() { "integration".into() } else { label.trim().chars().take(100).collect() },
+        label: if label.trim().is_empty() {
+            "integration".into()
+        } else {
+            label.trim().chars().take(100).collect()
+        },
         created_at: now_utc(),
         last_used_at: None,
         revoked_at: None,
@@ -493,12 +603,18 @@ pub fn list_users(conn: &mut DbConn) -> AppResult<Vec<UserView>> {
         .order(users::email.asc())
         .select((User::as_select(), organisations::code))
         .load(conn)?;
-    let roles: Vec<(String, String)> = user_roles::table.select((user_roles::user_id, user_roles::role)).load(conn)?;
+    let roles: Vec<(String, String)> = user_roles::table
+        .select((user_roles::user_id, user_roles::role))
+        .load(conn)?;
     let now = now_utc();
     Ok(rows
         .into_iter()
         .map(|(u, org)| UserView {
-            roles: roles.iter().filter(|(id, _)| *id == u.id).map(|(_, r)| r.clone()).collect(),
+            roles: roles
+                .iter()
+                .filter(|(id, _)| *id == u.id)
+                .map(|(_, r)| r.clone())
+                .collect(),
             id: u.id,
             email: u.email,
             display_name: u.display_name,
@@ -513,11 +629,23 @@ pub fn list_users(conn: &mut DbConn) -> AppResult<Vec<UserView>> {
 /// Creates the deployment's own ICB on first start (idempotent; safe when several
 /// instances start together because the code is unique and a clash is treated as done).
 pub fn ensure_home_icb(conn: &mut DbConn, code: &str, name: &str) -> AppResult<()> {
-    let exists: i64 = organisations::table.filter(organisations::code.eq(code)).count().get_result(conn)?;
+    let exists: i64 = organisations::table
+        .filter(organisations::code.eq(code))
+        .count()
+        .get_result(conn)?;
     if exists > 0 {
         return Ok(());
     }
-    let result = add_organisation(conn, &Actor::system("start-up"), NewOrganisation { kind: "icb", name, code, icb_code: None });
+    let result = add_organisation(
+        conn,
+        &Actor::system("start-up"),
+        NewOrganisation {
+            kind: "icb",
+            name,
+            code,
+            icb_code: None,
+        },
+    );
     match result {
         Ok(_) | Err(AppError::Conflict(_)) => Ok(()),
         Err(e) => Err(e),

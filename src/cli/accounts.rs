@@ -22,14 +22,20 @@ pub fn password_params(settings: &Settings) -> PasswordParams {
 fn ready(settings: &Settings) -> anyhow::Result<DbConn> {
     let mut conn = connect(settings)?;
     db::run_migrations(&mut conn)?;
-    auth::ensure_home_icb(&mut conn, &settings.organisation.icb_code, &settings.organisation.icb_name)
-        .map_err(|e| anyhow!("{e}"))?;
+    auth::ensure_home_icb(
+        &mut conn,
+        &settings.organisation.icb_code,
+        &settings.organisation.icb_name,
+    )
+    .map_err(|e| anyhow!("{e}"))?;
     Ok(conn)
 }
 
 /// The operating-system user behind a command, for the audit trail.
 fn cli_actor() -> Actor {
-    let who = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
     Actor::system(&format!("cli:{who}"))
 }
 
@@ -45,7 +51,12 @@ pub fn org(settings: Settings, command: OrgCommand) -> anyhow::Result<()> {
             let o = auth::add_organisation(
                 &mut conn,
                 &cli_actor(),
-                NewOrganisation { kind: &kind, name: &name, code: &code, icb_code: icb_code.as_deref() },
+                NewOrganisation {
+                    kind: &kind,
+                    name: &name,
+                    code: &code,
+                    icb_code: icb_code.as_deref(),
+                },
             )
             .map_err(|e| anyhow!("{e}"))?;
             println!("added {} {} ({})", o.kind, o.code, o.id);
@@ -55,15 +66,30 @@ pub fn org(settings: Settings, command: OrgCommand) -> anyhow::Result<()> {
 }
 
 pub fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
-    let UserCommand::Add { email, roles, org, name } = command;
-    let roles: Vec<Role> = roles.iter().map(|r| r.parse::<Role>()).collect::<Result<_, _>>().map_err(|e| anyhow!(e))?;
+    let UserCommand::Add {
+        email,
+        roles,
+        org,
+        name,
+    } = command;
+    let roles: Vec<Role> = roles
+        .iter()
+        .map(|r| r.parse::<Role>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow!(e))?;
     let password = read_password()?;
     let mut conn = ready(&settings)?;
     let org = org.unwrap_or_else(|| settings.organisation.icb_code.clone());
     let user = auth::add_user(
         &mut conn,
         &cli_actor(),
-        NewUser { email: &email, display_name: &name, organisation_code: &org, roles: &roles, password: &password },
+        NewUser {
+            email: &email,
+            display_name: &name,
+            organisation_code: &org,
+            roles: &roles,
+            password: &password,
+        },
         &password_params(&settings),
     )
     .map_err(|e| anyhow!("{e}"))?;
@@ -87,7 +113,8 @@ pub fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
     let mut conn = ready(&settings)?;
     match command {
         TokenCommand::Issue { email, label } => {
-            let (row, token) = auth::issue_token(&mut conn, &cli_actor(), &email, &label).map_err(|e| anyhow!("{e}"))?;
+            let (row, token) =
+                auth::issue_token(&mut conn, &cli_actor(), &email, &label).map_err(|e| anyhow!("{e}"))?;
             eprintln!("token {} issued for {email}; it is shown only now:", row.id);
             println!("{token}");
         }
@@ -118,7 +145,9 @@ pub fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> {
                 bail!("--to is before --from");
             }
             let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
-            let end = (to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default();
+            let end = (to + chrono::Duration::days(1))
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or_default();
             let mut out = std::io::stdout().lock();
             let n = audit::export_csv(&mut conn, start, end, &mut out)?;
             eprintln!("{n} entries exported");

@@ -44,7 +44,9 @@ pub async fn tokens(state: web::Data<AppState>, access: Access) -> AppResult<Htt
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke(state: web::Data<AppState>, access: Access, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "token")?;
-    state.run_as(&access, move |conn, ctx| auth::revoke_token(conn, &ctx.actor, &id)).await?;
+    state
+        .run_as(&access, move |conn, ctx| auth::revoke_token(conn, &ctx.actor, &id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -57,7 +59,12 @@ pub struct HistoryQuery {
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/access-history", tag = "audit", params(("id" = String, Path), HistoryQuery),
     responses((status = 200, body = Vec<AccessEntry>), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn access_history(state: web::Data<AppState>, access: Access, path: web::Path<String>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn access_history(
+    state: web::Data<AppState>,
+    access: Access,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let q: HistoryQuery = extract::query(req.query_string())?;
     let limit = q.limit.unwrap_or(200);
@@ -69,7 +76,10 @@ pub async fn access_history(state: web::Data<AppState>, access: Access, path: we
             write_transaction(conn, |conn| {
                 crate::service::children::load_visible(conn, ctx, &id)?;
                 // Reading who looked is itself a look at the child's record.
-                ctx.audit(conn, AuditEvent::ok("read_access_history", "child", Some(&id), Some(&id)))?;
+                ctx.audit(
+                    conn,
+                    AuditEvent::ok("read_access_history", "child", Some(&id), Some(&id)),
+                )?;
                 Ok(audit::access_history(conn, &id, limit)?)
             })
         })
@@ -96,7 +106,12 @@ pub async fn export(state: web::Data<AppState>, access: Access, req: HttpRequest
     if (q.to - q.from).num_days() > 366 {
         return Err(AppError::invalid("to", "export at most a year at a time"));
     }
-    let (from, to) = (q.from.and_hms_opt(0, 0, 0).unwrap_or_default(), (q.to + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default());
+    let (from, to) = (
+        q.from.and_hms_opt(0, 0, 0).unwrap_or_default(),
+        (q.to + chrono::Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default(),
+    );
     let csv = state
         .run_as(&access, move |conn, ctx| {
             write_transaction(conn, |conn| {
@@ -109,6 +124,9 @@ pub async fn export(state: web::Data<AppState>, access: Access, req: HttpRequest
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"audit-{}-{}.csv\"", q.from, q.to)))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"audit-{}-{}.csv\"", q.from, q.to),
+        ))
         .body(csv))
 }

@@ -1,9 +1,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
 
+use super::auth::Access;
 use super::children::AsOf;
 use super::extract;
-use super::auth::Access;
 use super::AppState;
 use crate::db::DbConn;
 use crate::error::{AppResult, Problem};
@@ -82,25 +82,36 @@ pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) 
         extract::id(child, "child")?;
     }
     let page = state
-        .run_as(&access, move |conn, ctx| crate::service::assessments::list(conn, ctx, filter))
+        .run_as(&access, move |conn, ctx| {
+            crate::service::assessments::list(conn, ctx, filter)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
 #[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = String, Path), AsOf),
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem)))]
-pub async fn get(state: web::Data<AppState>, access: Access, path: web::Path<String>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    access: Access,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "assessment")?;
     let q: AsOf = extract::query(req.query_string())?;
     let view = state
-        .run_as(&access, move |conn, ctx| crate::service::assessments::get(conn, ctx, &id, q.as_of.unwrap_or(ctx.today)))
+        .run_as(&access, move |conn, ctx| {
+            crate::service::assessments::get(conn, ctx, &id, q.as_of.unwrap_or(ctx.today))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/notification", tag = "assessments", params(("id" = String, Path)), request_body = NotificationInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn notification(state: web::Data<AppState>, access: Access,
+pub async fn notification(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -110,7 +121,9 @@ pub async fn notification(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/consent", tag = "assessments", params(("id" = String, Path)), request_body = ConsentInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn consent(state: web::Data<AppState>, access: Access,
+pub async fn consent(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -129,7 +142,9 @@ pub async fn consent(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/appointments", tag = "assessments", params(("id" = String, Path)), request_body = AppointmentInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn appointment(state: web::Data<AppState>, access: Access,
+pub async fn appointment(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -139,7 +154,9 @@ pub async fn appointment(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/appointments/{id}/outcome", tag = "assessments", params(("id" = String, Path)), request_body = OutcomeInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn outcome(state: web::Data<AppState>, access: Access,
+pub async fn outcome(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -149,7 +166,9 @@ pub async fn outcome(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/completion", tag = "assessments", params(("id" = String, Path)), request_body = CompletionInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn completion(state: web::Data<AppState>, access: Access,
+pub async fn completion(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -159,7 +178,9 @@ pub async fn completion(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/reoffer", tag = "assessments", params(("id" = String, Path)), request_body = ReofferInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn reoffer_step(state: web::Data<AppState>, access: Access,
+pub async fn reoffer_step(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -169,7 +190,9 @@ pub async fn reoffer_step(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/not-required", tag = "assessments", params(("id" = String, Path)), request_body = NotRequiredInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn not_required(state: web::Data<AppState>, access: Access,
+pub async fn not_required(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -179,7 +202,9 @@ pub async fn not_required(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/close", tag = "assessments", params(("id" = String, Path)), request_body = CloseInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn close_step(state: web::Data<AppState>, access: Access,
+pub async fn close_step(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -189,7 +214,9 @@ pub async fn close_step(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/out-of-area-requests/{id}", tag = "assessments", params(("id" = String, Path)), request_body = OutOfAreaUpdate,
     responses((status = 200, body = OutOfAreaRequestView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn out_of_area(state: web::Data<AppState>, access: Access,
+pub async fn out_of_area(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -207,7 +234,9 @@ pub async fn out_of_area(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/consents/{id}/withdrawal", tag = "assessments", params(("id" = String, Path)), request_body = ConsentWithdrawal,
     responses((status = 200, body = ConsentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn withdrawal(state: web::Data<AppState>, access: Access,
+pub async fn withdrawal(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {

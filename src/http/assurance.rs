@@ -1,7 +1,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::extract;
 use super::auth::Access;
+use super::extract;
 use super::AppState;
 use crate::error::{AppResult, Problem};
 use crate::service::assurance::{self, AssuranceList, AssuranceQuery};
@@ -16,7 +16,9 @@ pub async fn iha(state: web::Data<AppState>, access: Access, req: HttpRequest) -
     let q: AssuranceQuery = extract::query(req.query_string())?;
     let default_weeks = state.settings.assurance.default_weeks;
     let list = state
-        .run_as(&access, move |conn, ctx| assurance::iha_list(conn, ctx, q, default_weeks))
+        .run_as(&access, move |conn, ctx| {
+            assurance::iha_list(conn, ctx, q, default_weeks)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -46,7 +46,9 @@ pub fn credentials(req: &HttpRequest) -> Credentials {
 
 /// The peer's address. Forwarded headers are not trusted: they are the client's to forge.
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// A request that passed: who, in which role, doing what. Handlers take it as an argument.
@@ -74,13 +76,21 @@ impl FromRequest for Access {
     type Future = Ready<Result<Access, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        ready(req.extensions().get::<Access>().cloned().ok_or(AppError::Unauthenticated))
+        ready(
+            req.extensions()
+                .get::<Access>()
+                .cloned()
+                .ok_or(AppError::Unauthenticated),
+        )
     }
 }
 
 /// The middleware. Public routes (health, readiness, the OpenAPI document, sign-in pages)
 /// live outside `/api/v1` and pass untouched.
-pub async fn authorize(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+pub async fn authorize(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if !req.path().starts_with("/api/v1") {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
@@ -91,7 +101,11 @@ pub async fn authorize(req: ServiceRequest, next: Next<impl MessageBody + 'stati
         method: req.method().as_str().to_string(),
         path: req.path().to_string(),
         credentials: credentials(req.request()),
-        csrf_header: req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string),
+        csrf_header: req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         client_address: client_address(req.request()),
     };
     let settings = state.settings.auth.clone();
@@ -137,7 +151,11 @@ fn decide(conn: &mut DbConn, r: &Request, settings: &AuthSettings) -> AppResult<
     };
     let Some(action) = access::route_action(&r.method, &r.path) else {
         refuse(conn, Some(&principal), r, "no such route")?;
-        return Err(AppError::NotFound("resource"));
+        return Err(if access::path_known(&r.path) {
+            AppError::MethodNotAllowed
+        } else {
+            AppError::NotFound("resource")
+        });
     };
     if let (Credentials::Session(_), Some(session)) = (&r.credentials, &principal.session) {
         let safe = matches!(r.method.as_str(), "GET" | "HEAD");
@@ -147,14 +165,24 @@ fn decide(conn: &mut DbConn, r: &Request, settings: &AuthSettings) -> AppResult<
             .is_some_and(|h| auth::token::constant_time_eq(h, &session.csrf_token));
         if !safe && !token_ok {
             refuse(conn, Some(&principal), r, "missing or wrong CSRF token")?;
-            return Err(AppError::Forbidden("the request's CSRF token is missing or wrong".into()));
+            return Err(AppError::Forbidden(
+                "the request's CSRF token is missing or wrong".into(),
+            ));
         }
     }
     let Some(role) = access::granting_role(&principal.roles, action) else {
         refuse(conn, Some(&principal), r, "role not permitted")?;
-        return Err(AppError::Forbidden(format!("your roles do not permit {}", action.name())));
+        return Err(AppError::Forbidden(format!(
+            "your roles do not permit {}",
+            action.name()
+        )));
     };
-    Ok(Access { principal, action, role, client_address: r.client_address.clone() })
+    Ok(Access {
+        principal,
+        action,
+        role,
+        client_address: r.client_address.clone(),
+    })
 }
 
 /// Records a refused request (no credentials, bad credentials, wrong role, bad CSRF).
@@ -170,7 +198,14 @@ fn refuse(conn: &mut DbConn, who: Option<&Principal>, r: &Request, reason: &str)
         crate::audit::record(
             conn,
             &actor,
-            AuditEvent { action: "request", entity: "api", entity_id: None, child_id: None, outcome: "denied", changes: Some(changes.to_string()) },
+            AuditEvent {
+                action: "request",
+                entity: "api",
+                entity_id: None,
+                child_id: None,
+                outcome: "denied",
+                changes: Some(changes.to_string()),
+            },
         )
     })?;
     Ok(())
@@ -185,7 +220,14 @@ pub fn audit_failure(conn: &mut DbConn, access: &Access, error: &AppError) {
         crate::audit::record(
             conn,
             &access.actor(),
-            AuditEvent { action: "request", entity: "api", entity_id: None, child_id: None, outcome: "failed", changes: Some(changes.to_string()) },
+            AuditEvent {
+                action: "request",
+                entity: "api",
+                entity_id: None,
+                child_id: None,
+                outcome: "failed",
+                changes: Some(changes.to_string()),
+            },
         )
     });
     if let Err(e) = result {

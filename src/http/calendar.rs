@@ -3,8 +3,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract;
 use super::auth::Access;
+use super::extract;
 use super::AppState;
 use crate::error::{AppError, AppResult, Problem};
 
@@ -80,7 +80,11 @@ pub async fn holidays(state: web::Data<AppState>, _access: Access, req: HttpRequ
 
 #[utoipa::path(get, path = "/api/v1/calendar/add-working-days", tag = "calendar", params(AddQuery),
     responses((status = 200, body = AddedWorkingDays), (status = 400, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_working_days(state: web::Data<AppState>, _access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn add_working_days(
+    state: web::Data<AppState>,
+    _access: Access,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let q: AddQuery = extract::query(req.query_string())?;
     if q.days.abs() > MAX_DAYS {
         return Err(AppError::invalid(

@@ -2,8 +2,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::extract;
 use super::auth::Access;
+use super::extract;
 use super::AppState;
 use crate::error::{AppResult, Problem};
 use crate::service::children::{self, ChildUpdate, NewChild, NewHealthCheck, NewNote};
@@ -44,7 +44,9 @@ pub struct Search {
     responses((status = 201, body = ChildSummary), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(state: web::Data<AppState>, access: Access, body: web::Bytes) -> AppResult<HttpResponse> {
     let input: NewChild = extract::json(&body)?;
-    let child = state.run_as(&access, move |conn, ctx| children::register(conn, ctx, input)).await?;
+    let child = state
+        .run_as(&access, move |conn, ctx| children::register(conn, ctx, input))
+        .await?;
     Ok(HttpResponse::Created().json(child))
 }
 
@@ -54,36 +56,47 @@ pub async fn search(state: web::Data<AppState>, access: Access, req: HttpRequest
     let q: Search = extract::query(req.query_string())?;
     let limit = q.limit.unwrap_or(50);
     let offset = q.offset.unwrap_or(0);
-    if !(1..=500).contains(&limit) || offset < 0 {
-        return Err(crate::error::AppError::invalid(
-            "limit",
-            "limit must be 1-500 and offset not negative",
-        ));
+    if !(1..=500).contains(&limit) {
+        return Err(crate::error::AppError::invalid("limit", "must be between 1 and 500"));
+    }
+    if offset < 0 {
+        return Err(crate::error::AppError::invalid("offset", "must not be negative"));
     }
     let text = q.q.unwrap_or_default();
     if text.chars().count() > 100 {
         return Err(crate::error::AppError::invalid("q", "must be at most 100 characters"));
     }
     let found = state
-        .run_as(&access, move |conn, ctx| children::search(conn, ctx, &text, limit, offset))
+        .run_as(&access, move |conn, ctx| {
+            children::search(conn, ctx, &text, limit, offset)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path), AsOf),
     responses((status = 200, body = ChildDetail), (status = 404, body = Problem)))]
-pub async fn get(state: web::Data<AppState>, access: Access, path: web::Path<String>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    access: Access,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let q: AsOf = extract::query(req.query_string())?;
     let detail = state
-        .run_as(&access, move |conn, ctx| children::detail(conn, ctx, &id, q.as_of.unwrap_or(ctx.today)))
+        .run_as(&access, move |conn, ctx| {
+            children::detail(conn, ctx, &id, q.as_of.unwrap_or(ctx.today))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
 #[utoipa::path(patch, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path)), request_body = ChildUpdate,
     responses((status = 200, body = ChildSummary), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(state: web::Data<AppState>, access: Access,
+pub async fn update(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     req: HttpRequest,
     body: web::Bytes,
@@ -101,26 +114,34 @@ pub async fn update(state: web::Data<AppState>, access: Access,
 
 #[utoipa::path(post, path = "/api/v1/children/{id}/health-checks", tag = "children", params(("id" = String, Path)), request_body = NewHealthCheck,
     responses((status = 201, body = HealthCheckView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_health_check(state: web::Data<AppState>, access: Access,
+pub async fn add_health_check(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let input: NewHealthCheck = extract::json(&body)?;
     let row = state
-        .run_as(&access, move |conn, ctx| children::add_health_check(conn, ctx, &id, input))
+        .run_as(&access, move |conn, ctx| {
+            children::add_health_check(conn, ctx, &id, input)
+        })
         .await?;
     Ok(HttpResponse::Created().json(row))
 }
 
 #[utoipa::path(post, path = "/api/v1/children/{id}/notes", tag = "children", params(("id" = String, Path)), request_body = NewNote,
     responses((status = 201, body = NoteView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_note(state: web::Data<AppState>, access: Access,
+pub async fn add_note(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let input: NewNote = extract::json(&body)?;
-    let row = state.run_as(&access, move |conn, ctx| children::add_note(conn, ctx, &id, input)).await?;
+    let row = state
+        .run_as(&access, move |conn, ctx| children::add_note(conn, ctx, &id, input))
+        .await?;
     Ok(HttpResponse::Created().json(row))
 }

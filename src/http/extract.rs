@@ -33,11 +33,31 @@ pub fn query<T: DeserializeOwned>(query: &str) -> AppResult<T> {
 }
 
 fn path_error(path: String, inner: &impl std::fmt::Display) -> AppError {
-    let field = if path == "." { "body".to_string() } else { path };
     let message = inner.to_string();
+    let field = field_of(&path, &message);
     AppError::BadRequest {
         detail: format!("{field}: {message}"),
         errors: vec![FieldError::new(field, message)],
+    }
+}
+
+/// The field to blame: the path where parsing stopped, extended by the name serde reports
+/// for a missing field (whose path is the enclosing object). A path of "." (the top) or "?"
+/// (the text ended mid-value) blames the body as a whole.
+fn field_of(path: &str, message: &str) -> String {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name);
+    let base = match path {
+        "." | "?" | "" => None,
+        p => Some(p),
+    };
+    match (base, missing) {
+        (Some(b), Some(m)) => format!("{b}.{m}"),
+        (None, Some(m)) => m.to_string(),
+        (Some(b), None) => b.to_string(),
+        (None, None) => "body".to_string(),
     }
 }
 
@@ -87,6 +107,17 @@ mod tests {
             AppError::BadRequest { errors, .. } => assert_eq!(errors[0].field, "uasc"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn missing_fields_are_named_with_their_path() {
+        assert_eq!(field_of(".", "missing field `local_id` at line 1 column 2"), "local_id");
+        assert_eq!(
+            field_of("placement", "missing field `placement_type`"),
+            "placement.placement_type"
+        );
+        assert_eq!(field_of("?", "EOF while parsing an object"), "body");
+        assert_eq!(field_of("uasc", "invalid type"), "uasc");
     }
 
     #[test]

@@ -47,7 +47,10 @@ mod tests {
     fn every_api_route_has_an_action_in_the_permission_table() {
         for (method, path) in documented().into_iter().filter(|(_, p)| p.starts_with("/api/v1")) {
             let concrete = path.replace("{id}", "0b9e4c1e-8a7d-4b5f-9a51-2b7c9c3e1f00");
-            assert!(access::route_action(&method, &concrete).is_some(), "{method} {path} is not in access::ROUTES");
+            assert!(
+                access::route_action(&method, &concrete).is_some(),
+                "{method} {path} is not in access::ROUTES"
+            );
         }
     }
 

@@ -17,7 +17,11 @@ const LOGIN_CSRF_COOKIE: &str = "cla_login_csrf";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(web::get().to(home)))
-        .service(web::resource("/login").route(web::get().to(login_form)).route(web::post().to(login)))
+        .service(
+            web::resource("/login")
+                .route(web::get().to(login_form))
+                .route(web::post().to(login)),
+        )
         .service(web::resource("/logout").route(web::post().to(logout)));
 }
 
@@ -45,7 +49,9 @@ fn page(title: &str, body: &str) -> String {
 }
 
 fn html(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
-    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(page(title, body))
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page(title, body))
 }
 
 fn secure(state: &AppState) -> bool {
@@ -62,7 +68,9 @@ fn cookie<'a>(state: &AppState, name: &'a str, value: String) -> Cookie<'a> {
 }
 
 fn login_page(csrf: &str, message: Option<&str>) -> String {
-    let notice = message.map(|m| format!("<p role=\"alert\">{}</p>", escape(m))).unwrap_or_default();
+    let notice = message
+        .map(|m| format!("<p role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
     format!(
         "<h1>Sign in</h1>{notice}<form method=\"post\" action=\"/login\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
@@ -91,11 +99,21 @@ struct LoginForm {
 
 pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> AppResult<HttpResponse> {
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return Err(AppError::bad_request("body", "expected the sign-in form's fields: email, password, csrf"));
+        return Err(AppError::bad_request(
+            "body",
+            "expected the sign-in form's fields: email, password, csrf",
+        ));
     };
-    let cookie_csrf = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let cookie_csrf = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     if cookie_csrf.is_empty() || !token::constant_time_eq(&cookie_csrf, &form.csrf) {
-        return Ok(html(actix_web::http::StatusCode::FORBIDDEN, "Sign in", "<h1>Sign in</h1><p>The form has expired. <a href=\"/login\">Try again</a>.</p>"));
+        return Ok(html(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "Sign in",
+            "<h1>Sign in</h1><p>The form has expired. <a href=\"/login\">Try again</a>.</p>",
+        ));
     }
     let previous = req.cookie(SESSION_COOKIE).map(|c| token::hash_token(c.value()));
     let address = client_address(&req);
@@ -103,7 +121,12 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     let dummy = state.dummy_hash.clone();
     let outcome = state
         .run(move |conn, _| {
-            let attempt = LoginAttempt { email: &form.email, password: &form.password, client_address: &address, previous_session: previous };
+            let attempt = LoginAttempt {
+                email: &form.email,
+                password: &form.password,
+                client_address: &address,
+                previous_session: previous,
+            };
             auth::login(conn, attempt, &settings, &dummy)
         })
         .await?;
@@ -118,13 +141,21 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         LoginOutcome::Refused => {
             // One message for unknown email, wrong password and locked account alike.
             let msg = "Email or password not recognised. After repeated failures an account is locked for a while.";
-            let mut r = html(actix_web::http::StatusCode::UNAUTHORIZED, "Sign in", &login_page(&fresh, Some(msg)));
+            let mut r = html(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "Sign in",
+                &login_page(&fresh, Some(msg)),
+            );
             let _ = r.add_cookie(&cookie(&state, LOGIN_CSRF_COOKIE, fresh));
             r
         }
         LoginOutcome::Throttled => {
             let msg = "Too many failed sign-ins from this address. Wait a while and try again.";
-            let mut r = html(actix_web::http::StatusCode::TOO_MANY_REQUESTS, "Sign in", &login_page(&fresh, Some(msg)));
+            let mut r = html(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                "Sign in",
+                &login_page(&fresh, Some(msg)),
+            );
             let _ = r.add_cookie(&cookie(&state, LOGIN_CSRF_COOKIE, fresh));
             r
         }
@@ -132,14 +163,20 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
 }
 
 async fn session_principal(state: &AppState, req: &HttpRequest) -> AppResult<Option<Principal>> {
-    let Some(value) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) else { return Ok(None) };
+    let Some(value) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
     let settings = state.settings.auth.clone();
-    state.run(move |conn, _| Ok(auth::by_session(conn, &value, now_utc(), &settings)?)).await
+    state
+        .run(move |conn, _| Ok(auth::by_session(conn, &value, now_utc(), &settings)?))
+        .await
 }
 
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
     let Some(p) = session_principal(&state, &req).await? else {
-        return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish());
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/login"))
+            .finish());
     };
     let csrf = p.session.as_ref().map(|s| s.csrf_token.as_str()).unwrap_or("");
     let roles: Vec<&str> = p.roles.iter().map(|r| r.as_str()).collect();
@@ -163,15 +200,23 @@ struct LogoutForm {
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> AppResult<HttpResponse> {
     let form = serde_urlencoded::from_bytes::<LogoutForm>(&body).ok();
     let Some(p) = session_principal(&state, &req).await? else {
-        return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish());
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/login"))
+            .finish());
     };
     let expected = p.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default();
     if !form.is_some_and(|f| token::constant_time_eq(&f.csrf, &expected)) {
-        return Ok(html(actix_web::http::StatusCode::FORBIDDEN, "Sign out", "<h1>Sign out</h1><p>The form has expired. <a href=\"/\">Go back</a>.</p>"));
+        return Ok(html(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "Sign out",
+            "<h1>Sign out</h1><p>The form has expired. <a href=\"/\">Go back</a>.</p>",
+        ));
     }
     let address = client_address(&req);
     state.run(move |conn, _| auth::logout(conn, &p, &address)).await?;
-    let mut r = HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish();
+    let mut r = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login"))
+        .finish();
     let _ = r.add_removal_cookie(&cookie(&state, SESSION_COOKIE, String::new()));
     Ok(r)
 }
@@ -182,6 +227,9 @@ mod tests {
 
     #[test]
     fn escape_neutralises_markup() {
-        assert_eq!(escape("<script>alert('x')</script> & \"q\""), "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;q&quot;");
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
     }
 }

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 
-use super::extract;
 use super::auth::Access;
+use super::extract;
 use super::AppState;
 use crate::error::{AppResult, Problem};
 use crate::service::periods::{self, NewPeriod, NewPlacement, PeriodEnd, PeriodEnded, PeriodStarted, PlacementChanged};
@@ -14,7 +14,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[utoipa::path(post, path = "/api/v1/children/{id}/periods", tag = "periods", params(("id" = String, Path)), request_body = NewPeriod,
     responses((status = 201, body = PeriodStarted), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn start(state: web::Data<AppState>, access: Access, path: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn start(
+    state: web::Data<AppState>,
+    access: Access,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let input: NewPeriod = extract::json(&body)?;
     let started = state
@@ -25,23 +30,34 @@ pub async fn start(state: web::Data<AppState>, access: Access, path: web::Path<S
 
 #[utoipa::path(post, path = "/api/v1/periods/{id}/placements", tag = "periods", params(("id" = String, Path)), request_body = NewPlacement,
     responses((status = 201, body = PlacementChanged), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn change_placement(state: web::Data<AppState>, access: Access,
+pub async fn change_placement(
+    state: web::Data<AppState>,
+    access: Access,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "period")?;
     let input: NewPlacement = extract::json(&body)?;
     let changed = state
-        .run_as(&access, move |conn, ctx| periods::change_placement(conn, ctx, &id, input))
+        .run_as(&access, move |conn, ctx| {
+            periods::change_placement(conn, ctx, &id, input)
+        })
         .await?;
     Ok(HttpResponse::Created().json(changed))
 }
 
 #[utoipa::path(post, path = "/api/v1/periods/{id}/end", tag = "periods", params(("id" = String, Path)), request_body = PeriodEnd,
     responses((status = 200, body = PeriodEnded), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn end(state: web::Data<AppState>, access: Access, path: web::Path<String>, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn end(
+    state: web::Data<AppState>,
+    access: Access,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "period")?;
     let input: PeriodEnd = extract::json(&body)?;
-    let ended = state.run_as(&access, move |conn, ctx| periods::end(conn, ctx, &id, input)).await?;
+    let ended = state
+        .run_as(&access, move |conn, ctx| periods::end(conn, ctx, &id, input))
+        .await?;
     Ok(HttpResponse::Ok().json(ended))
 }

@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::validate::Checks;
 use super::views::*;
 use super::{check_version, DomainCtx};
+use crate::audit::AuditEvent;
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
-use crate::audit::AuditEvent;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::obligations;
@@ -206,7 +206,10 @@ pub fn load_visible(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<m
 pub fn get(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<AssessmentView> {
     let a = crate::db::write_transaction(conn, |conn| {
         let a = load_visible(conn, ctx, id)?;
-        ctx.audit(conn, AuditEvent::ok("read", "assessment", Some(&a.id), Some(&a.child_id)))?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("read", "assessment", Some(&a.id), Some(&a.child_id)),
+        )?;
         Ok::<_, AppError>(a)
     })?;
     view(conn, ctx, &a, as_of)
@@ -291,7 +294,11 @@ where
         check_version(version, a.version)?;
         let before = a.clone();
         f(conn, &mut a)?;
-        ctx.audit(conn, AuditEvent::ok("update", "assessment", Some(&a.id), Some(&a.child_id)).with_changes(Some(&before), Some(&a)))?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("update", "assessment", Some(&a.id), Some(&a.child_id))
+                .with_changes(Some(&before), Some(&a)),
+        )?;
         Ok::<_, AppError>(a)
     })?;
     view(conn, ctx, &a, ctx.today)
@@ -895,7 +902,8 @@ pub fn withdraw_consent(
         row.withdrawn_on = Some(input.withdrawn_on);
         ctx.audit(
             conn,
-            AuditEvent::ok("withdraw", "consent", Some(&row.id), Some(&assessment.child_id)).with_changes(Some(&before), Some(&row)),
+            AuditEvent::ok("withdraw", "consent", Some(&row.id), Some(&assessment.child_id))
+                .with_changes(Some(&before), Some(&row)),
         )?;
         Ok(ConsentView::from(&row))
     })
@@ -928,7 +936,7 @@ pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResul
             out_of_area: request.as_ref(),
         };
         let v = assessment_view(&r, ctx, as_of)?;
-        if rag.is_some_and(|want| v.rag != want) {
+        if rag.is_some_and(|want| v.rag != want) || state.is_some_and(|want| v.state != want) {
             continue;
         }
         if total >= offset as usize && items.len() < limit as usize {
@@ -1020,7 +1028,9 @@ fn load_list_rows(
     if let Some(k) = kind {
         q = q.filter(assessments::kind.eq(k.as_str()));
     }
-    if let Some(s) = state {
+    // The stored state is the state today; for another day it is derived, so the state
+    // filter is applied after derivation (see `list`).
+    if let Some(s) = state.filter(|_| as_of == ctx.today) {
         q = q.filter(assessments::state.eq(s.as_str()));
     }
     if let Some(d) = f.due_before {
@@ -1049,7 +1059,10 @@ fn load_list_rows(
         q = q.filter(open_then.and(late).or(completed_late));
     }
     if rag == Some(Rag::Amber) {
-        q = q.filter(not(assessments::state.eq_any(["refused", "not_required", "closed"])));
+        // Ended without completion is green, unless it ended only after as_of.
+        q = q.filter(
+            not(assessments::state.eq_any(["refused", "not_required", "closed"])).or(assessments::ended_on.gt(as_of)),
+        );
     }
     Ok(q.order((assessments::due_on.asc(), assessments::id.asc()))
         .load::<ListRow>(conn)?)

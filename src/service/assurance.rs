@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::assessments::open_state_names;
 use super::views::*;
 use super::DomainCtx;
+use crate::audit::AuditEvent;
 use crate::db::models;
 use crate::db::schema::*;
-use crate::audit::AuditEvent;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::obligations;
@@ -162,7 +162,11 @@ fn load(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate, window_from: Naive
         q = q.filter(children::responsible_la.eq_any(codes.to_vec()));
     }
     let rows = q
-        .order((assessments::due_on.asc(), children::local_id.asc(), assessments::id.asc()))
+        .order((
+            assessments::due_on.asc(),
+            children::local_id.asc(),
+            assessments::id.asc(),
+        ))
         .load::<Row>(conn)?;
     Ok(rows)
 }

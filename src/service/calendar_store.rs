@@ -107,7 +107,13 @@ pub fn import(conn: &mut DbConn, json: &str, ctx: &DomainCtx) -> AppResult<Impor
         let calendar = load(conn)?;
         let (open, changed) = recompute_due_dates(conn, &calendar, ctx)?;
         let changes = serde_json::json!({ "years": [null, format!("{first_year}-{last_year}")], "due_dates_changed": [null, changed] });
-        ctx.audit(conn, crate::audit::AuditEvent { changes: Some(changes.to_string()), ..crate::audit::AuditEvent::ok("import", "bank_holidays", None, None) })?;
+        ctx.audit(
+            conn,
+            crate::audit::AuditEvent {
+                changes: Some(changes.to_string()),
+                ..crate::audit::AuditEvent::ok("import", "bank_holidays", None, None)
+            },
+        )?;
         Ok(ImportReport {
             holidays: rows.len(),
             first_year,

@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 use super::validate::Checks;
 use super::views::*;
 use super::{check_version, DomainCtx};
+use crate::audit::AuditEvent;
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
-use crate::audit::AuditEvent;
 use crate::db::{write_transaction, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::{nhs_number, obligations};
@@ -158,7 +158,10 @@ pub fn register(conn: &mut DbConn, ctx: &DomainCtx, input: NewChild) -> AppResul
             social_worker_id: None,
         };
         diesel::insert_into(children::table).values(&row).execute(conn)?;
-        ctx.audit(conn, AuditEvent::ok("create", "child", Some(&row.id), Some(&row.id)).with_changes(None, Some(&row)))?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("create", "child", Some(&row.id), Some(&row.id)).with_changes(None, Some(&row)),
+        )?;
         Ok(ChildSummary::from(&row))
     })
 }
@@ -217,7 +220,11 @@ pub fn update(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ChildUpdate) 
             });
         }
         child.version += 1;
-        ctx.audit(conn, AuditEvent::ok("update", "child", Some(&child.id), Some(&child.id)).with_changes(Some(&before), Some(&child)))?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("update", "child", Some(&child.id), Some(&child.id))
+                .with_changes(Some(&before), Some(&child)),
+        )?;
         Ok(ChildSummary::from(&child))
     })
 }
@@ -396,7 +403,10 @@ pub fn add_health_check(
     };
     write_transaction(conn, |conn| {
         diesel::insert_into(health_checks::table).values(&row).execute(conn)?;
-        ctx.audit(conn, AuditEvent::ok("create", "health_check", Some(&row.id), Some(&row.child_id)).with_changes(None, Some(&row)))
+        ctx.audit(
+            conn,
+            AuditEvent::ok("create", "health_check", Some(&row.id), Some(&row.child_id)).with_changes(None, Some(&row)),
+        )
     })?;
     Ok(HealthCheckView::from(&row))
 }
@@ -456,7 +466,10 @@ pub fn add_note(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewNo
     };
     write_transaction(conn, |conn| {
         diesel::insert_into(notes::table).values(&row).execute(conn)?;
-        ctx.audit(conn, AuditEvent::ok("create", "note", Some(&row.id), Some(&row.child_id)).with_changes(None, Some(&row)))
+        ctx.audit(
+            conn,
+            AuditEvent::ok("create", "note", Some(&row.id), Some(&row.child_id)).with_changes(None, Some(&row)),
+        )
     })?;
     Ok(NoteView::from(&row))
 }

@@ -3,9 +3,9 @@
 use diesel::prelude::*;
 
 use super::assessments::{close_open, open_state_names};
+use crate::audit::{self, Actor, AuditEvent};
 use crate::db::models;
 use crate::db::schema::*;
-use crate::audit::{self, Actor, AuditEvent};
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::obligations;
@@ -30,8 +30,14 @@ pub fn close_for_eighteenth_birthdays(conn: &mut DbConn, today: chrono::NaiveDat
         }
         crate::db::write_transaction(conn, |conn| {
             let open = a.clone();
-            close_open(conn, &mut a, eighteenth, "turned 18: no longer looked after; the care-leaver track begins")?;
-            let event = AuditEvent::ok("close", "assessment", Some(&a.id), Some(&a.child_id)).with_changes(Some(&open), Some(&a));
+            close_open(
+                conn,
+                &mut a,
+                eighteenth,
+                "turned 18: no longer looked after; the care-leaver track begins",
+            )?;
+            let event = AuditEvent::ok("close", "assessment", Some(&a.id), Some(&a.child_id))
+                .with_changes(Some(&open), Some(&a));
             audit::record(conn, &Actor::system("housekeeping"), event)?;
             Ok::<_, crate::error::AppError>(())
         })?;

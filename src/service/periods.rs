@@ -11,9 +11,9 @@ use super::assessments::{close_open, close_requests, new_assessment, open_state_
 use super::validate::Checks;
 use super::views::*;
 use super::DomainCtx;
+use crate::audit::AuditEvent;
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
-use crate::audit::AuditEvent;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::obligations::{self, IhaDecision};
@@ -94,18 +94,21 @@ fn load_period(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<models
     Ok(period)
 }
 
-fn check_placement(c: &mut Checks, p: &NewPlacement) -> (String, Option<String>, Option<String>) {
+/// `prefix` names where the placement sits in the request ("placement." when nested in a
+/// new period, "" for a placement change), so errors name the request's own fields.
+fn check_placement(c: &mut Checks, p: &NewPlacement, prefix: &str) -> (String, Option<String>, Option<String>) {
+    let field = |name: &str| format!("{prefix}{name}");
     let placement_type = c.code(
-        "placement.placement_type",
+        &field("placement_type"),
         &p.placement_type,
         ssda903::placement_type,
         &codes(ssda903::PLACEMENT_TYPES),
     );
-    let host_la = c.optional_text("placement.host_la", p.host_la.as_deref(), 100);
-    let host_email = c.optional_email("placement.host_provider_email", p.host_provider_email.as_deref());
+    let host_la = c.optional_text(&field("host_la"), p.host_la.as_deref(), 100);
+    let host_email = c.optional_email(&field("host_provider_email"), p.host_provider_email.as_deref());
     if !p.out_of_area && (host_la.is_some() || host_email.is_some()) {
         c.fail(
-            "placement.out_of_area",
+            &field("out_of_area"),
             "host_la and host_provider_email are only for out-of-area placements",
         );
     }
@@ -132,7 +135,10 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             )
         });
         check_period_start(&mut c, &input, &child, previous.as_ref(), ctx);
-        let placement = input.placement.as_ref().map(|p| (p, check_placement(&mut c, p)));
+        let placement = input
+            .placement
+            .as_ref()
+            .map(|p| (p, check_placement(&mut c, p, "placement.")));
         if let Some((p, _)) = &placement {
             if let Some(on) = p.started_on {
                 c.not_before("placement.started_on", on, input.started_on, "the start of the period");
@@ -153,7 +159,10 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             created_at: now_utc(),
         };
         diesel::insert_into(periods::table).values(&period).execute(conn)?;
-        ctx.audit(conn, AuditEvent::ok("create", "period", Some(&period.id), Some(&child.id)).with_changes(None, Some(&period)))?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("create", "period", Some(&period.id), Some(&child.id)).with_changes(None, Some(&period)),
+        )?;
         let mut iha = open_iha(conn, ctx, &child, &period, input.prior_assessment_on)?;
         if let Some((p, (placement_type, host_la, host_email))) = placement {
             let row = models::Placement {
@@ -167,7 +176,10 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
                 created_at: now_utc(),
             };
             diesel::insert_into(placements::table).values(&row).execute(conn)?;
-            ctx.audit(conn, AuditEvent::ok("create", "placement", Some(&row.id), Some(&child.id)).with_changes(None, Some(&row)))?;
+            ctx.audit(
+                conn,
+                AuditEvent::ok("create", "placement", Some(&row.id), Some(&child.id)).with_changes(None, Some(&row)),
+            )?;
             if row.out_of_area != 0 && iha.as_ref().is_some_and(|a| a.state != State::NotRequired.as_str()) {
                 if let Some(a) = iha.as_mut() {
                     open_request(conn, a, &row)?;
@@ -336,7 +348,7 @@ pub fn change_placement(
             .select(diesel::dsl::max(placements::started_on))
             .first(conn)?;
         let mut c = Checks::new();
-        let (placement_type, host_la, host_email) = check_placement(&mut c, &input);
+        let (placement_type, host_la, host_email) = check_placement(&mut c, &input, "");
         let Some(started_on) = input.started_on else {
             c.fail("started_on", "required for a placement change");
             c.finish()?;
@@ -367,7 +379,10 @@ pub fn change_placement(
             created_at: now_utc(),
         };
         diesel::insert_into(placements::table).values(&row).execute(conn)?;
-        ctx.audit(conn, AuditEvent::ok("create", "placement", Some(&row.id), Some(&period.child_id)).with_changes(None, Some(&row)))?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("create", "placement", Some(&row.id), Some(&period.child_id)).with_changes(None, Some(&row)),
+        )?;
         let mut request = None;
         for a in open_assessments(conn, &period.child_id)? {
             if row.out_of_area != 0 {
@@ -427,14 +442,22 @@ pub fn end(conn: &mut DbConn, ctx: &DomainCtx, period_id: &str, input: PeriodEnd
         period.ended_on = Some(input.ended_on);
         period.end_reason = Some(reason.clone());
         period.version += 1;
-        ctx.audit(conn, AuditEvent::ok("end", "period", Some(&period.id), Some(&period.child_id)).with_changes(Some(&before), Some(&period)))?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("end", "period", Some(&period.id), Some(&period.child_id))
+                .with_changes(Some(&before), Some(&period)),
+        )?;
         let description = ssda903::reason_episode_ceased(&reason).unwrap_or("");
         let why = format!("period of care ended: {reason} {description}");
         let mut closed = Vec::new();
         for mut a in open_assessments(conn, &period.child_id)? {
             let open = a.clone();
             close_open(conn, &mut a, input.ended_on, &why)?;
-            ctx.audit(conn, AuditEvent::ok("close", "assessment", Some(&a.id), Some(&a.child_id)).with_changes(Some(&open), Some(&a)))?;
+            ctx.audit(
+                conn,
+                AuditEvent::ok("close", "assessment", Some(&a.id), Some(&a.child_id))
+                    .with_changes(Some(&open), Some(&a)),
+            )?;
             closed.push(a.id);
         }
         let placements: Vec<models::Placement> = placements::table

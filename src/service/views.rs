@@ -226,17 +226,21 @@ pub fn facts(rows: &AssessmentRows<'_>) -> AppResult<AssessmentFacts> {
     })
 }
 
+/// The assessment as it stood on `as_of`: the state then, and only the facts dated on or
+/// before it (a meeting looking at last Monday must not see Tuesday's consent).
 pub fn assessment_view(rows: &AssessmentRows<'_>, ctx: &DomainCtx, as_of: NaiveDate) -> AppResult<AssessmentView> {
     let f = facts(rows)?;
     let d = status::derive(&f, rows.date_of_birth, &ctx.calendar, as_of, &ctx.clock);
     let a = rows.assessment;
+    let by = |date: Option<NaiveDate>| date.filter(|d| *d <= as_of);
+    let ended_on = by(a.ended_on).filter(|_| d.state.is_ended_without_completion());
     Ok(AssessmentView {
         id: a.id.clone(),
         child_id: a.child_id.clone(),
         child_local_id: rows.child_local_id.to_string(),
         period_id: a.period_id.clone(),
         kind: f.kind,
-        state: f.state,
+        state: d.state,
         version: a.version,
         as_of,
         clock_started_on: a.clock_started_on,
@@ -248,19 +252,26 @@ pub fn assessment_view(rows: &AssessmentRows<'_>, ctx: &DomainCtx, as_of: NaiveD
         breach_attribution: d.breach_attribution,
         milestones: d.milestones,
         explanation: d.explanation,
-        notified_on: a.notified_on,
-        consent_on: a.consent_on,
-        first_booked_on: a.first_booked_on,
-        appointment_on: a.appointment_on,
-        seen_on: a.seen_on,
-        report_received_on: a.report_received_on,
-        completed_on: a.completed_on,
-        completion_method: a.completion_method.clone(),
-        ended_on: a.ended_on,
-        end_reason: a.end_reason.clone(),
+        notified_on: by(a.notified_on),
+        consent_on: by(a.consent_on),
+        first_booked_on: by(a.first_booked_on),
+        // The appointment in hand, if the assessment was booked on that day.
+        appointment_on: a.appointment_on.filter(|_| d.state == State::Booked),
+        seen_on: by(a.seen_on),
+        report_received_on: by(a.report_received_on),
+        completed_on: by(a.completed_on),
+        completion_method: a.completion_method.clone().filter(|_| by(a.completed_on).is_some()),
+        ended_on,
+        end_reason: a.end_reason.clone().filter(|_| ended_on.is_some()),
         non_attendance_count: a.non_attendance_count,
-        last_non_attendance: f.last_non_attendance.map(|(on, outcome)| NonAttendance { on, outcome }),
-        out_of_area_request: rows.out_of_area.map(OutOfAreaRequestView::from),
+        last_non_attendance: f
+            .last_non_attendance
+            .filter(|(on, _)| *on <= as_of)
+            .map(|(on, outcome)| NonAttendance { on, outcome }),
+        out_of_area_request: rows
+            .out_of_area
+            .filter(|r| r.opened_on <= as_of)
+            .map(OutOfAreaRequestView::from),
     })
 }
 

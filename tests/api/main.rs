@@ -1,0 +1,42 @@
+//! Black-box tests of the HTTP API, the command line and start-up, run against both
+//! backends: each behavioural test is an `async fn name(b: Backend)` and `both!` makes
+//! `module::sqlite::name` and `module::postgres::name` out of it.
+
+/// Generates `mod sqlite` and `mod postgres` with one `#[tokio::test]` per named test.
+/// PostgreSQL tests need `CLA_TEST_POSTGRES_URL`; without it they are skipped locally and
+/// fail when `CI=true`. Attributes before a name (e.g. `#[ignore = "BUG: ..."]`) apply to both.
+macro_rules! both {
+    ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                $(#[$meta])*
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                $(#[$meta])*
+                async fn $name() {
+                    if !crate::helpers::postgres_available(concat!(module_path!(), "::", stringify!($name))) {
+                        return;
+                    }
+                    super::$name(crate::helpers::Backend::Postgres).await
+                }
+            )+
+        }
+    };
+}
+
+mod calendar;
+mod cli;
+mod helpers;
+mod journey;
+mod lists;
+mod malformed;
+mod ops;
+mod startup;
+mod workflow;
