@@ -31,12 +31,18 @@ macro_rules! both {
     };
 }
 
+mod audit;
 mod calendar;
 mod cli;
 mod helpers;
 mod journey;
 mod lists;
+mod logins;
 mod malformed;
 mod ops;
+mod permissions;
+mod scope;
+mod security;
+mod sessions;
 mod startup;
 mod workflow;
