@@ -33,9 +33,12 @@ pub enum Credentials {
 pub fn credentials(req: &HttpRequest) -> Credentials {
     if let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
         let text = value.to_str().unwrap_or("");
-        return match text.strip_prefix("Bearer ") {
-            Some(token) => Credentials::Bearer(token.trim().to_string()),
-            None => Credentials::Bearer(String::new()),
+        // The scheme name is case-insensitive (RFC 9110).
+        return match text.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                Credentials::Bearer(token.trim().to_string())
+            }
+            _ => Credentials::Bearer(String::new()),
         };
     }
     match req.cookie(SESSION_COOKIE) {

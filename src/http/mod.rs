@@ -184,11 +184,13 @@ async fn not_found() -> AppResult<HttpResponse> {
 /// Framework errors (payload too large, wrong method, unsupported media) come out as
 /// plain text; this turns every error response that is not yet problem+json into one.
 fn as_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let already = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if already {
+    // Our own answers (problem+json, and the HTML sign-in pages) pass untouched; only the
+    // framework's bare text errors are rewritten.
+    let ours = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/problem+json") || v.starts_with(b"text/html")
+    });
+    if ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

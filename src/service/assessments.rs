@@ -507,6 +507,9 @@ pub fn record_outcome(
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound("appointment"))?;
+    // Out of scope must answer exactly like unknown, or appointment ids could be probed.
+    let owner = load(conn, &appointment.assessment_id)?;
+    ctx.check_visible(&load_child(conn, &owner.child_id)?, "appointment")?;
     let assessment_id = appointment.assessment_id.clone();
     run_step(conn, ctx, &assessment_id, None, |conn, a| {
         check_version(input.version, appointment.version)?;

@@ -15,7 +15,6 @@ both!(
     enumeration,
     inactive_account_is_refused_like_a_wrong_password,
     sign_ins_are_audited,
-    #[ignore = "BUG: src/http/mod.rs as_problem (ErrorHandlers default handler) replaces every 4xx/5xx answer that is not problem+json, so the sign-in page's 401 (\"Email or password not recognised...\"), 429 (\"Too many failed sign-ins...\") and 403 (\"The form has expired\") HTML pages, and the sign-out 403 page, reach the browser as JSON {\"detail\":\"Unauthorized\"} etc., without the form, the message or the fresh cla_login_csrf cookie"]
     refused_sign_in_pages_show_the_form_with_a_clear_message,
 );
 
