@@ -21,6 +21,7 @@ both!(
     rha_cadence_follows_age_on_the_day_seen_around_the_fifth_birthday,
     as_of_view_shows_what_was_true_then,
     as_of_view_rolls_back_state_and_dated_facts,
+    eighteenth_birthday_closes_open_obligations,
 );
 
 const TODAY: &str = "2026-02-16";
@@ -591,4 +592,53 @@ async fn as_of_view_rolls_back_state_and_dated_facts(b: Backend) {
     assert!(before_notice["notified_on"].is_null());
     let detail = app.get_ok(&format!("/children/{child_id}?as_of=2026-02-05")).await;
     assert_eq!(detail["assessments"][0]["state"], "awaiting_consent");
+}
+
+/// DOMAIN.md: a child turning 18 stops being looked after; open IHA/RHA obligations close.
+/// The housekeeping each instance runs does it; here it is called directly for a date.
+async fn eighteenth_birthday_closes_open_obligations(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    // Born 20 Feb 2008: 18 on 20 Feb 2026, four days after TODAY.
+    let (child_id, _, iha) = app.child_in_care("W-18", "2008-02-20", "2026-02-02").await;
+    let url = app.db_url.clone();
+    let closed_early = tokio::task::spawn_blocking(move || {
+        let mut conn = crate::helpers::connect(&url);
+        let before = cla_tracker::service::housekeeping::close_for_eighteenth_birthdays(
+            &mut conn,
+            "2026-02-19".parse().unwrap(),
+        )
+        .expect("housekeeping runs");
+        let on = cla_tracker::service::housekeeping::close_for_eighteenth_birthdays(
+            &mut conn,
+            "2026-02-20".parse().unwrap(),
+        )
+        .expect("housekeeping runs");
+        (before, on)
+    })
+    .await
+    .expect("housekeeping did not panic");
+    assert_eq!(
+        closed_early,
+        (0, 1),
+        "nothing closes the day before the 18th birthday; the IHA closes on it"
+    );
+    let view = app.assessment(&iha).await;
+    assert_eq!(
+        view["state"], "awaiting_notification",
+        "viewed as of TODAY the closure has not happened yet: {view}"
+    );
+    assert_eq!(view["ended_on"], Value::Null, "{view}");
+    let later = app.assessment_as_of(&iha, "2026-02-20").await;
+    assert_eq!(later["state"], "closed", "{later}");
+    assert_eq!(later["ended_on"], "2026-02-20", "{later}");
+    assert!(s(&later["end_reason"]).contains("turned 18"), "{later}");
+    let timeline = app.child(&child_id).await["timeline"].clone();
+    assert!(
+        timeline
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .any(|e| e["step"] == "close"),
+        "the closure is on the child's timeline: {timeline}"
+    );
 }
