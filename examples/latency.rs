@@ -1,6 +1,8 @@
 //! Sequential GET latency against a running server: median, p99 and max.
 //!
-//! cargo run --release --example latency -- URL [REQUESTS]
+//! BENCH_TOKEN=... cargo run --release --example latency -- URL [REQUESTS]
+//!
+//! `BENCH_TOKEN`, when set, is sent as the bearer token.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +11,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let url = args.next().ok_or("usage: latency URL [REQUESTS]")?;
     let requests: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(200);
-    let client = reqwest::Client::new();
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Ok(token) = std::env::var("BENCH_TOKEN") {
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse()?);
+    }
+    let client = reqwest::Client::builder().default_headers(headers).build()?;
     // Warm up caches and the connection before measuring.
     for _ in 0..5 {
         client.get(&url).send().await?.bytes().await?;

@@ -37,6 +37,10 @@ target/release/cla-tracker seed-demo --children "$children" > "$work/seed.out"
 echo "seeded in $(echo "$(date +%s.%N) - $start" | bc) s"
 tail -n 20 "$work/seed.out"
 
+echo "a long benchmark passphrase" | target/release/cla-tracker user add --email bench@example.nhs.uk --role assurance --role health_admin >/dev/null
+BENCH_TOKEN="$(target/release/cla-tracker token issue --email bench@example.nhs.uk 2>/dev/null)"
+export BENCH_TOKEN
+
 target/release/cla-tracker serve &
 pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
