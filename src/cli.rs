@@ -174,9 +174,32 @@ pub fn main() -> anyhow::Result<()> {
             let mut conn = connect(&settings)?;
             db::run_migrations(&mut conn)?;
             let ctx = domain_ctx(&mut conn, &settings)?;
-            crate::seed::run(&mut conn, &ctx, &opts)
+            crate::seed::run(&mut conn, &ctx, &opts)?;
+            register_seed_authorities(&mut conn, &settings)
         }
     }
+}
+
+/// The demo county's local authorities become organisations in this deployment's ICB, so
+/// its ICB users can see the demo children (no user accounts are invented).
+fn register_seed_authorities(conn: &mut DbConn, settings: &Settings) -> anyhow::Result<()> {
+    let icb = &settings.organisation.icb_code;
+    crate::auth::ensure_home_icb(conn, icb, &settings.organisation.icb_name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let actor = crate::audit::Actor::system("seed-demo");
+    for (code, name) in crate::seed::local_authorities() {
+        if crate::auth::find_organisation(conn, code).is_ok() {
+            continue;
+        }
+        let org = crate::auth::NewOrganisation {
+            kind: "local_authority",
+            name,
+            code,
+            icb_code: Some(icb),
+        };
+        crate::auth::add_organisation(conn, &actor, org).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    eprintln!("seed-demo: local authorities registered in {icb}; add users with `cla-tracker user add`");
+    Ok(())
 }
 
 fn init_logging() {
