@@ -431,6 +431,6 @@ pub struct ChildDetail {
     pub health_checks: Vec<HealthCheckView>,
     pub notes: Vec<NoteView>,
     pub timeline: Vec<TimelineEntry>,
-    /// Escalations sent about this child (filled in by the escalation ladder).
-    pub escalations: Vec<serde_json::Value>,
+    /// Escalations about this child, newest first: who was told, when, and what became of each mail.
+    pub escalations: Vec<super::escalations::EscalationView>,
 }
