@@ -17,6 +17,8 @@ use crate::settings::Settings;
 mod accounts;
 mod escalate;
 
+pub use escalate::{spawn_workers as spawn_escalation_workers, Workers};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cla-tracker",
@@ -333,7 +335,7 @@ fn serve(settings: Settings, workers: Option<usize>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
     actix_web::rt::System::new().block_on(async move {
         spawn_housekeeping(&state);
-        escalate::spawn_workers(&state)?;
+        let _workers = escalate::spawn_workers(&state)?;
         let app = Application::build(state, listener, workers)?;
         tracing::info!(address = %bind, "serving");
         app.run_until_stopped().await

@@ -1,5 +1,6 @@
 //! `escalate`, `pack` and `outbox` commands, and the sweep and sender threads of `serve`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -131,15 +132,46 @@ pub fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Stops the threads started by [`spawn_workers`] (after their current round).
+#[derive(Clone)]
+pub struct Workers {
+    stop: Arc<AtomicBool>,
+}
+
+impl Workers {
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Sleeps `seconds` in short steps, returning early (true) when asked to stop.
+fn pause(stop: &AtomicBool, seconds: u64) -> bool {
+    let until = std::time::Instant::now() + Duration::from_secs(seconds);
+    while std::time::Instant::now() < until {
+        if stop.load(Ordering::SeqCst) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.load(Ordering::SeqCst)
+}
+
 /// The sweep (and weekly pack) thread and the sender thread of `serve`. A bad SMTP URL or
 /// From address stops start-up; an unreachable relay only delays mail.
-pub fn spawn_workers(state: &AppState) -> std::io::Result<()> {
+pub fn spawn_workers(state: &AppState) -> std::io::Result<Workers> {
     let mailer = Mailer::new(&state.settings).map_err(std::io::Error::other)?;
+    let workers = Workers {
+        stop: Arc::new(AtomicBool::new(false)),
+    };
     let settings = state.settings.clone();
     let pool = state.pool.clone();
+    let stop = workers.stop.clone();
     std::thread::spawn(move || {
         let policy = SenderPolicy::new(&settings);
         loop {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
             let mut busy = false;
             match pool.get() {
                 Ok(mut conn) => match outbox::deliver_due(&mut conn, &mailer, &policy) {
@@ -159,16 +191,20 @@ pub fn spawn_workers(state: &AppState) -> std::io::Result<()> {
                 },
                 Err(e) => tracing::warn!(error = %e, "outbox: no database connection"),
             }
-            if !busy {
-                std::thread::sleep(Duration::from_secs(settings.escalation.send_interval_seconds));
+            if !busy && pause(&stop, settings.escalation.send_interval_seconds) {
+                return;
             }
         }
     });
+    let stop = workers.stop.clone();
     let settings = state.settings.clone();
     let pool = state.pool.clone();
     let calendar = state.calendar.clone();
     let ladder = state.ladder.clone();
     std::thread::spawn(move || loop {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
         let cal = match calendar.read() {
             Ok(c) => c.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -201,7 +237,9 @@ pub fn spawn_workers(state: &AppState) -> std::io::Result<()> {
             }
             Err(e) => tracing::warn!(error = %e, "escalation sweep: no database connection"),
         }
-        std::thread::sleep(Duration::from_secs(settings.escalation.sweep_interval_seconds));
+        if pause(&stop, settings.escalation.sweep_interval_seconds) {
+            return;
+        }
     });
-    Ok(())
+    Ok(workers)
 }

@@ -475,4 +475,32 @@ both!(
     recipient_without_address_is_reported_undeliverable,
     refused_mail_is_dead_and_an_admin_requeues_it,
     weekly_pack_has_table_and_csv_without_names,
+    serve_workers_sweep_and_send_by_themselves,
 );
+
+/// `serve`'s own threads: the sweep finds the late step and the sender delivers it, with no
+/// command run by hand.
+async fn serve_workers_sweep_and_send_by_themselves(b: Backend) {
+    let smtp = SmtpServer::start();
+    let app = spawn_app(b, "2026-03-05").await;
+    let mut settings = esc_settings(&app, &smtp);
+    settings.escalation.sweep_interval_seconds = 1;
+    settings.escalation.send_interval_seconds = 1;
+    set_team_manager(&app.db_url);
+    scripted_child(&app, "SERVE1", Some(SW)).await;
+    let workers = tokio::task::spawn_blocking(move || {
+        let state = cla_tracker::cli::prepare(settings).expect("prepare");
+        cla_tracker::cli::spawn_escalation_workers(&state).expect("workers")
+    })
+    .await
+    .expect("spawn");
+    let got = tokio::task::spawn_blocking(move || smtp.wait_for(2, Duration::from_secs(20)))
+        .await
+        .expect("wait");
+    workers.stop();
+    assert_eq!(
+        got.len(),
+        2,
+        "notification level 1 to the social worker and the team manager"
+    );
+}
