@@ -142,6 +142,8 @@ pub struct OutOfAreaRequest {
     pub closed_on: Option<NaiveDate>,
     pub version: i32,
     pub created_at: NaiveDateTime,
+    /// The host ICB's Designated Nurse (the `host_icb_designated_nurse` escalation recipient).
+    pub host_icb_email: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]

@@ -467,6 +467,75 @@ async fn weekly_pack_has_table_and_csv_without_names(b: Backend) {
     }
 }
 
+/// Out of area: the host provider is chased, then the host ICB's Designated Nurse (address
+/// recorded on the request through the API).
+async fn out_of_area_request_escalates_to_host_then_host_icb(b: Backend) {
+    let smtp = SmtpServer::start();
+    let app = spawn_app(b, "2026-03-13").await;
+    let settings = esc_settings(&app, &smtp);
+    let child = app.register("OOA1", "2012-02-02").await;
+    let child_id = s(&child["id"]);
+    app.start_period_with(
+        &child_id,
+        json!({"started_on": "2026-03-02", "legal_status": "C2",
+               "placement": {"placement_type": "U4", "out_of_area": true, "host_la": "DEV",
+                             "host_provider_email": "host.cla@devon.example.nhs.uk"}}),
+    )
+    .await;
+    let detail = app.child(&child_id).await;
+    let request = &detail["out_of_area_requests"][0];
+    let updated = app
+        .post(
+            &format!("/out-of-area-requests/{}", s(&request["id"])),
+            &json!({"version": request["version"], "requested_on": "2026-03-03",
+                    "host_icb_email": "dn@devon-icb.example.nhs.uk"}),
+        )
+        .await
+        .expect(200, "out-of-area update");
+    assert_eq!(updated["host_icb_email"], "dn@devon-icb.example.nhs.uk");
+    let bad = app
+        .post(
+            &format!("/out-of-area-requests/{}", s(&request["id"])),
+            &json!({"version": updated["version"], "host_icb_email": "not an address"}),
+        )
+        .await;
+    assert_problem(&bad, 422, Some("host_icb_email"), "bad host ICB address");
+
+    let host = |r: &SweepReport| -> Vec<(String, u8)> {
+        fired(r)
+            .into_iter()
+            .filter(|(id, _)| id.starts_with("out_of_area"))
+            .collect()
+    };
+    // Requested Tue 3 March; acknowledgement due within 5 working days (Tue 10).
+    assert!(host(&sweep_on(&settings, "2026-03-10")).is_empty());
+    assert_eq!(
+        host(&sweep_on(&settings, "2026-03-11")),
+        vec![("out_of_area_not_acknowledged".to_string(), 1)]
+    );
+    assert_eq!(
+        host(&sweep_on(&settings, "2026-03-16")),
+        vec![("out_of_area_not_acknowledged".to_string(), 2)]
+    );
+    deliver(&settings, &policy());
+    let got = smtp.wait_for(1, Duration::from_secs(5));
+    let to_of = |needle: &str| -> Vec<String> {
+        smtp.messages()
+            .iter()
+            .filter(|m| m.subject().contains(needle))
+            .flat_map(|m| m.to.clone())
+            .collect()
+    };
+    assert!(!got.is_empty());
+    assert_eq!(
+        to_of("has not acknowledged"),
+        vec![
+            "host.cla@devon.example.nhs.uk".to_string(),
+            "dn@devon-icb.example.nhs.uk".to_string()
+        ]
+    );
+}
+
 both!(
     ladder_fires_on_the_right_day_once_climbs_and_clears,
     smtp_outage_then_every_message_arrives_exactly_once,
@@ -476,6 +545,7 @@ both!(
     refused_mail_is_dead_and_an_admin_requeues_it,
     weekly_pack_has_table_and_csv_without_names,
     serve_workers_sweep_and_send_by_themselves,
+    out_of_area_request_escalates_to_host_then_host_icb,
 );
 
 /// `serve`'s own threads: the sweep finds the late step and the sender delivers it, with no
