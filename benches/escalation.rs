@@ -60,7 +60,7 @@ fn seed(conn: &mut DbConn, n: usize, as_of: NaiveDate, cal: &cla_tracker::calend
                 id: new_id(),
                 child_id,
                 period_id: None,
-                kind: "iha".into(),
+                kind: "IHA".into(),
                 state: "awaiting_notification".into(),
                 clock_started_on: started,
                 due_on: cal.add_working_days(started, 20),
@@ -106,6 +106,7 @@ fn smtp_sink() -> u16 {
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             std::thread::spawn(move || {
+                let _ = stream.set_nodelay(true);
                 let mut out = stream.try_clone().unwrap();
                 let mut r = BufReader::new(stream);
                 let _ = out.write_all(b"220 sink\r\n");
