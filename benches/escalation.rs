@@ -189,7 +189,7 @@ fn run(url: &str, label: &str, n: usize) {
         .count()
         .get_result(&mut conn)
         .expect("count");
-    let to_send = pending.min(2000);
+    let to_send = pending.min(500);
     // Leave only `to_send` rows due now.
     conn.batch_execute(&format!(
         "UPDATE outbox SET next_attempt_at = '2999-01-01 00:00:00' WHERE status = 'pending' AND id NOT IN \
