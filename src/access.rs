@@ -94,11 +94,13 @@ pub enum Action {
     AuditExport,
     UserAdmin,
     TokenAdmin,
+    EscalationRead,
+    OutboxAdmin,
     Me,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 28] = [
         Action::ChildRead,
         Action::ChildCreate,
         Action::ChildUpdate,
@@ -124,6 +126,8 @@ impl Action {
         Action::AuditExport,
         Action::UserAdmin,
         Action::TokenAdmin,
+        Action::EscalationRead,
+        Action::OutboxAdmin,
         Action::Me,
     ];
 
@@ -154,6 +158,8 @@ impl Action {
             Action::AuditExport => "audit_export",
             Action::UserAdmin => "user_admin",
             Action::TokenAdmin => "token_admin",
+            Action::EscalationRead => "escalation_read",
+            Action::OutboxAdmin => "outbox_admin",
             Action::Me => "me",
         }
     }
@@ -162,7 +168,12 @@ impl Action {
     pub fn touches_children(self) -> bool {
         !matches!(
             self,
-            Action::CalendarRead | Action::AuditExport | Action::UserAdmin | Action::TokenAdmin | Action::Me
+            Action::CalendarRead
+                | Action::AuditExport
+                | Action::UserAdmin
+                | Action::TokenAdmin
+                | Action::OutboxAdmin
+                | Action::Me
         )
     }
 }
@@ -174,7 +185,7 @@ pub fn permits(role: Role, action: Action) -> bool {
     match role {
         Admin => matches!(
             action,
-            CalendarRead | AuditRead | AuditExport | UserAdmin | TokenAdmin | Me
+            CalendarRead | AuditRead | AuditExport | UserAdmin | TokenAdmin | OutboxAdmin | Me
         ),
         HealthAdmin => matches!(
             action,
@@ -195,6 +206,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Close
                 | OutOfAreaUpdate
                 | AssuranceRead
+                | EscalationRead
                 | CalendarRead
                 | Me
         ),
@@ -207,6 +219,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | RecordOutcome
                 | Complete
                 | MarkNotRequired
+                | EscalationRead
                 | CalendarRead
                 | Me
         ),
@@ -224,12 +237,21 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Consent
                 | ConsentWithdraw
                 | Reoffer
+                | EscalationRead
                 | CalendarRead
                 | Me
         ),
         Assurance => matches!(
             action,
-            ChildRead | NoteAdd | AssessmentRead | AssuranceRead | CalendarRead | AuditRead | AuditExport | Me
+            ChildRead
+                | NoteAdd
+                | AssessmentRead
+                | AssuranceRead
+                | EscalationRead
+                | CalendarRead
+                | AuditRead
+                | AuditExport
+                | Me
         ),
         ReadOnly => matches!(action, ChildRead | AssessmentRead | AssuranceRead | CalendarRead | Me),
     }
@@ -305,6 +327,9 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Get, "/api/v1/users", Action::UserAdmin),
     (Method::Get, "/api/v1/tokens", Action::TokenAdmin),
     (Method::Post, "/api/v1/tokens/{id}/revoke", Action::TokenAdmin),
+    (Method::Get, "/api/v1/escalations", Action::EscalationRead),
+    (Method::Get, "/api/v1/outbox", Action::OutboxAdmin),
+    (Method::Post, "/api/v1/outbox/{id}/requeue", Action::OutboxAdmin),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.

@@ -15,6 +15,9 @@ use crate::service::{calendar_store, housekeeping, DomainCtx};
 use crate::settings::Settings;
 
 mod accounts;
+mod escalate;
+
+pub use escalate::{spawn_workers as spawn_escalation_workers, Workers};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -65,10 +68,59 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Sweep open assessments once: fire due escalations (queued in the outbox), resolve
+    /// cleared ones, and print both.
+    Escalate {
+        /// Evaluate on this day instead of today.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<NaiveDate>,
+        /// Print what would fire and clear; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also deliver the queued mail now (otherwise a running `serve` sends it).
+        #[arg(long)]
+        send: bool,
+    },
+    /// Queue the weekly IHA assurance pack for one meeting date to ADDRESS and deliver it.
+    Pack {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<NaiveDate>,
+        #[arg(long, value_name = "ADDRESS", required = true)]
+        to: Vec<String>,
+    },
+    /// The mail outbox: list messages, requeue dead ones, deliver what is due.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List messages, newest first.
+    List {
+        /// pending, sending, sent, dead or undeliverable.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
+    },
+    /// Put a dead message back in the queue.
+    Requeue { id: String },
+    /// Deliver every message that is due now, then exit.
+    Send,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
+    /// Set (or, with an empty value, clear) the team manager address of a local authority:
+    /// where its `la_team_manager` escalations go.
+    TeamManager {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        email: String,
+    },
     /// Add an organisation.
     Add {
         /// icb, provider, local_authority or host_provider.
@@ -170,6 +222,9 @@ pub fn main() -> anyhow::Result<()> {
         Command::User { command } => accounts::user(settings, command),
         Command::Token { command } => accounts::token(settings, command),
         Command::Audit { command } => accounts::audit(settings, command),
+        Command::Escalate { as_of, dry_run, send } => escalate::escalate(settings, as_of, dry_run, send),
+        Command::Pack { as_of, to } => escalate::pack(settings, as_of, &to),
+        Command::Outbox { command } => escalate::outbox(settings, command),
         Command::SeedDemo(opts) => {
             let mut conn = connect(&settings)?;
             db::run_migrations(&mut conn)?;
@@ -285,12 +340,15 @@ pub fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         );
     }
     drop(conn);
+    let ladder = crate::service::escalations::load_ladder(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(rules = ladder.rules.len(), "escalation ladder loaded");
     let dummy_hash = crate::auth::password::dummy_hash(&accounts::password_params(&settings));
     Ok(AppState {
         pool,
         settings: Arc::new(settings),
         calendar: Arc::new(RwLock::new(Arc::new(calendar))),
         dummy_hash: Arc::new(dummy_hash),
+        ladder: Arc::new(ladder),
     })
 }
 
@@ -300,6 +358,7 @@ fn serve(settings: Settings, workers: Option<usize>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
     actix_web::rt::System::new().block_on(async move {
         spawn_housekeeping(&state);
+        let _workers = escalate::spawn_workers(&state)?;
         let app = Application::build(state, listener, workers)?;
         tracing::info!(address = %bind, "serving");
         app.run_until_stopped().await

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod escalation;
 pub mod http;
 pub mod nhs_number;
 pub mod obligations;

@@ -22,11 +22,111 @@ pub struct Settings {
     pub today: String,
     pub max_body_bytes: usize,
     pub housekeeping_interval_seconds: u64,
+    pub escalations_file: String,
     pub iha: IhaSettings,
     pub rha: RhaSettings,
     pub assurance: AssuranceSettings,
     pub auth: AuthSettings,
     pub organisation: OrganisationSettings,
+    pub escalation: EscalationSettings,
+}
+
+/// The escalation sweep, the outbox sender and the weekly pack.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationSettings {
+    pub from_address: String,
+    pub sweep_interval_seconds: u64,
+    pub send_interval_seconds: u64,
+    pub max_attempts: u32,
+    pub retry_base_seconds: u64,
+    pub retry_max_seconds: u64,
+    pub claim_lease_seconds: u64,
+    pub smtp_timeout_seconds: u64,
+    pub health_admin_mailbox: String,
+    pub named_nurse_email: String,
+    pub designated_nurse_email: String,
+    pub pack_weekday: String,
+    pub pack_time: String,
+    pub pack_recipients: Vec<String>,
+}
+
+impl EscalationSettings {
+    /// The pack's weekday as chrono's.
+    pub fn pack_weekday(&self) -> Option<chrono::Weekday> {
+        self.pack_weekday.parse().ok()
+    }
+
+    /// The pack's local time (Europe/London).
+    pub fn pack_time(&self) -> Option<chrono::NaiveTime> {
+        chrono::NaiveTime::parse_from_str(&self.pack_time, "%H:%M").ok()
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let address = |key: &str, value: &str, required: bool| {
+            if (required || !value.is_empty()) && value.parse::<lettre::Address>().is_err() {
+                return Err(SettingsError::new(key, format!("{value:?} is not an email address")));
+            }
+            Ok(())
+        };
+        address("escalation.from_address", &self.from_address, true)?;
+        address("escalation.health_admin_mailbox", &self.health_admin_mailbox, false)?;
+        address("escalation.named_nurse_email", &self.named_nurse_email, false)?;
+        address("escalation.designated_nurse_email", &self.designated_nurse_email, false)?;
+        for a in &self.pack_recipients {
+            address("escalation.pack_recipients", a, true)?;
+        }
+        let ranges: [(&str, u64, u64, u64); 6] = [
+            (
+                "escalation.sweep_interval_seconds",
+                self.sweep_interval_seconds,
+                1,
+                86_400,
+            ),
+            ("escalation.send_interval_seconds", self.send_interval_seconds, 1, 3_600),
+            ("escalation.retry_base_seconds", self.retry_base_seconds, 1, 86_400),
+            ("escalation.retry_max_seconds", self.retry_max_seconds, 1, 7 * 86_400),
+            ("escalation.claim_lease_seconds", self.claim_lease_seconds, 10, 86_400),
+            ("escalation.smtp_timeout_seconds", self.smtp_timeout_seconds, 1, 600),
+        ];
+        for (key, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                return Err(SettingsError::new(key, format!("must be between {min} and {max}")));
+            }
+        }
+        if self.retry_max_seconds < self.retry_base_seconds {
+            return Err(SettingsError::new(
+                "escalation.retry_max_seconds",
+                "must not be less than escalation.retry_base_seconds",
+            ));
+        }
+        // The lease must outlast one send, or a slow send is claimed twice.
+        if self.claim_lease_seconds < 2 * self.smtp_timeout_seconds {
+            return Err(SettingsError::new(
+                "escalation.claim_lease_seconds",
+                "must be at least twice escalation.smtp_timeout_seconds",
+            ));
+        }
+        if !(1..=100).contains(&self.max_attempts) {
+            return Err(SettingsError::new(
+                "escalation.max_attempts",
+                "must be between 1 and 100",
+            ));
+        }
+        if self.pack_weekday().is_none() {
+            return Err(SettingsError::new(
+                "escalation.pack_weekday",
+                "expected a weekday, e.g. \"monday\"",
+            ));
+        }
+        if self.pack_time().is_none() {
+            return Err(SettingsError::new(
+                "escalation.pack_time",
+                "expected HH:MM, e.g. \"08:00\"",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,8 +257,12 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        if self.escalations_file.trim().is_empty() {
+            return Err(SettingsError::new("escalations_file", "must not be empty"));
+        }
         self.iha.validate()?;
         self.rha.validate()?;
+        self.escalation.validate()?;
         self.auth.validate()?;
         let code = &self.organisation.icb_code;
         if code.is_empty() || code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
@@ -390,6 +494,14 @@ mod tests {
             ("CLA_TODAY", "2026-02-30", "today"),
             ("CLA_BIND_ADDRESS", "localhost", "bind_address"),
             ("CLA_RHA__FIFTH_BIRTHDAY_POLICY", "never", "rha.fifth_birthday_policy"),
+            (
+                "CLA_ESCALATION__FROM_ADDRESS",
+                "not an address",
+                "escalation.from_address",
+            ),
+            ("CLA_ESCALATION__PACK_WEEKDAY", "someday", "escalation.pack_weekday"),
+            ("CLA_ESCALATION__PACK_TIME", "8am", "escalation.pack_time"),
+            ("CLA_ESCALATION__MAX_ATTEMPTS", "0", "escalation.max_attempts"),
         ] {
             let err = Settings::from_sources(BUILT_IN_DEFAULTS, None, &env(&[(k, v)])).unwrap_err();
             assert_eq!(err.key, key);

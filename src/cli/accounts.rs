@@ -19,7 +19,7 @@ pub fn password_params(settings: &Settings) -> PasswordParams {
     }
 }
 
-fn ready(settings: &Settings) -> anyhow::Result<DbConn> {
+pub(crate) fn ready(settings: &Settings) -> anyhow::Result<DbConn> {
     let mut conn = connect(settings)?;
     db::run_migrations(&mut conn)?;
     auth::ensure_home_icb(
@@ -32,7 +32,7 @@ fn ready(settings: &Settings) -> anyhow::Result<DbConn> {
 }
 
 /// The operating-system user behind a command, for the audit trail.
-fn cli_actor() -> Actor {
+pub(crate) fn cli_actor() -> Actor {
     let who = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into());
@@ -42,6 +42,12 @@ fn cli_actor() -> Actor {
 pub fn org(settings: Settings, command: OrgCommand) -> anyhow::Result<()> {
     let mut conn = ready(&settings)?;
     match command {
+        OrgCommand::TeamManager { code, email } => {
+            let email = Some(email.trim()).filter(|e| !e.is_empty());
+            crate::service::escalations::set_team_manager(&mut conn, &cli_actor(), &code, email)
+                .map_err(|e| anyhow!("{e}"))?;
+            println!("team manager of {code}: {}", email.unwrap_or("(none)"));
+        }
         OrgCommand::Add { kind, name, code, icb } => {
             let icb_code = match (kind.as_str(), icb) {
                 ("icb", _) => None,

@@ -142,6 +142,8 @@ pub struct OutOfAreaRequest {
     pub closed_on: Option<NaiveDate>,
     pub version: i32,
     pub created_at: NaiveDateTime,
+    /// The host ICB's Designated Nurse (the `host_icb_designated_nurse` escalation recipient).
+    pub host_icb_email: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
@@ -246,6 +248,47 @@ pub struct AuditRow {
     pub changes: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = escalations)]
+pub struct Escalation {
+    pub id: String,
+    pub assessment_id: String,
+    pub child_id: String,
+    pub rule_id: String,
+    pub condition: String,
+    pub level: i32,
+    pub occurrence_key: String,
+    pub since: NaiveDate,
+    pub fired_on: NaiveDate,
+    pub resolved_on: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub escalation_id: Option<String>,
+    pub kind: String,
+    pub dedupe_key: Option<String>,
+    pub recipient: String,
+    pub to_address: Option<String>,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attachment_name: Option<String>,
+    pub attachment: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claim_token: Option<String>,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub message_id: String,
+    pub created_at: NaiveDateTime,
 }
 
 /// A new random id, stored as text.

@@ -136,6 +136,7 @@ diesel::table! {
         closed_on -> Nullable<Date>,
         version -> Integer,
         created_at -> Timestamp,
+        host_icb_email -> Nullable<Text>,
     }
 }
 
@@ -182,6 +183,7 @@ diesel::table! {
         code -> Text,
         icb_id -> Nullable<Text>,
         created_at -> Timestamp,
+        team_manager_email -> Nullable<Text>,
     }
 }
 
@@ -258,6 +260,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    escalations (id) {
+        id -> Text,
+        assessment_id -> Text,
+        child_id -> Text,
+        rule_id -> Text,
+        condition -> Text,
+        level -> Integer,
+        occurrence_key -> Text,
+        since -> Date,
+        fired_on -> Date,
+        resolved_on -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        escalation_id -> Nullable<Text>,
+        kind -> Text,
+        dedupe_key -> Nullable<Text>,
+        recipient -> Text,
+        to_address -> Nullable<Text>,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        attachment_name -> Nullable<Text>,
+        attachment -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claim_token -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        message_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -271,6 +314,8 @@ diesel::joinable!(appointments -> assessments (assessment_id));
 diesel::joinable!(out_of_area_requests -> assessments (assessment_id));
 diesel::joinable!(notes -> children (child_id));
 diesel::joinable!(health_checks -> children (child_id));
+diesel::joinable!(escalations -> assessments (assessment_id));
+diesel::joinable!(outbox -> escalations (escalation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     children,
@@ -291,4 +336,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     login_failures,
     audit_log,
+    escalations,
+    outbox,
 );

@@ -7,6 +7,7 @@ mod assurance;
 pub mod auth;
 mod calendar;
 mod children;
+mod escalations;
 pub mod extract;
 pub mod openapi;
 mod ops;
@@ -38,6 +39,8 @@ pub struct AppState {
     /// A hash of nothing anyone knows: sign-ins for unknown accounts verify against it so
     /// they take as long as real ones.
     pub dummy_hash: Arc<String>,
+    /// The escalation ladder read at start-up.
+    pub ladder: Arc<crate::escalation::Ladder>,
 }
 
 impl AppState {
@@ -109,7 +112,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(assessments::routes)
                 .configure(assurance::routes)
                 .configure(calendar::routes)
-                .configure(admin::routes),
+                .configure(admin::routes)
+                .configure(escalations::routes),
         );
 }
 

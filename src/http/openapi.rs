@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use super::{admin, assessments, assurance, calendar, children, ops, periods};
+use super::{admin, assessments, assurance, calendar, children, escalations, ops, periods};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,10 +17,11 @@ use super::{admin, assessments, assurance, calendar, children, ops, periods};
         assurance::iha,
         calendar::holidays, calendar::add_working_days,
         admin::me, admin::users, admin::tokens, admin::revoke, admin::access_history, admin::export,
+        escalations::list, escalations::outbox_list, escalations::requeue,
     ),
     tags(
         (name = "children"), (name = "periods"), (name = "assessments"), (name = "assurance"),
-        (name = "calendar"), (name = "operations"), (name = "accounts"), (name = "audit"),
+        (name = "calendar"), (name = "operations"), (name = "accounts"), (name = "audit"), (name = "escalations"),
     )
 )]
 pub struct ApiDoc;

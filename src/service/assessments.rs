@@ -122,6 +122,9 @@ pub struct OutOfAreaUpdate {
     pub acknowledged_on: Option<NaiveDate>,
     pub appointment_offered_on: Option<NaiveDate>,
     pub report_received_on: Option<NaiveDate>,
+    /// The host ICB's Designated Nurse for CLA, told when the host provider does not answer
+    /// (an empty string clears it).
+    pub host_icb_email: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -809,6 +812,13 @@ pub fn update_out_of_area(
         r.acknowledged_on = input.acknowledged_on.or(r.acknowledged_on);
         r.appointment_offered_on = input.appointment_offered_on.or(r.appointment_offered_on);
         r.report_received_on = input.report_received_on.or(r.report_received_on);
+        if let Some(email) = input.host_icb_email {
+            let email = email.trim().to_string();
+            if !email.is_empty() && email.parse::<lettre::Address>().is_err() {
+                return Err(AppError::invalid("host_icb_email", "is not an email address"));
+            }
+            r.host_icb_email = Some(email).filter(|e| !e.is_empty());
+        }
         check_request_dates(&r, ctx)?;
         let read_version = r.version;
         r.version += 1;

@@ -365,7 +365,7 @@ pub fn detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) ->
         health_checks: checks.iter().map(HealthCheckView::from).collect(),
         notes: notes.iter().map(NoteView::from).collect(),
         timeline: events.iter().map(TimelineEntry::from).collect(),
-        escalations: Vec::new(),
+        escalations: super::escalations::for_child(conn, &child.id)?,
     })
 }
 

@@ -311,6 +311,7 @@ fn open_request(
         closed_on: None,
         version: 1,
         created_at: now_utc(),
+        host_icb_email: None,
     };
     diesel::insert_into(out_of_area_requests::table)
         .values(&row)

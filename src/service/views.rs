@@ -126,6 +126,8 @@ pub struct OutOfAreaRequestView {
     pub report_received_on: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
     pub version: i32,
+    /// Where the host ICB's Designated Nurse is reached (escalations).
+    pub host_icb_email: Option<String>,
 }
 
 impl From<&models::OutOfAreaRequest> for OutOfAreaRequestView {
@@ -143,6 +145,7 @@ impl From<&models::OutOfAreaRequest> for OutOfAreaRequestView {
             report_received_on: r.report_received_on,
             closed_on: r.closed_on,
             version: r.version,
+            host_icb_email: r.host_icb_email.clone(),
         }
     }
 }
@@ -431,6 +434,6 @@ pub struct ChildDetail {
     pub health_checks: Vec<HealthCheckView>,
     pub notes: Vec<NoteView>,
     pub timeline: Vec<TimelineEntry>,
-    /// Escalations sent about this child (filled in by the escalation ladder).
-    pub escalations: Vec<serde_json::Value>,
+    /// Escalations about this child, newest first: who was told, when, and what became of each mail.
+    pub escalations: Vec<super::escalations::EscalationView>,
 }

@@ -131,6 +131,10 @@ fn every_subcommand_has_help() {
         vec!["calendar", "add-working-days", "--help"],
         vec!["calendar", "import", "--help"],
         vec!["seed-demo", "--help"],
+        vec!["escalate", "--help"],
+        vec!["pack", "--help"],
+        vec!["outbox", "--help"],
+        vec!["outbox", "list", "--help"],
         vec!["help", "calendar"],
     ] {
         let out = ok(sc.run(&args), &format!("{args:?}"));
@@ -309,4 +313,75 @@ async fn invalid_calendar_import_fails_and_changes_nothing() {
         "calendar unchanged"
     );
     assert_eq!(app.assessment(&iha).await["due_on"], "2026-02-02", "due date unchanged");
+}
+
+async fn run_env(dir: &Path, db_url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = dir.to_path_buf();
+    let db_url = db_url.to_string();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run(&dir, &db_url, "2026-03-13", &args, &env)
+    })
+    .await
+    .expect("the CLI thread")
+}
+
+/// `escalate --dry-run` prints what would fire and writes nothing; `escalate` records it
+/// (mail without an address listed as undeliverable); a bad rule file stops the command
+/// with the file and line.
+#[tokio::test]
+async fn escalate_dry_run_then_for_real_and_a_bad_rule_file_names_the_line() {
+    let db = TestDb::create(Backend::Sqlite);
+    let dir = db.dir.path().to_path_buf();
+    let url = db.url.clone();
+    let app = spawn_with_settings(Some(db), settings_for(&url, "2026-03-13")).await;
+    // Became looked after Mon 2 March 2026; health not told: late from Thu 5 March.
+    app.child_in_care("CLI-ESC", "2015-06-14", "2026-03-02").await;
+
+    let out = ok(
+        run_env(&dir, &url, &["escalate", "--dry-run", "--as-of", "2026-03-04"], &[]).await,
+        "dry run on day 2",
+    );
+    assert!(!out.contains("would fire "), "{out}");
+    let out = ok(
+        run_env(&dir, &url, &["escalate", "--dry-run", "--as-of", "2026-03-05"], &[]).await,
+        "dry run",
+    );
+    assert!(
+        out.contains("would fire") && out.contains("iha_notification_late level 1"),
+        "{out}"
+    );
+    let listed = ok(run_env(&dir, &url, &["outbox", "list"], &[]).await, "outbox list");
+    assert!(listed.trim().is_empty(), "a dry run queues nothing: {listed}");
+
+    let out = ok(
+        run_env(&dir, &url, &["escalate", "--as-of", "2026-03-05"], &[]).await,
+        "escalate",
+    );
+    assert!(
+        out.contains("fired ") && out.contains("iha_notification_late level 1"),
+        "{out}"
+    );
+    let listed = ok(
+        run_env(&dir, &url, &["outbox", "list", "--status", "undeliverable"], &[]).await,
+        "undeliverable",
+    );
+    assert_eq!(listed.lines().count(), 2, "social worker and team manager: {listed}");
+    let again = ok(
+        run_env(&dir, &url, &["escalate", "--as-of", "2026-03-05"], &[]).await,
+        "escalate again",
+    );
+    assert!(!again.contains("fired "), "fires once: {again}");
+
+    std::fs::write(
+        dir.join("bad.toml"),
+        "[[rule]]\nid = \"x\"\ncondition = \"no_such_condition\"\ntemplate = \"step_late\"\n",
+    )
+    .expect("write the rule file");
+    let o = run_env(&dir, &url, &["escalate"], &[("CLA_ESCALATIONS_FILE", "bad.toml")]).await;
+    assert!(!o.status.success(), "a bad rule file stops the command");
+    assert!(stderr(&o).contains("bad.toml line 3"), "{}", stderr(&o));
 }

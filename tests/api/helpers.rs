@@ -412,6 +412,9 @@ pub async fn spawn_with_settings(db: Option<TestDb>, settings: Settings) -> Test
         address: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Below the server's 5 s keep-alive, so a connection the server is closing after
+            // a long pause (tests that sweep or send in between) is never reused.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .default_headers(bearer(&token))
             .build()
             .expect("an HTTP client"),

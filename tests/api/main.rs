@@ -34,6 +34,7 @@ macro_rules! both {
 mod audit;
 mod calendar;
 mod cli;
+mod escalations;
 mod helpers;
 mod journey;
 mod lists;
@@ -44,5 +45,6 @@ mod permissions;
 mod scope;
 mod security;
 mod sessions;
+mod smtp;
 mod startup;
 mod workflow;

@@ -1,0 +1,59 @@
+//! Escalations of a child (health roles and assurance) and the outbox's dead letters (admin).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::Access;
+use super::extract;
+use super::AppState;
+use crate::error::{AppError, AppResult, Problem};
+use crate::service::escalations::{self, EscalationView};
+use crate::service::outbox::{self, OutboxQuery, OutboxView};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/escalations").route(web::get().to(list)))
+        .service(web::resource("/outbox").route(web::get().to(outbox_list)))
+        .service(web::resource("/outbox/{id}/requeue").route(web::post().to(requeue)));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationQuery {
+    /// The child whose escalations to list (required).
+    pub child_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/escalations", tag = "escalations", params(EscalationQuery),
+    responses((status = 200, body = Vec<EscalationView>), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
+    let q: EscalationQuery = extract::query(req.query_string())?;
+    let child_id = q.child_id.ok_or_else(|| AppError::invalid("child_id", "is required"))?;
+    let child_id = extract::id(&child_id, "child")?;
+    let list = state
+        .run_as(&access, move |conn, ctx| {
+            escalations::list_for_child(conn, ctx, &child_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "escalations", params(OutboxQuery),
+    responses((status = 200, body = Vec<OutboxView>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn outbox_list(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
+    let q: OutboxQuery = extract::query(req.query_string())?;
+    let list = state.run_as(&access, move |conn, _| outbox::list(conn, &q)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/requeue", tag = "escalations", params(("id" = String, Path)),
+    responses((status = 200, body = OutboxView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn requeue(state: web::Data<AppState>, access: Access, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "message")?;
+    let view = state
+        .run_as(&access, move |conn, ctx| outbox::requeue(conn, &ctx.actor, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

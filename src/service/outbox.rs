@@ -1,0 +1,454 @@
+//! The outbox: mail is written in the transaction that decides to send it, and a sender
+//! delivers it afterwards over SMTP, so a slow or unreachable relay never blocks a request
+//! and a crash never loses a message.
+//!
+//! Life of a row: `pending` -> claimed as `sending` (with a lease, `claimed_until`, and a
+//! claim token) -> `sent`; on a transient failure back to `pending` with
+//! `next_attempt_at = now + retry_base * 2^(attempts-1)` (capped); after `max_attempts`, or
+//! on a permanent refusal (SMTP 5xx), `dead`. A row with no usable address is
+//! `undeliverable` from the start. Admins list dead rows and requeue them.
+//!
+//! Several senders (instances) may run: a row is claimed by an UPDATE that only matches it
+//! while it is still `pending`, so exactly one claimer gets it. A sender that dies while a
+//! row is `sending` leaves it to be taken back to `pending` once the lease has run out.
+//!
+//! **The one window.** If the process dies after the relay acknowledged a message (250 to
+//! the end of DATA) but before the row is marked `sent`, the message is sent again after
+//! the lease. It carries the same Message-ID both times (derived from the outbox id), so a
+//! receiving system or mail client can drop the duplicate. Closing that window completely
+//! would need the relay to take part in the transaction, which SMTP does not offer.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart};
+use lettre::{Message, SmtpTransport, Transport};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::audit::{self, Actor, AuditEvent};
+use crate::db::models::{new_id, now_utc, OutboxRow};
+use crate::db::schema::outbox;
+use crate::db::{write_transaction, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::settings::Settings;
+
+pub const PENDING: &str = "pending";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const DEAD: &str = "dead";
+pub const UNDELIVERABLE: &str = "undeliverable";
+pub const STATUSES: [&str; 5] = [PENDING, SENDING, SENT, DEAD, UNDELIVERABLE];
+
+/// A message to queue.
+pub struct NewMail {
+    pub escalation_id: Option<String>,
+    /// "escalation" or "pack".
+    pub kind: &'static str,
+    /// Mail that must exist once only carries a key (a UNIQUE column).
+    pub dedupe_key: Option<String>,
+    /// The recipient's role, or "distribution_list".
+    pub recipient: String,
+    pub to_address: Option<String>,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    /// (file name, CSV text).
+    pub attachment: Option<(String, String)>,
+}
+
+/// The host part of the public URL, for Message-IDs (`cla-tracker.invalid` if there is none).
+pub fn message_domain(public_url: &str) -> String {
+    let rest = public_url.split_once("://").map_or("", |(_, r)| r);
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+    let ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if ok {
+        host.to_string()
+    } else {
+        "cla-tracker.invalid".to_string()
+    }
+}
+
+/// Queues one message inside the caller's transaction; returns its status (`pending`, or
+/// `undeliverable` when the address is missing or is not an email address).
+pub fn enqueue(conn: &mut DbConn, domain: &str, mail: NewMail) -> QueryResult<&'static str> {
+    let usable = mail
+        .to_address
+        .as_deref()
+        .is_some_and(|a| a.parse::<lettre::Address>().is_ok());
+    let (status, error) = match (&mail.to_address, usable) {
+        (_, true) => (PENDING, None),
+        (None, _) => (UNDELIVERABLE, Some("no address held for this recipient".to_string())),
+        (Some(_), false) => (
+            UNDELIVERABLE,
+            Some("the address held is not an email address".to_string()),
+        ),
+    };
+    let id = new_id();
+    let now = now_utc();
+    let (attachment_name, attachment) = mail.attachment.unzip();
+    let row = OutboxRow {
+        message_id: format!("<{id}@{domain}>"),
+        id,
+        escalation_id: mail.escalation_id,
+        kind: mail.kind.to_string(),
+        dedupe_key: mail.dedupe_key,
+        recipient: mail.recipient,
+        to_address: mail.to_address,
+        subject: mail.subject,
+        text_body: mail.text_body,
+        html_body: mail.html_body,
+        attachment_name,
+        attachment,
+        status: status.to_string(),
+        attempts: 0,
+        next_attempt_at: now,
+        claim_token: None,
+        claimed_until: None,
+        last_error: error,
+        sent_at: None,
+        created_at: now,
+    };
+    diesel::insert_into(outbox::table).values(&row).execute(conn)?;
+    Ok(status)
+}
+
+/// How the sender behaves (from `[escalation]` settings).
+#[derive(Debug, Clone)]
+pub struct SenderPolicy {
+    pub max_attempts: i32,
+    pub retry_base_seconds: i64,
+    pub retry_max_seconds: i64,
+    pub lease_seconds: i64,
+    pub batch: i64,
+}
+
+impl SenderPolicy {
+    pub fn new(settings: &Settings) -> SenderPolicy {
+        let e = &settings.escalation;
+        SenderPolicy {
+            max_attempts: e.max_attempts as i32,
+            retry_base_seconds: e.retry_base_seconds as i64,
+            retry_max_seconds: e.retry_max_seconds as i64,
+            lease_seconds: e.claim_lease_seconds as i64,
+            batch: 50,
+        }
+    }
+
+    /// Seconds to wait after the `attempts`-th failed attempt.
+    pub fn backoff_seconds(&self, attempts: i32) -> i64 {
+        let exp = attempts.clamp(1, 30) - 1;
+        self.retry_base_seconds
+            .saturating_mul(1_i64 << exp)
+            .min(self.retry_max_seconds)
+    }
+}
+
+/// Where mail goes: lettre's SMTP transport built from `smtp_url`.
+pub struct Mailer {
+    transport: SmtpTransport,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn new(settings: &Settings) -> Result<Mailer, String> {
+        let transport = SmtpTransport::from_url(&settings.smtp_url)
+            .map_err(|e| format!("smtp_url: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(
+                settings.escalation.smtp_timeout_seconds,
+            )))
+            .build();
+        let from = settings
+            .escalation
+            .from_address
+            .parse()
+            .map_err(|e| format!("escalation.from_address: {e}"))?;
+        Ok(Mailer { transport, from })
+    }
+
+    fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
+        let message = build_message(row, &self.from).map_err(SendError::Permanent)?;
+        match self.transport.send(&message) {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            Err(e) => Err(SendError::Transient(e.to_string())),
+        }
+    }
+}
+
+enum SendError {
+    Transient(String),
+    Permanent(String),
+}
+
+/// The MIME message of one outbox row: text and HTML alternatives, plus the CSV attachment
+/// if there is one, with the row's stable Message-ID.
+pub fn build_message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
+    let to: Mailbox = row
+        .to_address
+        .as_deref()
+        .ok_or("no address")?
+        .parse()
+        .map_err(|e| format!("bad address: {e}"))?;
+    let alternative = MultiPart::alternative_plain_html(row.text_body.clone(), row.html_body.clone());
+    let body = match (&row.attachment_name, &row.attachment) {
+        (Some(name), Some(data)) => {
+            MultiPart::mixed()
+                .multipart(alternative)
+                .singlepart(Attachment::new(name.clone()).body(
+                    data.clone(),
+                    ContentType::parse("text/csv; charset=utf-8").map_err(|e| e.to_string())?,
+                ))
+        }
+        _ => alternative,
+    };
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(row.subject.clone())
+        .message_id(Some(row.message_id.clone()))
+        .multipart(body)
+        .map_err(|e| e.to_string())
+}
+
+/// What one delivery round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeliveryReport {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retrying: usize,
+    pub dead: usize,
+    /// Rows whose lease had run out (their sender died) put back to pending.
+    pub reclaimed: usize,
+}
+
+/// Puts rows whose sender died (lease expired) back to pending.
+pub fn reclaim_expired(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::status.eq(SENDING))
+            .filter(outbox::claimed_until.lt(now)),
+    )
+    .set((
+        outbox::status.eq(PENDING),
+        outbox::claim_token.eq(None::<String>),
+        outbox::claimed_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// Claims up to `limit` due rows for this sender: only rows still `pending` are taken, so
+/// two senders never hold the same row.
+pub fn claim(conn: &mut DbConn, policy: &SenderPolicy, now: NaiveDateTime) -> QueryResult<Vec<OutboxRow>> {
+    let token = new_id();
+    write_transaction(conn, |conn| {
+        let ids: Vec<String> = outbox::table
+            .filter(outbox::status.eq(PENDING))
+            .filter(outbox::next_attempt_at.le(now))
+            .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
+            .limit(policy.batch)
+            .select(outbox::id)
+            .load(conn)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(
+            outbox::table
+                .filter(outbox::id.eq_any(&ids))
+                .filter(outbox::status.eq(PENDING)),
+        )
+        .set((
+            outbox::status.eq(SENDING),
+            outbox::claim_token.eq(&token),
+            outbox::claimed_until.eq(now + Duration::seconds(policy.lease_seconds)),
+        ))
+        .execute(conn)?;
+        outbox::table
+            .filter(outbox::claim_token.eq(&token))
+            .filter(outbox::status.eq(SENDING))
+            .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
+            .select(OutboxRow::as_select())
+            .load(conn)
+    })
+}
+
+/// One round: reclaim expired leases, claim due rows, send each, record the result.
+pub fn deliver_due(conn: &mut DbConn, mailer: &Mailer, policy: &SenderPolicy) -> QueryResult<DeliveryReport> {
+    let mut report = DeliveryReport {
+        reclaimed: reclaim_expired(conn, now_utc())?,
+        ..DeliveryReport::default()
+    };
+    let rows = claim(conn, policy, now_utc())?;
+    report.claimed = rows.len();
+    for row in &rows {
+        let result = mailer.send(row);
+        let token = row.claim_token.clone().unwrap_or_default();
+        let mine = outbox::table
+            .filter(outbox::id.eq(&row.id))
+            .filter(outbox::claim_token.eq(token))
+            .filter(outbox::status.eq(SENDING));
+        let attempts = row.attempts + 1;
+        let now = now_utc();
+        match result {
+            Ok(()) => {
+                diesel::update(mine)
+                    .set((
+                        outbox::status.eq(SENT),
+                        outbox::attempts.eq(attempts),
+                        outbox::sent_at.eq(now),
+                        outbox::claim_token.eq(None::<String>),
+                        outbox::claimed_until.eq(None::<NaiveDateTime>),
+                        outbox::last_error.eq(None::<String>),
+                    ))
+                    .execute(conn)?;
+                report.sent += 1;
+            }
+            Err(e) => {
+                let (dead, error) = match e {
+                    SendError::Permanent(m) => (true, format!("refused: {m}")),
+                    SendError::Transient(m) => (attempts >= policy.max_attempts, m),
+                };
+                let status = if dead { DEAD } else { PENDING };
+                diesel::update(mine)
+                    .set((
+                        outbox::status.eq(status),
+                        outbox::attempts.eq(attempts),
+                        outbox::next_attempt_at.eq(now + Duration::seconds(policy.backoff_seconds(attempts))),
+                        outbox::claim_token.eq(None::<String>),
+                        outbox::claimed_until.eq(None::<NaiveDateTime>),
+                        outbox::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
+                    ))
+                    .execute(conn)?;
+                if dead {
+                    tracing::warn!(id = %row.id, attempts, error = %error, "mail is dead");
+                    report.dead += 1;
+                } else {
+                    report.retrying += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// A message as admins see it (no bodies: those may carry a child's initials and local id).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxView {
+    pub id: String,
+    pub escalation_id: Option<String>,
+    pub kind: String,
+    pub recipient: String,
+    pub to_address: Option<String>,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: chrono::DateTime<chrono::Utc>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub message_id: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<OutboxRow> for OutboxView {
+    fn from(r: OutboxRow) -> Self {
+        OutboxView {
+            id: r.id,
+            escalation_id: r.escalation_id,
+            kind: r.kind,
+            recipient: r.recipient,
+            to_address: r.to_address,
+            subject: r.subject,
+            status: r.status,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at.and_utc(),
+            last_error: r.last_error,
+            sent_at: r.sent_at.map(|t| t.and_utc()),
+            message_id: r.message_id,
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// pending, sending, sent, dead or undeliverable (default: every status).
+    pub status: Option<String>,
+    /// Most recent messages to return (default 200, at most 5000).
+    pub limit: Option<i64>,
+}
+
+pub fn list(conn: &mut DbConn, q: &OutboxQuery) -> AppResult<Vec<OutboxView>> {
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=5000).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 5000"));
+    }
+    let mut query = outbox::table.into_boxed();
+    if let Some(s) = &q.status {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(AppError::invalid(
+                "status",
+                format!("must be one of {}", STATUSES.join(", ")),
+            ));
+        }
+        query = query.filter(outbox::status.eq(s.clone()));
+    }
+    let rows: Vec<OutboxRow> = query
+        .order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(OutboxView::from).collect())
+}
+
+/// Puts a dead message back in the queue with a fresh count of attempts.
+pub fn requeue(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<OutboxView> {
+    write_transaction(conn, |conn| {
+        let row: OutboxRow = outbox::table
+            .find(id)
+            .select(OutboxRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(AppError::NotFound("message"))?;
+        if row.status != DEAD {
+            return Err(AppError::Conflict(format!(
+                "only dead messages can be requeued; this one is {}",
+                row.status
+            )));
+        }
+        diesel::update(outbox::table.find(id).filter(outbox::status.eq(DEAD)))
+            .set((
+                outbox::status.eq(PENDING),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now_utc()),
+            ))
+            .execute(conn)?;
+        audit::record(conn, actor, AuditEvent::ok("requeue", "outbox", Some(id), None))?;
+        let row: OutboxRow = outbox::table.find(id).select(OutboxRow::as_select()).first(conn)?;
+        Ok(OutboxView::from(row))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = SenderPolicy {
+            max_attempts: 8,
+            retry_base_seconds: 60,
+            retry_max_seconds: 3600,
+            lease_seconds: 300,
+            batch: 50,
+        };
+        let waits: Vec<i64> = (1..=8).map(|a| p.backoff_seconds(a)).collect();
+        assert_eq!(waits, vec![60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+
+    #[test]
+    fn message_domain_is_the_public_host() {
+        assert_eq!(message_domain("https://cla.example.nhs.uk/x"), "cla.example.nhs.uk");
+        assert_eq!(message_domain("http://127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(message_domain("javascript:alert(1)"), "cla-tracker.invalid");
+    }
+}
