@@ -1014,6 +1014,7 @@ fn insert_batch(conn: &mut DbConn, b: &Batch) -> anyhow::Result<()> {
         oa::closed_on.eq(r.closed_on),
         oa::version.eq(r.version),
         oa::created_at.eq(r.created_at),
+        oa::host_icb_email.eq(&r.host_icb_email),
     ));
     insert_rows!(conn, notes::table, b.notes, |r| (
         notes::id.eq(&r.id),
@@ -2173,6 +2174,8 @@ impl<'a> Gen<'a> {
             closed_on: None,
             version: 1,
             created_at: at(placement.started_on, 3),
+            // Host ICB contacts are not invented; escalations report them undeliverable.
+            host_icb_email: None,
         };
         case.requests.push(row);
         let from = state.as_str();
