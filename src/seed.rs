@@ -2321,6 +2321,12 @@ struct PeriodCtx<'p> {
     close_reason: String,
 }
 
+/// The invented local authorities (code, name), so `seed-demo` can register them as
+/// organisations in the deployment's ICB and its users see their children.
+pub fn local_authorities() -> impl Iterator<Item = (&'static str, &'static str)> {
+    AUTHORITIES.iter().map(|la| (la.code, la.name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2770,10 +2776,4 @@ mod tests {
         assert_eq!(check_digit("999000001"), Some(8));
         assert_eq!(check_digit("999000002"), Some(6));
     }
-}
-
-/// The invented local authorities (code, name), so `seed-demo` can register them as
-/// organisations in the deployment's ICB and its users see their children.
-pub fn local_authorities() -> impl Iterator<Item = (&'static str, &'static str)> {
-    AUTHORITIES.iter().map(|la| (la.code, la.name))
 }
