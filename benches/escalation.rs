@@ -21,10 +21,12 @@ use cla_tracker::db::models::{self, new_id, now_utc};
 use cla_tracker::db::schema::{assessments, children, outbox};
 use cla_tracker::db::{self, DatabaseUrl, DbConn};
 use cla_tracker::escalation;
+use cla_tracker::service::assessments::new_assessment;
 use cla_tracker::service::escalations::{self, EscalationConfig, BUILT_IN_RULES};
 use cla_tracker::service::outbox::{Mailer, SenderPolicy};
 use cla_tracker::service::{calendar_store, outbox as ob, DomainCtx};
 use cla_tracker::settings::Settings;
+use cla_tracker::workflow::{Kind, State};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
@@ -56,31 +58,16 @@ fn seed(conn: &mut DbConn, n: usize, as_of: NaiveDate, cal: &cla_tracker::calend
                 social_worker_id: None,
             });
             let started = if i % 50 == 0 { old } else { recent };
-            rows.push(models::Assessment {
-                id: new_id(),
-                child_id,
-                period_id: None,
-                kind: "IHA".into(),
-                state: "awaiting_notification".into(),
-                clock_started_on: started,
-                due_on: cal.add_working_days(started, 20),
-                notified_on: None,
-                consent_on: None,
-                first_booked_on: None,
-                appointment_on: None,
-                seen_on: None,
-                report_received_on: None,
-                completed_on: None,
-                completion_method: None,
-                ended_on: None,
-                end_reason: None,
-                non_attendance_count: 0,
-                last_non_attendance_on: None,
-                last_non_attendance_outcome: None,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            });
+            let due_on = cal.add_working_days(started, 20);
+            let child = kids.last().expect("the child just pushed");
+            rows.push(new_assessment(
+                child,
+                None,
+                Kind::Iha,
+                State::AwaitingNotification,
+                started,
+                due_on,
+            ));
         }
         // MultiConnection has no batch insert: use the backend's own connection.
         match conn {
