@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::calendar::Calendar;
 use crate::db::{self, DatabaseUrl, DbConn};
 use crate::http::{AppState, Application};
+use crate::service::rag_store::{self, Stamper};
 use crate::service::{calendar_store, housekeeping, DomainCtx};
 use crate::settings::Settings;
 
@@ -310,6 +311,18 @@ fn calendar(settings: Settings, command: CalendarCommand) -> anyhow::Result<()> 
                 "imported {} England and Wales bank holidays for {}-{}; recomputed {} open assessments, {} due dates changed",
                 report.holidays, report.first_year, report.last_year, report.open_assessments, report.due_dates_changed
             );
+            // Every stored RAG was made under the old calendar: make them again now rather
+            // than leave running servers to derive the whole county until housekeeping has.
+            let calendar = calendar_store::load(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let stamper = Stamper::new(&calendar, ctx.clock, ctx.today);
+            let stamped = rag_store::refresh(&mut conn, &stamper, |n| {
+                eprint!("\rstamping stored RAG: {n} assessments")
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if stamped > 0 {
+                eprintln!();
+            }
+            println!("stored RAG made again for {stamped} assessments under the new calendar");
         }
     }
     Ok(())
@@ -366,8 +379,8 @@ fn serve(settings: Settings, workers: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every interval: reload the calendar if another process imported one, and close the
-/// obligations of children who have turned 18.
+/// Every interval: reload the calendar if another process imported one, close the
+/// obligations of children who have turned 18, and re-stamp stored RAGs that went stale.
 pub fn spawn_housekeeping(state: &AppState) {
     let pool = state.pool.clone();
     let settings = state.settings.clone();
@@ -390,6 +403,15 @@ pub fn spawn_housekeeping(state: &AppState) {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(closed = n, "closed obligations of young people who turned 18"),
                     Err(e) => tracing::warn!(error = %e, "closing obligations at 18"),
+                }
+                let in_force = calendar.read().map(|c| Arc::clone(&c));
+                if let Ok(cal) = in_force {
+                    let stamper = Stamper::new(&cal, crate::service::clock_policy(&settings), crate::today(&settings));
+                    match rag_store::refresh(&mut conn, &stamper, |_| {}) {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(stamped = n, "stored RAG brought up to date"),
+                        Err(e) => tracing::warn!(error = %e, "bringing the stored RAG up to date"),
+                    }
                 }
             }
             std::thread::sleep(Duration::from_secs(settings.housekeeping_interval_seconds));

@@ -15,6 +15,8 @@ pub mod escalation;
 pub mod http;
 pub mod nhs_number;
 pub mod obligations;
+pub mod paging;
+pub mod rag_stamp;
 pub mod seed;
 pub mod service;
 pub mod settings;

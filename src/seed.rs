@@ -30,6 +30,7 @@ use crate::db::schema::*;
 use crate::db::DbConn;
 use crate::obligations::{self, IhaDecision};
 use crate::service::assessments::new_assessment;
+use crate::service::rag_store::Stamper;
 use crate::service::DomainCtx;
 use crate::ssda903;
 use crate::status;
@@ -55,7 +56,7 @@ pub struct SeedOptions {
 /// Children expanded into rows before they are written: big enough for efficient batches,
 /// small enough to keep memory flat at 100,000 children.
 const CHILDREN_PER_CHUNK: usize = 2_000;
-/// Rows per INSERT. The widest table (assessments, 23 columns) stays below SQLite's 32,766
+/// Rows per INSERT. The widest table (assessments, 28 columns) stays below SQLite's 32,766
 /// and PostgreSQL's 65,535 bind parameters.
 const ROWS_PER_INSERT: usize = 1_000;
 /// Rows per PostgreSQL COPY (binary), which has no parameter limit.
@@ -1064,6 +1065,11 @@ fn insert_assessments(conn: &mut DbConn, rows: &[Assessment]) -> anyhow::Result<
         a::version.eq(r.version),
         a::created_at.eq(r.created_at),
         a::updated_at.eq(r.updated_at),
+        a::rag.eq(&r.rag),
+        a::rag_basis.eq(&r.rag_basis),
+        a::rag_from.eq(r.rag_from),
+        a::rag_until.eq(r.rag_until),
+        a::responsible_la.eq(&r.responsible_la),
     ));
     Ok(())
 }
@@ -1308,6 +1314,7 @@ struct Gen<'a> {
     social_workers: Vec<Vec<String>>,
     id_base_millis: u64,
     ids_issued: u64,
+    stamper: Stamper<'a>,
 }
 
 impl<'a> Gen<'a> {
@@ -1338,6 +1345,7 @@ impl<'a> Gen<'a> {
             social_workers,
             id_base_millis: u64::try_from(ctx.today.and_time(NaiveTime::MIN).and_utc().timestamp_millis()).unwrap_or(0),
             ids_issued: 0,
+            stamper: Stamper::for_ctx(ctx),
         }
     }
 
@@ -2220,9 +2228,14 @@ impl<'a> Gen<'a> {
         r
     }
 
-    fn keep(&mut self, case: Case) {
+    fn keep(&mut self, mut case: Case) {
         self.stats
             .count_assessment(&case.row, case.kind, case.state, self.ctx.today);
+        // Stamped now so the server need not derive a whole county on first start; a row
+        // that cannot be stamped stays unstamped, which lists handle by deriving it.
+        if self.stamper.apply(&mut case.row).is_err() {
+            crate::service::rag_store::clear(&mut case.row);
+        }
         self.batch.assessments.push(case.row);
         self.batch.events.extend(case.events);
         self.batch.appointments.extend(case.appointments);
@@ -2600,10 +2613,10 @@ mod tests {
             .get_result(&mut conn)
             .expect("count");
         assert!(not_brought > 0);
-        let red = crate::service::assessments::list(
+        let red = crate::service::assessment_list::list(
             &mut conn,
             &ctx,
-            crate::service::assessments::AssessmentFilter {
+            crate::service::assessment_list::AssessmentFilter {
                 kind: Some("IHA".into()),
                 state: None,
                 rag: Some("red".into()),
@@ -2617,10 +2630,7 @@ mod tests {
         )
         .expect("GET /assessments?kind=IHA&rag=red");
         assert!(red.total > 0, "red IHAs listed");
-        let query = crate::service::assurance::AssuranceQuery {
-            as_of: None,
-            weeks: None,
-        };
+        let query = crate::service::assurance::AssuranceQuery::default();
         let weekly = crate::service::assurance::iha_list(&mut conn, &ctx, query, 6).expect("assurance list");
         let w = &weekly.summary;
         assert!(w.total >= 10 && w.red > 0 && w.out_of_area > 0, "{w:?}");

@@ -137,6 +137,26 @@ pub enum Rag {
     Red,
 }
 
+impl Rag {
+    pub const ALL: [Rag; 3] = [Rag::Green, Rag::Amber, Rag::Red];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rag::Green => "green",
+            Rag::Amber => "amber",
+            Rag::Red => "red",
+        }
+    }
+}
+
+impl std::str::FromStr for Rag {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Rag, ()> {
+        Rag::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Blocker {
@@ -197,12 +217,7 @@ pub fn derive(
     as_of: NaiveDate,
     policy: &ClockPolicy,
 ) -> DerivedStatus {
-    let view = View::new(facts, as_of);
-    let milestones = match facts.kind {
-        Kind::Iha => iha_milestones(&view, cal, policy),
-        Kind::Rha => rha_milestones(&view, cal, policy),
-    };
-    let remaining = cal.working_days_between(view.stop, facts.due_on).max(0);
+    let (view, milestones, remaining) = judge(facts, cal, as_of, policy);
     DerivedStatus {
         state: view.state,
         due_on: facts.due_on,
@@ -217,6 +232,40 @@ pub fn derive(
             Kind::Rha => rha_explanation(facts, date_of_birth, cal, policy),
         },
     }
+}
+
+/// The state, RAG and milestones on `as_of`, without the rest of [`derive`]: what a list
+/// filters by, and what `rag_stamp` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub state: State,
+    pub rag: Rag,
+    pub milestones: Vec<Milestone>,
+}
+
+pub fn standing(facts: &AssessmentFacts, cal: &Calendar, as_of: NaiveDate, policy: &ClockPolicy) -> Standing {
+    let (view, milestones, remaining) = judge(facts, cal, as_of, policy);
+    Standing {
+        state: view.state,
+        rag: rag(&view, &milestones, remaining),
+        milestones,
+    }
+}
+
+/// The view on `as_of`, its milestones and the working days remaining to the due date.
+fn judge(
+    facts: &AssessmentFacts,
+    cal: &Calendar,
+    as_of: NaiveDate,
+    policy: &ClockPolicy,
+) -> (View, Vec<Milestone>, i32) {
+    let view = View::new(facts, as_of);
+    let milestones = match facts.kind {
+        Kind::Iha => iha_milestones(&view, cal, policy),
+        Kind::Rha => rha_milestones(&view, cal, policy),
+    };
+    let remaining = cal.working_days_between(view.stop, facts.due_on).max(0);
+    (view, milestones, remaining)
 }
 
 /// The facts as they stood on `as_of`.

@@ -141,6 +141,8 @@ pub struct Calendar {
     published: BTreeMap<NaiveDate, Holiday>,
     data_years: Option<(i32, i32)>,
     table: Arc<Table>,
+    /// Names the holidays in force (see [`Calendar::identity`]).
+    identity: String,
 }
 
 impl fmt::Debug for Calendar {
@@ -152,6 +154,16 @@ impl fmt::Debug for Calendar {
             .field("table_working_days", &self.table.working.len())
             .finish()
     }
+}
+
+fn identity(data_years: Option<(i32, i32)>, published: &BTreeMap<NaiveDate, Holiday>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(format!("{data_years:?}"));
+    for date in published.keys() {
+        hash.update(date.to_string());
+    }
+    hash.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 fn ymd((y, m, d): (i32, u32, u32)) -> NaiveDate {
@@ -185,6 +197,7 @@ impl Calendar {
         // Start with an empty table: building the real one asks the calendar
         // about each day, and those answers must come from the holidays alone.
         let mut calendar = Calendar {
+            identity: identity(data_years, &published),
             published,
             data_years,
             table: Arc::new(Table {
@@ -196,6 +209,13 @@ impl Calendar {
         let table = Table::build(ymd(TABLE_FIRST), ymd(TABLE_LAST), |d| calendar.is_working_day_slow(d));
         calendar.table = Arc::new(table);
         calendar
+    }
+
+    /// A short digest of which days are holidays: equal for two calendars exactly when
+    /// they count working days the same way (titles do not count). Stored answers that
+    /// depend on the calendar carry it, so an import makes them visibly stale.
+    pub fn identity(&self) -> &str {
+        &self.identity
     }
 
     /// A calendar with no published data: every year follows the regular rule.

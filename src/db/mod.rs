@@ -22,6 +22,9 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// The backend boxed queries and expressions are built for.
+pub type DbBackend = <DbConn as diesel::Connection>::Backend;
+
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 

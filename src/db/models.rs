@@ -79,6 +79,18 @@ pub struct Assessment {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The stored RAG and where it holds (see `rag_stamp`); derived, so not audited.
+    #[serde(skip)]
+    pub rag: String,
+    #[serde(skip)]
+    pub rag_basis: String,
+    #[serde(skip)]
+    pub rag_from: Option<NaiveDate>,
+    #[serde(skip)]
+    pub rag_until: Option<NaiveDate>,
+    /// The child's local authority, copied so lists can be scoped without a join.
+    #[serde(skip)]
+    pub responsible_la: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]

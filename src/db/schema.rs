@@ -73,6 +73,11 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        rag -> Text,
+        rag_basis -> Text,
+        rag_from -> Nullable<Date>,
+        rag_until -> Nullable<Date>,
+        responsible_la -> Text,
     }
 }
 

@@ -7,6 +7,7 @@ use super::extract;
 use super::AppState;
 use crate::db::DbConn;
 use crate::error::{AppResult, Problem};
+use crate::service::assessment_list::{AssessmentFilter, AssessmentPage};
 use crate::service::assessments::*;
 use crate::service::views::{AssessmentView, ConsentView, OutOfAreaRequestView};
 use crate::service::DomainCtx;
@@ -83,7 +84,7 @@ pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) 
     }
     let page = state
         .run_as(&access, move |conn, ctx| {
-            crate::service::assessments::list(conn, ctx, filter)
+            crate::service::assessment_list::list(conn, ctx, filter)
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))

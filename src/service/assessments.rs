@@ -5,8 +5,8 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Europe::London;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::validate::Checks;
 use super::views::*;
@@ -17,7 +17,6 @@ use crate::db::schema::*;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::obligations;
-use crate::status::Rag;
 use crate::workflow::{self, Event, Kind, Outcome, State};
 
 pub fn open_state_names() -> Vec<&'static str> {
@@ -133,34 +132,6 @@ pub struct ConsentWithdrawal {
     pub withdrawn_on: NaiveDate,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AssessmentFilter {
-    /// IHA or RHA.
-    pub kind: Option<String>,
-    pub state: Option<String>,
-    /// green, amber or red (as of `as_of`).
-    pub rag: Option<String>,
-    /// Only those due before this date.
-    pub due_before: Option<NaiveDate>,
-    /// Only those with an open out-of-area request (true) or without (false).
-    pub out_of_area: Option<bool>,
-    pub child_id: Option<String>,
-    pub as_of: Option<NaiveDate>,
-    /// Page size, 1-1000 (default 100).
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AssessmentPage {
-    pub as_of: NaiveDate,
-    pub total: usize,
-    pub limit: i64,
-    pub offset: i64,
-    pub items: Vec<AssessmentView>,
-}
-
 // ---------------------------------------------------------------------------------------
 // Loading and saving
 
@@ -223,6 +194,7 @@ fn save(conn: &mut DbConn, a: &mut models::Assessment) -> AppResult<()> {
     let read_version = a.version;
     a.version += 1;
     a.updated_at = now_utc();
+    super::rag_store::clear(a);
     let n = diesel::update(
         assessments::table
             .filter(assessments::id.eq(&a.id))
@@ -684,7 +656,7 @@ pub fn new_assessment(
     due_on: NaiveDate,
 ) -> models::Assessment {
     let now = now_utc();
-    models::Assessment {
+    let mut a = models::Assessment {
         id: new_id(),
         child_id: child.id.clone(),
         period_id,
@@ -708,7 +680,14 @@ pub fn new_assessment(
         version: 1,
         created_at: now,
         updated_at: now,
-    }
+        rag: String::new(),
+        rag_basis: String::new(),
+        rag_from: None,
+        rag_until: None,
+        responsible_la: child.responsible_la.clone(),
+    };
+    super::rag_store::clear(&mut a);
+    a
 }
 
 pub fn reoffer(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ReofferInput) -> AppResult<AssessmentView> {
@@ -920,163 +899,4 @@ pub fn withdraw_consent(
         )?;
         Ok(ConsentView::from(&row))
     })
-}
-
-// ---------------------------------------------------------------------------------------
-// Lists
-
-/// The rows behind a list: the assessment, the child's local id and birth date, and any open
-/// out-of-area request (at most one is open per assessment).
-pub type ListRow = (models::Assessment, String, NaiveDate, Option<models::OutOfAreaRequest>);
-
-pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResult<AssessmentPage> {
-    let as_of = f.as_of.unwrap_or(ctx.today);
-    let limit = f.limit.unwrap_or(100);
-    let offset = f.offset.unwrap_or(0);
-    let (kind, state, rag) = check_filter(&f, limit, offset)?;
-    let rows = crate::db::write_transaction(conn, |conn| {
-        let rows = load_list_rows(conn, ctx, &f, kind, state, rag, as_of)?;
-        ctx.audit(conn, AuditEvent::ok("list", "assessment", None, None))?;
-        Ok::<_, AppError>(rows)
-    })?;
-    let mut items = Vec::with_capacity(rows.len().min(4096));
-    let mut total = 0usize;
-    for (a, local_id, dob, request) in &rows {
-        let r = AssessmentRows {
-            assessment: a,
-            child_local_id: local_id,
-            date_of_birth: *dob,
-            out_of_area: request.as_ref(),
-        };
-        let v = assessment_view(&r, ctx, as_of)?;
-        if rag.is_some_and(|want| v.rag != want) || state.is_some_and(|want| v.state != want) {
-            continue;
-        }
-        if total >= offset as usize && items.len() < limit as usize {
-            items.push(v);
-        }
-        total += 1;
-    }
-    Ok(AssessmentPage {
-        as_of,
-        total,
-        limit,
-        offset,
-        items,
-    })
-}
-
-fn check_filter(
-    f: &AssessmentFilter,
-    limit: i64,
-    offset: i64,
-) -> AppResult<(Option<Kind>, Option<State>, Option<Rag>)> {
-    let mut c = Checks::new();
-    let kind = f.kind.as_deref().and_then(|k| match k.parse::<Kind>() {
-        Ok(k) => Some(k),
-        Err(_) => {
-            c.fail("kind", "must be IHA or RHA");
-            None
-        }
-    });
-    let state = f.state.as_deref().and_then(|s| match s.parse::<State>() {
-        Ok(s) => Some(s),
-        Err(_) => {
-            let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
-            c.fail("state", format!("must be one of {}", names.join(", ")));
-            None
-        }
-    });
-    let rag = f.rag.as_deref().and_then(|r| match r {
-        "green" => Some(Rag::Green),
-        "amber" => Some(Rag::Amber),
-        "red" => Some(Rag::Red),
-        _ => {
-            c.fail("rag", "must be green, amber or red");
-            None
-        }
-    });
-    if !(1..=1000).contains(&limit) {
-        c.fail("limit", "must be between 1 and 1000");
-    }
-    if offset < 0 {
-        c.fail("offset", "must not be negative");
-    }
-    c.finish()?;
-    Ok((kind, state, rag))
-}
-
-/// Narrows in SQL as far as the stored columns allow; the exact RAG is derived afterwards.
-/// Red needs the due date passed, or close enough that no working day remains, or an
-/// appointment after it: all of which mean `due_on` is within a week of `as_of` or earlier,
-/// or the appointment is later than the due date.
-fn load_list_rows(
-    conn: &mut DbConn,
-    ctx: &DomainCtx,
-    f: &AssessmentFilter,
-    kind: Option<Kind>,
-    state: Option<State>,
-    rag: Option<Rag>,
-    as_of: NaiveDate,
-) -> AppResult<Vec<ListRow>> {
-    use diesel::dsl::not;
-    let mut q = assessments::table
-        .inner_join(children::table)
-        .left_join(
-            out_of_area_requests::table.on(out_of_area_requests::assessment_id
-                .eq(assessments::id)
-                .and(out_of_area_requests::closed_on.is_null())),
-        )
-        .select((
-            models::Assessment::as_select(),
-            children::local_id,
-            children::date_of_birth,
-            Option::<models::OutOfAreaRequest>::as_select(),
-        ))
-        .filter(assessments::clock_started_on.le(as_of))
-        .into_boxed();
-    if let Some(codes) = ctx.scope.codes() {
-        q = q.filter(children::responsible_la.eq_any(codes.to_vec()));
-    }
-    if let Some(k) = kind {
-        q = q.filter(assessments::kind.eq(k.as_str()));
-    }
-    // The stored state is the state today; for another day it is derived, so the state
-    // filter is applied after derivation (see `list`).
-    if let Some(s) = state.filter(|_| as_of == ctx.today) {
-        q = q.filter(assessments::state.eq(s.as_str()));
-    }
-    if let Some(d) = f.due_before {
-        q = q.filter(assessments::due_on.lt(d));
-    }
-    if let Some(child) = &f.child_id {
-        q = q.filter(assessments::child_id.eq(child.clone()));
-    }
-    match f.out_of_area {
-        Some(true) => q = q.filter(out_of_area_requests::id.is_not_null()),
-        Some(false) => q = q.filter(out_of_area_requests::id.is_null()),
-        None => {}
-    }
-    if rag == Some(Rag::Red) {
-        let soon = as_of + chrono::Duration::days(7);
-        let open_then = assessments::state
-            .eq_any(open_state_names())
-            .or(assessments::completed_on.gt(as_of))
-            .or(assessments::ended_on.gt(as_of));
-        let late = assessments::due_on
-            .le(soon)
-            .or(assessments::appointment_on.gt(assessments::due_on.nullable()));
-        let completed_late = assessments::state
-            .eq(State::Completed.as_str())
-            .and(assessments::completed_on.gt(assessments::due_on.nullable()));
-        q = q.filter(open_then.and(late).or(completed_late));
-    }
-    if rag == Some(Rag::Amber) {
-        // Ended without completion is green, unless it ended only after as_of.
-        q = q.filter(
-            not(assessments::state.eq_any(["refused", "not_required", "closed"])).or(assessments::ended_on.gt(as_of)),
-        );
-    }
-    Ok(q.order((assessments::due_on.asc(), assessments::id.asc()))
-        .load::<ListRow>(conn)?)
 }

@@ -1,12 +1,17 @@
 //! The weekly IHA assurance meeting's list: every child who became looked after in the
 //! window, plus every IHA still open, soonest due first.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::NaiveDate;
+use diesel::dsl::exists;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::assessments::open_state_names;
+use super::rag_store::{self, Stamper};
+use super::validate::Checks;
 use super::views::*;
 use super::DomainCtx;
 use crate::audit::AuditEvent;
@@ -16,16 +21,23 @@ use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::obligations;
 use crate::status::Rag;
-use crate::workflow::Kind;
+use crate::workflow::{Kind, State};
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AssuranceQuery {
     /// The meeting's date (default today).
     pub as_of: Option<NaiveDate>,
     /// Weeks of newly looked-after children to include (default 6).
     pub weeks: Option<u32>,
+    /// Items per page, 1-1000 (default 500). The summary always covers the whole list.
+    pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    pub offset: Option<i64>,
 }
+
+/// Items per page unless asked: more than a county's weekly list.
+pub const DEFAULT_PAGE: i64 = 500;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssuranceItem {
@@ -60,113 +72,212 @@ pub struct AssuranceList {
     pub weeks: u32,
     /// Children who became looked after on or after this date are listed even if done.
     pub window_from: NaiveDate,
+    /// Counts over the whole list, every page.
     pub summary: AssuranceSummary,
+    pub limit: i64,
+    pub offset: i64,
+    /// Soonest due first (then by local id).
     pub items: Vec<AssuranceItem>,
 }
 
-type Row = (
-    models::Assessment,
-    models::Child,
-    Option<String>,
-    Option<models::OutOfAreaRequest>,
-);
+/// One IHA on the list with what the summary and the order need.
+struct Entry {
+    assessment: models::Assessment,
+    local_id: String,
+    out_of_area: bool,
+    state: State,
+    rag: Rag,
+}
 
+/// The list as the API pages it.
 pub fn iha_list(conn: &mut DbConn, ctx: &DomainCtx, q: AssuranceQuery, default_weeks: u32) -> AppResult<AssuranceList> {
-    let as_of = q.as_of.unwrap_or(ctx.today);
+    let mut c = Checks::new();
     let weeks = q.weeks.unwrap_or(default_weeks);
     if !(1..=104).contains(&weeks) {
-        return Err(AppError::invalid("weeks", "must be between 1 and 104"));
+        c.fail("weeks", "must be between 1 and 104");
     }
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=1000).contains(&limit) {
+        c.fail("limit", "must be between 1 and 1000");
+    }
+    let offset = q.offset.unwrap_or(0);
+    if offset < 0 {
+        c.fail("offset", "must not be negative");
+    }
+    c.finish()?;
+    let page = usize::try_from(offset).unwrap_or(usize::MAX)
+        ..usize::try_from(offset.saturating_add(limit)).unwrap_or(usize::MAX);
+    build(conn, ctx, q.as_of.unwrap_or(ctx.today), weeks, page, (limit, offset))
+}
+
+/// Every item on one page, for the weekly pack.
+pub fn whole_iha_list(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate, weeks: u32) -> AppResult<AssuranceList> {
+    build(conn, ctx, as_of, weeks, 0..usize::MAX, (i64::MAX, 0))
+}
+
+fn build(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    as_of: NaiveDate,
+    weeks: u32,
+    page: std::ops::Range<usize>,
+    (limit, offset): (i64, i64),
+) -> AppResult<AssuranceList> {
     let window_from = as_of - chrono::Duration::weeks(i64::from(weeks));
-    let rows = crate::db::write_transaction(conn, |conn| {
-        let rows = load(conn, ctx, as_of, window_from)?;
+    let stamper = Stamper::for_ctx(ctx);
+    let (summary, entries) = crate::db::write_transaction(conn, |conn| {
+        let mut entries = entries(conn, ctx, &stamper, as_of, window_from)?;
+        let summary = summarise(&entries);
+        entries.sort_by(|a, b| order(a).cmp(&order(b)));
+        let end = page.end.min(entries.len());
+        let entries: Vec<Entry> = entries.drain(page.start.min(end)..end).collect();
         ctx.audit(conn, AuditEvent::ok("list", "assurance_iha", None, None))?;
-        Ok::<_, AppError>(rows)
+        Ok::<_, AppError>((summary, entries))
     })?;
-    let mut summary = AssuranceSummary::default();
-    let mut items = Vec::with_capacity(rows.len());
-    for (a, child, legal_status, request) in &rows {
-        let r = AssessmentRows {
-            assessment: a,
-            child_local_id: &child.local_id,
-            date_of_birth: child.date_of_birth,
-            out_of_area: request.as_ref(),
-        };
-        let view = assessment_view(&r, ctx, as_of)?;
-        count(&mut summary, &view, request.is_some());
-        items.push(AssuranceItem {
-            child_id: child.id.clone(),
-            local_id: child.local_id.clone(),
-            given_name: child.given_name.clone(),
-            family_name: child.family_name.clone(),
-            date_of_birth: child.date_of_birth,
-            age: obligations::age_on(child.date_of_birth, as_of),
-            responsible_la: child.responsible_la.clone(),
-            social_worker_email: child.social_worker_email.clone(),
-            became_looked_after_on: a.clock_started_on,
-            legal_status: legal_status.clone(),
-            out_of_area: request.is_some(),
-            host_la: request.as_ref().and_then(|r| r.host_la.clone()),
-            assessment: view,
-        });
-    }
     Ok(AssuranceList {
         as_of,
         weeks,
         window_from,
         summary,
-        items,
+        limit,
+        offset,
+        items: items(conn, ctx, entries, as_of)?,
     })
 }
 
-fn count(s: &mut AssuranceSummary, v: &AssessmentView, out_of_area: bool) {
-    s.total += 1;
-    match v.rag {
-        Rag::Red => s.red += 1,
-        Rag::Amber => s.amber += 1,
-        Rag::Green => s.green += 1,
-    }
-    if v.state.is_open() {
-        s.open += 1;
-    }
-    if out_of_area {
-        s.out_of_area += 1;
-    }
+fn order(e: &Entry) -> (NaiveDate, &str, &str) {
+    (e.assessment.due_on, &e.local_id, &e.assessment.id)
 }
 
-fn load(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate, window_from: NaiveDate) -> AppResult<Vec<Row>> {
-    // "Open then": open now, or finished only after the meeting's date.
-    let open_then = assessments::state
-        .eq_any(open_state_names())
-        .or(assessments::completed_on.gt(as_of))
-        .or(assessments::ended_on.gt(as_of));
-    let mut q = assessments::table
-        .inner_join(children::table)
-        .left_join(periods::table.on(periods::id.nullable().eq(assessments::period_id)))
-        .left_join(
-            out_of_area_requests::table.on(out_of_area_requests::assessment_id
-                .eq(assessments::id)
-                .and(out_of_area_requests::closed_on.is_null())),
-        )
-        .filter(assessments::kind.eq(Kind::Iha.as_str()))
-        .filter(assessments::clock_started_on.le(as_of))
-        .filter(assessments::clock_started_on.ge(window_from).or(open_then))
-        .select((
-            models::Assessment::as_select(),
-            models::Child::as_select(),
-            periods::legal_status.nullable(),
-            Option::<models::OutOfAreaRequest>::as_select(),
-        ))
-        .into_boxed();
-    if let Some(codes) = ctx.scope.codes() {
-        q = q.filter(children::responsible_la.eq_any(codes.to_vec()));
+fn summarise(entries: &[Entry]) -> AssuranceSummary {
+    let mut s = AssuranceSummary::default();
+    for e in entries {
+        s.total += 1;
+        match e.rag {
+            Rag::Red => s.red += 1,
+            Rag::Amber => s.amber += 1,
+            Rag::Green => s.green += 1,
+        }
+        if e.state.is_open() {
+            s.open += 1;
+        }
+        if e.out_of_area {
+            s.out_of_area += 1;
+        }
     }
-    let rows = q
-        .order((
-            assessments::due_on.asc(),
-            children::local_id.asc(),
-            assessments::id.asc(),
-        ))
-        .load::<Row>(conn)?;
-    Ok(rows)
+    s
+}
+
+/// Every IHA on the list, each with its state and RAG on `as_of`. Fetched as separate
+/// narrow queries (each on its own index) rather than one OR that would scan every IHA.
+fn entries(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    stamper: &Stamper<'_>,
+    as_of: NaiveDate,
+    window_from: NaiveDate,
+) -> AppResult<Vec<Entry>> {
+    let base = || {
+        let open_request = exists(
+            out_of_area_requests::table
+                .filter(out_of_area_requests::assessment_id.eq(assessments::id))
+                .filter(out_of_area_requests::closed_on.is_null()),
+        );
+        let mut q = assessments::table
+            .inner_join(children::table)
+            .filter(assessments::kind.eq(Kind::Iha.as_str()))
+            .filter(assessments::clock_started_on.le(as_of))
+            .select((models::Assessment::as_select(), children::local_id, open_request))
+            .into_boxed();
+        if let Some(codes) = ctx.scope.codes() {
+            q = q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
+        }
+        q
+    };
+    let parts = [
+        // Became looked after in the window.
+        base().filter(assessments::clock_started_on.ge(window_from)),
+        // Still open.
+        base().filter(assessments::state.eq_any(open_state_names())),
+        // Open on as_of, finished since.
+        base().filter(assessments::completed_on.gt(as_of)),
+        base().filter(assessments::ended_on.gt(as_of)),
+    ];
+    let mut seen = HashSet::new();
+    let mut entries = Vec::new();
+    for part in parts {
+        for (a, local_id, out_of_area) in part.load::<(models::Assessment, String, bool)>(conn)? {
+            if !seen.insert(a.id.clone()) {
+                continue;
+            }
+            let (state, rag) = rag_store::state_and_rag(&a, stamper, as_of)?;
+            entries.push(Entry {
+                assessment: a,
+                local_id,
+                out_of_area,
+                state,
+                rag,
+            });
+        }
+    }
+    Ok(entries)
+}
+
+/// The page's items in full: the child, the legal status and the open out-of-area request.
+fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDate) -> AppResult<Vec<AssuranceItem>> {
+    let ids: Vec<&str> = entries.iter().map(|e| e.assessment.id.as_str()).collect();
+    let child_ids: Vec<&str> = entries.iter().map(|e| e.assessment.child_id.as_str()).collect();
+    let period_ids: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e.assessment.period_id.as_deref())
+        .collect();
+    let kids: HashMap<String, models::Child> = children::table
+        .filter(children::id.eq_any(&child_ids))
+        .select(models::Child::as_select())
+        .load::<models::Child>(conn)?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let legal_status: HashMap<String, String> = periods::table
+        .filter(periods::id.eq_any(&period_ids))
+        .select((periods::id, periods::legal_status))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let requests: Vec<models::OutOfAreaRequest> = out_of_area_requests::table
+        .filter(out_of_area_requests::assessment_id.eq_any(&ids))
+        .filter(out_of_area_requests::closed_on.is_null())
+        .select(models::OutOfAreaRequest::as_select())
+        .load(conn)?;
+    entries
+        .into_iter()
+        .map(|e| {
+            let a = &e.assessment;
+            let child = kids
+                .get(&a.child_id)
+                .ok_or_else(|| AppError::Internal("assessment without its child".into()))?;
+            let request = requests.iter().find(|r| r.assessment_id == a.id);
+            let rows = AssessmentRows {
+                assessment: a,
+                child_local_id: &child.local_id,
+                date_of_birth: child.date_of_birth,
+                out_of_area: request,
+            };
+            Ok(AssuranceItem {
+                child_id: child.id.clone(),
+                local_id: child.local_id.clone(),
+                given_name: child.given_name.clone(),
+                family_name: child.family_name.clone(),
+                date_of_birth: child.date_of_birth,
+                age: obligations::age_on(child.date_of_birth, as_of),
+                responsible_la: child.responsible_la.clone(),
+                social_worker_email: child.social_worker_email.clone(),
+                became_looked_after_on: a.clock_started_on,
+                legal_status: a.period_id.as_ref().and_then(|p| legal_status.get(p).cloned()),
+                out_of_area: request.is_some(),
+                host_la: request.and_then(|r| r.host_la.clone()),
+                assessment: assessment_view(&rows, ctx, as_of)?,
+            })
+        })
+        .collect()
 }

@@ -143,7 +143,13 @@ fn recompute_due_dates(conn: &mut DbConn, calendar: &Calendar, ctx: &DomainCtx) 
         let new_due = status::iha_due_on(calendar, *started, &ctx.clock);
         if new_due != *due {
             diesel::update(assessments::table.filter(assessments::id.eq(id)))
-                .set((assessments::due_on.eq(new_due), assessments::updated_at.eq(now_utc())))
+                .set((
+                    assessments::due_on.eq(new_due),
+                    assessments::updated_at.eq(now_utc()),
+                    assessments::rag_basis.eq(""),
+                    assessments::rag_from.eq(None::<NaiveDate>),
+                    assessments::rag_until.eq(None::<NaiveDate>),
+                ))
                 .execute(conn)?;
             changed += 1;
         }

@@ -1,6 +1,7 @@
 //! Application services: each public function is one use case, run in one transaction,
 //! applying the pure rules (`workflow`, `obligations`, `status`) to rows from `db`.
 
+pub mod assessment_list;
 pub mod assessments;
 pub mod assurance;
 pub mod calendar_store;
@@ -10,6 +11,7 @@ pub mod housekeeping;
 pub mod outbox;
 pub mod pack;
 pub mod periods;
+pub mod rag_store;
 pub mod validate;
 pub mod views;
 

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::assurance::{self, AssuranceList, AssuranceQuery};
+use super::assurance::{self, AssuranceList};
 use super::outbox::{self, NewMail};
 use super::DomainCtx;
 use crate::db::{write_transaction, DbConn};
@@ -173,15 +173,7 @@ pub fn enqueue(
     if to.is_empty() {
         return Ok(0);
     }
-    let list = assurance::iha_list(
-        conn,
-        ctx,
-        AssuranceQuery {
-            as_of: Some(as_of),
-            weeks: None,
-        },
-        settings.assurance.default_weeks,
-    )?;
+    let list = assurance::whole_iha_list(conn, ctx, as_of, settings.assurance.default_weeks)?;
     let pack = render(&list, &settings.public_url);
     let domain = outbox::message_domain(&settings.public_url);
     let mut queued = 0;

@@ -200,7 +200,11 @@ pub struct AssessmentRows<'a> {
 }
 
 pub fn facts(rows: &AssessmentRows<'_>) -> AppResult<AssessmentFacts> {
-    let a = rows.assessment;
+    row_facts(rows.assessment, rows.out_of_area)
+}
+
+/// The facts of one stored assessment and its open out-of-area request, if any.
+pub fn row_facts(a: &models::Assessment, request: Option<&models::OutOfAreaRequest>) -> AppResult<AssessmentFacts> {
     let last_non_attendance = match (a.last_non_attendance_on, a.last_non_attendance_outcome.as_deref()) {
         (Some(on), Some(outcome)) => Some((on, parse_stored::<Outcome>("outcome", outcome)?)),
         _ => None,
@@ -220,7 +224,7 @@ pub fn facts(rows: &AssessmentRows<'_>) -> AppResult<AssessmentFacts> {
         ended_on: a.ended_on,
         last_non_attendance,
         non_attendance_count: a.non_attendance_count,
-        out_of_area: rows.out_of_area.map(|r| OutOfAreaFacts {
+        out_of_area: request.map(|r| OutOfAreaFacts {
             requested_on: r.requested_on,
             acknowledged_on: r.acknowledged_on,
             appointment_offered_on: r.appointment_offered_on,

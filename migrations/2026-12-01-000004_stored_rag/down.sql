@@ -1,0 +1,13 @@
+DROP INDEX assessments_kind_ended;
+DROP INDEX assessments_kind_completed;
+DROP INDEX assessments_rag_until;
+DROP INDEX assessments_rag_from;
+DROP INDEX assessments_rag_basis;
+DROP INDEX assessments_la_due;
+DROP INDEX assessments_rag_la;
+DROP INDEX assessments_rag_due;
+ALTER TABLE assessments DROP COLUMN responsible_la;
+ALTER TABLE assessments DROP COLUMN rag_until;
+ALTER TABLE assessments DROP COLUMN rag_from;
+ALTER TABLE assessments DROP COLUMN rag_basis;
+ALTER TABLE assessments DROP COLUMN rag;

@@ -1,0 +1,248 @@
+//! `GET /assessments`: filtered, counted and paged in SQL wherever the stored RAG stamp
+//! holds (`rag_store`), with the few rows whose stamp does not hold derived here and merged
+//! into the page (`paging`).
+
+use chrono::NaiveDate;
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::rag_store::{self, Stamper};
+use super::validate::Checks;
+use super::views::*;
+use super::DomainCtx;
+use crate::audit::AuditEvent;
+use crate::db::models;
+use crate::db::schema::*;
+use crate::db::{DbBackend, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::paging;
+use crate::status::Rag;
+use crate::workflow::{Kind, State};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentFilter {
+    /// IHA or RHA.
+    pub kind: Option<String>,
+    /// The state on `as_of`.
+    pub state: Option<String>,
+    /// green, amber or red (as of `as_of`).
+    pub rag: Option<String>,
+    /// Only those due before this date.
+    pub due_before: Option<NaiveDate>,
+    /// Only those with an open out-of-area request (true) or without (false).
+    pub out_of_area: Option<bool>,
+    pub child_id: Option<String>,
+    pub as_of: Option<NaiveDate>,
+    /// Page size, 1-1000 (default 100).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentPage {
+    pub as_of: NaiveDate,
+    pub total: usize,
+    pub limit: i64,
+    pub offset: i64,
+    /// Soonest due first.
+    pub items: Vec<AssessmentView>,
+}
+
+/// The checked filter.
+struct Filter {
+    kind: Option<Kind>,
+    state: Option<State>,
+    rag: Option<Rag>,
+    due_before: Option<NaiveDate>,
+    out_of_area: Option<bool>,
+    child_id: Option<String>,
+    as_of: NaiveDate,
+    limit: usize,
+    offset: usize,
+}
+
+type Query<'a> = assessments::BoxedQuery<'a, DbBackend>;
+
+pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResult<AssessmentPage> {
+    let f = check(f, ctx.today)?;
+    let stamper = Stamper::for_ctx(ctx);
+    let (rows, total) = crate::db::write_transaction(conn, |conn| {
+        let page = load_page(conn, ctx, &stamper, &f)?;
+        ctx.audit(conn, AuditEvent::ok("list", "assessment", None, None))?;
+        Ok::<_, AppError>(page)
+    })?;
+    let items = views(conn, ctx, &rows, f.as_of)?;
+    Ok(AssessmentPage {
+        as_of: f.as_of,
+        total,
+        limit: f.limit as i64,
+        offset: f.offset as i64,
+        items,
+    })
+}
+
+/// The page's rows and the total: rows with a stamp that holds are counted and paged by the
+/// database; the rest are derived and merged in.
+fn load_page(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    stamper: &Stamper<'_>,
+    f: &Filter,
+) -> AppResult<(Vec<models::Assessment>, usize)> {
+    let basis = stamper.basis.as_str();
+    let mut derived = Vec::new();
+    let unstamped: Vec<models::Assessment> = filtered(ctx, f)
+        .filter(rag_store::untrusted(basis, f.as_of))
+        .select(models::Assessment::as_select())
+        .load(conn)?;
+    for a in unstamped {
+        let (state, rag) = rag_store::state_and_rag(&a, stamper, f.as_of)?;
+        if f.state.is_none_or(|want| state == want) && f.rag.is_none_or(|want| rag == want) {
+            derived.push(a);
+        }
+    }
+    derived.sort_by(|a, b| (a.due_on, &a.id).cmp(&(b.due_on, &b.id)));
+    let stamped_total: i64 = matching_stamped(ctx, f, basis).count().get_result(conn)?;
+    let (skip, take) = paging::paged_window(f.offset, f.limit, derived.len());
+    let paged: Vec<models::Assessment> = matching_stamped(ctx, f, basis)
+        .order((assessments::due_on.asc(), assessments::id.asc()))
+        .limit(take as i64)
+        .offset(skip as i64)
+        .select(models::Assessment::as_select())
+        .load(conn)?;
+    let total = stamped_total as usize + derived.len();
+    Ok((paging::merge_page(paged, skip, derived, f.offset, f.limit, key), total))
+}
+
+/// The list's order: soonest due first, then by id (UUID text, which sorts the same in
+/// Rust and under any database collation).
+fn key(a: &models::Assessment) -> (NaiveDate, String) {
+    (a.due_on, a.id.clone())
+}
+
+/// Stamped rows matching the whole filter: the stored state and RAG are the ones on as_of.
+fn matching_stamped<'a>(ctx: &'a DomainCtx, f: &'a Filter, basis: &'a str) -> Query<'a> {
+    let mut q = filtered(ctx, f).filter(rag_store::trusted(basis, f.as_of));
+    if let Some(s) = f.state {
+        q = q.filter(assessments::state.eq(s.as_str()));
+    }
+    if let Some(r) = f.rag {
+        q = q.filter(assessments::rag.eq(r.as_str()));
+    }
+    q
+}
+
+/// The filters that do not depend on derivation.
+fn filtered<'a>(ctx: &'a DomainCtx, f: &'a Filter) -> Query<'a> {
+    let mut q = assessments::table
+        .filter(assessments::clock_started_on.le(f.as_of))
+        .into_boxed();
+    if let Some(codes) = ctx.scope.codes() {
+        q = q.filter(assessments::responsible_la.eq_any(codes));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(assessments::kind.eq(k.as_str()));
+    }
+    if let Some(d) = f.due_before {
+        q = q.filter(assessments::due_on.lt(d));
+    }
+    if let Some(child) = &f.child_id {
+        q = q.filter(assessments::child_id.eq(child));
+    }
+    let open_request = exists(
+        out_of_area_requests::table
+            .filter(out_of_area_requests::assessment_id.eq(assessments::id))
+            .filter(out_of_area_requests::closed_on.is_null()),
+    );
+    match f.out_of_area {
+        Some(true) => q.filter(open_request),
+        Some(false) => q.filter(diesel::dsl::not(open_request)),
+        None => q,
+    }
+}
+
+/// Full views of the page's rows, with their children and open out-of-area requests.
+fn views(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    rows: &[models::Assessment],
+    as_of: NaiveDate,
+) -> AppResult<Vec<AssessmentView>> {
+    let child_ids: Vec<&str> = rows.iter().map(|a| a.child_id.as_str()).collect();
+    let ids: Vec<&str> = rows.iter().map(|a| a.id.as_str()).collect();
+    let children: std::collections::HashMap<String, (String, NaiveDate)> = children::table
+        .filter(children::id.eq_any(&child_ids))
+        .select((children::id, children::local_id, children::date_of_birth))
+        .load::<(String, String, NaiveDate)>(conn)?
+        .into_iter()
+        .map(|(id, local_id, dob)| (id, (local_id, dob)))
+        .collect();
+    let requests: Vec<models::OutOfAreaRequest> = out_of_area_requests::table
+        .filter(out_of_area_requests::assessment_id.eq_any(&ids))
+        .filter(out_of_area_requests::closed_on.is_null())
+        .select(models::OutOfAreaRequest::as_select())
+        .load(conn)?;
+    rows.iter()
+        .map(|a| {
+            let (local_id, dob) = children
+                .get(&a.child_id)
+                .ok_or_else(|| AppError::Internal("assessment without its child".into()))?;
+            let r = AssessmentRows {
+                assessment: a,
+                child_local_id: local_id,
+                date_of_birth: *dob,
+                out_of_area: requests.iter().find(|r| r.assessment_id == a.id),
+            };
+            assessment_view(&r, ctx, as_of)
+        })
+        .collect()
+}
+
+fn check(f: AssessmentFilter, today: NaiveDate) -> AppResult<Filter> {
+    let mut c = Checks::new();
+    let kind = f.kind.as_deref().and_then(|k| match k.parse::<Kind>() {
+        Ok(k) => Some(k),
+        Err(_) => {
+            c.fail("kind", "must be IHA or RHA");
+            None
+        }
+    });
+    let state = f.state.as_deref().and_then(|s| match s.parse::<State>() {
+        Ok(s) => Some(s),
+        Err(_) => {
+            let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
+            c.fail("state", format!("must be one of {}", names.join(", ")));
+            None
+        }
+    });
+    let rag = f.rag.as_deref().and_then(|r| match r.parse::<Rag>() {
+        Ok(r) => Some(r),
+        Err(()) => {
+            c.fail("rag", "must be green, amber or red");
+            None
+        }
+    });
+    let limit = f.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        c.fail("limit", "must be between 1 and 1000");
+    }
+    let offset = f.offset.unwrap_or(0);
+    if offset < 0 {
+        c.fail("offset", "must not be negative");
+    }
+    c.finish()?;
+    Ok(Filter {
+        kind,
+        state,
+        rag,
+        due_before: f.due_before,
+        out_of_area: f.out_of_area,
+        child_id: f.child_id,
+        as_of: f.as_of.unwrap_or(today),
+        limit: limit as usize,
+        offset: usize::try_from(offset).unwrap_or(0),
+    })
+}
