@@ -129,8 +129,16 @@ fn restore_after_bulk_load(conn: &mut DbConn, triggers_off: bool) -> anyhow::Res
     use diesel::connection::SimpleConnection;
     match conn {
         DbConn::Sqlite(c) => c.batch_execute("PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT;")?,
-        DbConn::Postgres(c) if triggers_off => c.batch_execute("RESET session_replication_role")?,
-        DbConn::Postgres(_) => {}
+        DbConn::Postgres(c) => {
+            if triggers_off {
+                c.batch_execute("RESET session_replication_role")?;
+            }
+            // Fresh statistics for the planner, and the visibility map that lets counts
+            // read the index alone, rather than waiting for autovacuum.
+            // (One statement each: several in one string run as one transaction.)
+            c.batch_execute("VACUUM ANALYZE assessments")?;
+            c.batch_execute("ANALYZE")?;
+        }
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
-DROP INDEX assessments_kind_ended;
-DROP INDEX assessments_kind_completed;
-DROP INDEX assessments_rag_until;
-DROP INDEX assessments_rag_from;
-DROP INDEX assessments_rag_basis;
-DROP INDEX assessments_la_due;
-DROP INDEX assessments_rag_la;
+DROP INDEX assessments_kind_state;
+DROP INDEX assessments_ended;
+DROP INDEX assessments_completed;
+DROP INDEX assessments_stamp_until;
+DROP INDEX assessments_stamp_from;
+DROP INDEX assessments_la_count;
+DROP INDEX assessments_rag_count;
 DROP INDEX assessments_rag_due;
 ALTER TABLE assessments DROP COLUMN responsible_la;
 ALTER TABLE assessments DROP COLUMN rag_until;

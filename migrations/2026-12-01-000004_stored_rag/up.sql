@@ -19,12 +19,14 @@ ALTER TABLE assessments ADD COLUMN responsible_la TEXT NOT NULL DEFAULT '';
 UPDATE assessments SET responsible_la =
     (SELECT children.responsible_la FROM children WHERE children.id = assessments.child_id);
 
+-- Pages in list order by RAG; counts by stored RAG, or by authority, kind and state,
+-- from the index alone; finding the rows whose stamp does not hold.
 CREATE INDEX assessments_rag_due ON assessments (rag, due_on, id);
-CREATE INDEX assessments_rag_la ON assessments (rag, responsible_la, rag_basis, rag_from, rag_until);
-CREATE INDEX assessments_la_due ON assessments (responsible_la, due_on);
-CREATE INDEX assessments_rag_basis ON assessments (rag_basis);
-CREATE INDEX assessments_rag_from ON assessments (rag_from);
-CREATE INDEX assessments_rag_until ON assessments (rag_until);
--- "Still open on as_of" for past views of the assurance list.
-CREATE INDEX assessments_kind_completed ON assessments (kind, completed_on);
-CREATE INDEX assessments_kind_ended ON assessments (kind, ended_on);
+CREATE INDEX assessments_rag_count ON assessments (rag, responsible_la, kind);
+CREATE INDEX assessments_la_count ON assessments (responsible_la, kind, state);
+CREATE INDEX assessments_stamp_from ON assessments (rag_basis, rag_from);
+CREATE INDEX assessments_stamp_until ON assessments (rag_basis, rag_until);
+-- The assurance list: open IHAs, and (for past views) those finished since.
+CREATE INDEX assessments_kind_state ON assessments (kind, state);
+CREATE INDEX assessments_completed ON assessments (completed_on);
+CREATE INDEX assessments_ended ON assessments (ended_on);

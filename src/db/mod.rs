@@ -161,6 +161,25 @@ impl DbConn {
     }
 }
 
+/// A text column as an expression no index matches (`column || ''`), for a filter that
+/// must not drive the plan. SQLite plans without statistics and takes any index whose
+/// leading column is compared, even one that would visit most of a table (every row has
+/// the same stamp basis; most share a local authority); hiding the column steers it to
+/// the index that keeps the list's order or narrows further. PostgreSQL has statistics,
+/// and the expression would only blind them: see [`steers_planner`].
+pub fn no_index<C>(column: C) -> diesel::dsl::Concat<C, &'static str>
+where
+    C: diesel::expression::Expression<SqlType = diesel::sql_types::Text>
+        + diesel::expression_methods::TextExpressionMethods,
+{
+    column.concat("")
+}
+
+/// Whether queries on this connection should steer the planner with [`no_index`].
+pub fn steers_planner(conn: &DbConn) -> bool {
+    matches!(conn, DbConn::Sqlite(_))
+}
+
 /// Runs `f` in a transaction that may write. On SQLite it begins with `BEGIN IMMEDIATE`, so
 /// the write lock is taken up front: a deferred transaction that reads first and writes
 /// later fails with "database is locked" when another connection wrote in between, which

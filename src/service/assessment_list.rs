@@ -15,7 +15,7 @@ use super::DomainCtx;
 use crate::audit::AuditEvent;
 use crate::db::models;
 use crate::db::schema::*;
-use crate::db::{DbBackend, DbConn};
+use crate::db::{no_index, steers_planner, DbBackend, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::paging;
 use crate::status::Rag;
@@ -69,12 +69,12 @@ type Query<'a> = assessments::BoxedQuery<'a, DbBackend>;
 pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResult<AssessmentPage> {
     let f = check(f, ctx.today)?;
     let stamper = Stamper::for_ctx(ctx);
-    let (rows, total) = crate::db::write_transaction(conn, |conn| {
-        let page = load_page(conn, ctx, &stamper, &f)?;
+    let (items, total) = crate::db::write_transaction(conn, |conn| {
+        let (rows, total) = load_page(conn, ctx, &stamper, &f)?;
+        let items = views(conn, ctx, &rows, f.as_of)?;
         ctx.audit(conn, AuditEvent::ok("list", "assessment", None, None))?;
-        Ok::<_, AppError>(page)
+        Ok::<_, AppError>((items, total))
     })?;
-    let items = views(conn, ctx, &rows, f.as_of)?;
     Ok(AssessmentPage {
         as_of: f.as_of,
         total,
@@ -84,36 +84,45 @@ pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResul
     })
 }
 
-/// The page's rows and the total: rows with a stamp that holds are counted and paged by the
-/// database; the rest are derived and merged in.
+/// The page's rows and the total. The database counts and pages by the stored state and
+/// RAG; the rows whose stamp does not hold on as_of are derived here instead: taken out of
+/// the count by what they have stored, put back by what they derive to, and merged into
+/// the page.
 fn load_page(
     conn: &mut DbConn,
     ctx: &DomainCtx,
     stamper: &Stamper<'_>,
     f: &Filter,
 ) -> AppResult<(Vec<models::Assessment>, usize)> {
+    let steer = steers_planner(conn);
     let basis = stamper.basis.as_str();
+    let untrusted = rag_store::untrusted_ids(conn, basis, f.as_of)?;
     let mut derived = Vec::new();
-    let unstamped: Vec<models::Assessment> = filtered(ctx, f)
-        .filter(rag_store::untrusted(basis, f.as_of))
-        .select(models::Assessment::as_select())
-        .load(conn)?;
-    for a in unstamped {
+    let mut stored_matches = 0;
+    for a in rag_store::load_by_ids(conn, &untrusted, |q| narrow(q, ctx, f, Use::Rows, steer))? {
+        if f.state.is_none_or(|s| a.state == s.as_str()) && f.rag.is_none_or(|r| a.rag == r.as_str()) {
+            stored_matches += 1;
+        }
         let (state, rag) = rag_store::state_and_rag(&a, stamper, f.as_of)?;
-        if f.state.is_none_or(|want| state == want) && f.rag.is_none_or(|want| rag == want) {
+        let matches = f.state.is_none_or(|want| state == want) && f.rag.is_none_or(|want| rag == want);
+        if matches && a.clock_started_on <= f.as_of {
             derived.push(a);
         }
     }
     derived.sort_by(|a, b| (a.due_on, &a.id).cmp(&(b.due_on, &b.id)));
-    let stamped_total: i64 = matching_stamped(ctx, f, basis).count().get_result(conn)?;
+    let stored: i64 = by_stored(narrow(assessments::table.into_boxed(), ctx, f, Use::Count, steer), f)
+        .count()
+        .get_result(conn)?;
     let (skip, take) = paging::paged_window(f.offset, f.limit, derived.len());
-    let paged: Vec<models::Assessment> = matching_stamped(ctx, f, basis)
-        .order((assessments::due_on.asc(), assessments::id.asc()))
-        .limit(take as i64)
-        .offset(skip as i64)
-        .select(models::Assessment::as_select())
-        .load(conn)?;
-    let total = stamped_total as usize + derived.len();
+    let paged: Vec<models::Assessment> =
+        by_stored(narrow(assessments::table.into_boxed(), ctx, f, Use::Rows, steer), f)
+            .filter(rag_store::trusted(basis, f.as_of, steer))
+            .order((assessments::due_on.asc(), assessments::id.asc()))
+            .limit(take as i64)
+            .offset(skip as i64)
+            .select(models::Assessment::as_select())
+            .load(conn)?;
+    let total = (stored as usize).saturating_sub(stored_matches) + derived.len();
     Ok((paging::merge_page(paged, skip, derived, f.offset, f.limit, key), total))
 }
 
@@ -123,9 +132,8 @@ fn key(a: &models::Assessment) -> (NaiveDate, String) {
     (a.due_on, a.id.clone())
 }
 
-/// Stamped rows matching the whole filter: the stored state and RAG are the ones on as_of.
-fn matching_stamped<'a>(ctx: &'a DomainCtx, f: &'a Filter, basis: &'a str) -> Query<'a> {
-    let mut q = filtered(ctx, f).filter(rag_store::trusted(basis, f.as_of));
+/// Rows whose stored state and RAG are the ones asked for.
+fn by_stored<'a>(mut q: Query<'a>, f: &Filter) -> Query<'a> {
     if let Some(s) = f.state {
         q = q.filter(assessments::state.eq(s.as_str()));
     }
@@ -135,16 +143,34 @@ fn matching_stamped<'a>(ctx: &'a DomainCtx, f: &'a Filter, basis: &'a str) -> Qu
     q
 }
 
-/// The filters that do not depend on derivation.
-fn filtered<'a>(ctx: &'a DomainCtx, f: &'a Filter) -> Query<'a> {
-    let mut q = assessments::table
-        .filter(assessments::clock_started_on.le(f.as_of))
-        .into_boxed();
+/// What a query is for, which decides the indexes its filters may pick on SQLite.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// Counting: the covering indexes lead with the RAG or the local authority and kind.
+    Count,
+    /// Rows in the list's order: walk an index in due order (by RAG or state, else due
+    /// date) rather than gather a whole authority or kind and sort it.
+    Rows,
+}
+
+/// The filters that do not depend on derivation, all but `clock_started_on <= as_of`
+/// (the stamp implies it; the derived rows are checked in code). On SQLite, authority and
+/// kind may pick an index only when counting.
+fn narrow<'a>(mut q: Query<'a>, ctx: &'a DomainCtx, f: &'a Filter, used: Use, steer: bool) -> Query<'a> {
+    let hide = steer && used == Use::Rows;
     if let Some(codes) = ctx.scope.codes() {
-        q = q.filter(assessments::responsible_la.eq_any(codes));
+        q = if hide {
+            q.filter(no_index(assessments::responsible_la).eq_any(codes))
+        } else {
+            q.filter(assessments::responsible_la.eq_any(codes))
+        };
     }
     if let Some(k) = f.kind {
-        q = q.filter(assessments::kind.eq(k.as_str()));
+        q = if hide {
+            q.filter(no_index(assessments::kind).eq(k.as_str()))
+        } else {
+            q.filter(assessments::kind.eq(k.as_str()))
+        };
     }
     if let Some(d) = f.due_before {
         q = q.filter(assessments::due_on.lt(d));

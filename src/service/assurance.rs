@@ -9,15 +9,14 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::assessments::open_state_names;
-use super::rag_store::{self, Stamper};
+use super::rag_store::{self, Stamper, StoredStamp};
 use super::validate::Checks;
 use super::views::*;
 use super::DomainCtx;
 use crate::audit::AuditEvent;
 use crate::db::models;
 use crate::db::schema::*;
-use crate::db::DbConn;
+use crate::db::{no_index, steers_planner, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::obligations;
 use crate::status::Rag;
@@ -30,14 +29,15 @@ pub struct AssuranceQuery {
     pub as_of: Option<NaiveDate>,
     /// Weeks of newly looked-after children to include (default 6).
     pub weeks: Option<u32>,
-    /// Items per page, 1-1000 (default 500). The summary always covers the whole list.
+    /// Items per page, 1-1000 (default 100). The summary always covers the whole list.
     pub limit: Option<i64>,
     /// Items to skip (default 0).
     pub offset: Option<i64>,
 }
 
-/// Items per page unless asked: more than a county's weekly list.
-pub const DEFAULT_PAGE: i64 = 500;
+/// Items per page unless asked, as for `GET /assessments`: a county's weekly list is
+/// usually shorter.
+pub const DEFAULT_PAGE: i64 = 100;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssuranceItem {
@@ -82,12 +82,16 @@ pub struct AssuranceList {
 
 /// One IHA on the list with what the summary and the order need.
 struct Entry {
-    assessment: models::Assessment,
+    id: String,
+    due_on: NaiveDate,
     local_id: String,
     out_of_area: bool,
     state: State,
     rag: Rag,
 }
+
+/// An IHA as the list's first pass reads it: no facts unless its stamp fails to hold.
+type LeanRow = (String, NaiveDate, NaiveDate, StoredStamp, String, bool);
 
 /// The list as the API pages it.
 pub fn iha_list(conn: &mut DbConn, ctx: &DomainCtx, q: AssuranceQuery, default_weeks: u32) -> AppResult<AssuranceList> {
@@ -125,14 +129,15 @@ fn build(
 ) -> AppResult<AssuranceList> {
     let window_from = as_of - chrono::Duration::weeks(i64::from(weeks));
     let stamper = Stamper::for_ctx(ctx);
-    let (summary, entries) = crate::db::write_transaction(conn, |conn| {
+    let (summary, items) = crate::db::write_transaction(conn, |conn| {
         let mut entries = entries(conn, ctx, &stamper, as_of, window_from)?;
         let summary = summarise(&entries);
         entries.sort_by(|a, b| order(a).cmp(&order(b)));
         let end = page.end.min(entries.len());
         let entries: Vec<Entry> = entries.drain(page.start.min(end)..end).collect();
+        let items = items(conn, ctx, entries, as_of)?;
         ctx.audit(conn, AuditEvent::ok("list", "assurance_iha", None, None))?;
-        Ok::<_, AppError>((summary, entries))
+        Ok::<_, AppError>((summary, items))
     })?;
     Ok(AssuranceList {
         as_of,
@@ -141,12 +146,12 @@ fn build(
         summary,
         limit,
         offset,
-        items: items(conn, ctx, entries, as_of)?,
+        items,
     })
 }
 
 fn order(e: &Entry) -> (NaiveDate, &str, &str) {
-    (e.assessment.due_on, &e.local_id, &e.assessment.id)
+    (e.due_on, &e.local_id, &e.id)
 }
 
 fn summarise(entries: &[Entry]) -> AssuranceSummary {
@@ -169,7 +174,7 @@ fn summarise(entries: &[Entry]) -> AssuranceSummary {
 }
 
 /// Every IHA on the list, each with its state and RAG on `as_of`. Fetched as separate
-/// narrow queries (each on its own index) rather than one OR that would scan every IHA.
+/// narrow queries rather than one OR that would scan every IHA.
 fn entries(
     conn: &mut DbConn,
     ctx: &DomainCtx,
@@ -177,7 +182,10 @@ fn entries(
     as_of: NaiveDate,
     window_from: NaiveDate,
 ) -> AppResult<Vec<Entry>> {
-    let base = || {
+    // Each part narrows on its own index. On SQLite (`no_index`) kind may lead only where
+    // it is part of that index, and the authority never (most children would match).
+    let steer = steers_planner(conn);
+    let base = |kind_leads: bool| {
         let open_request = exists(
             out_of_area_requests::table
                 .filter(out_of_area_requests::assessment_id.eq(assessments::id))
@@ -185,34 +193,58 @@ fn entries(
         );
         let mut q = assessments::table
             .inner_join(children::table)
-            .filter(assessments::kind.eq(Kind::Iha.as_str()))
-            .filter(assessments::clock_started_on.le(as_of))
-            .select((models::Assessment::as_select(), children::local_id, open_request))
+            .select((
+                assessments::id,
+                assessments::due_on,
+                assessments::clock_started_on,
+                StoredStamp::as_select(),
+                children::local_id,
+                open_request,
+            ))
             .into_boxed();
+        q = if kind_leads || !steer {
+            q.filter(assessments::kind.eq(Kind::Iha.as_str()))
+        } else {
+            q.filter(no_index(assessments::kind).eq(Kind::Iha.as_str()))
+        };
         if let Some(codes) = ctx.scope.codes() {
-            q = q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
+            q = if steer {
+                q.filter(no_index(assessments::responsible_la).eq_any(codes.to_vec()))
+            } else {
+                q.filter(assessments::responsible_la.eq_any(codes.to_vec()))
+            };
         }
         q
     };
+    let iha_open: Vec<&str> = State::ALL
+        .iter()
+        .filter(|s| s.is_open() && Kind::Iha.has_state(**s))
+        .map(|s| s.as_str())
+        .collect();
     let parts = [
         // Became looked after in the window.
-        base().filter(assessments::clock_started_on.ge(window_from)),
+        base(true).filter(assessments::clock_started_on.between(window_from, as_of)),
         // Still open.
-        base().filter(assessments::state.eq_any(open_state_names())),
+        base(true).filter(assessments::state.eq_any(iha_open)),
         // Open on as_of, finished since.
-        base().filter(assessments::completed_on.gt(as_of)),
-        base().filter(assessments::ended_on.gt(as_of)),
+        base(false).filter(assessments::completed_on.gt(as_of)),
+        base(false).filter(assessments::ended_on.gt(as_of)),
     ];
     let mut seen = HashSet::new();
     let mut entries = Vec::new();
+    let mut to_derive = Vec::new();
     for part in parts {
-        for (a, local_id, out_of_area) in part.load::<(models::Assessment, String, bool)>(conn)? {
-            if !seen.insert(a.id.clone()) {
+        for (id, due_on, started_on, stamp, local_id, out_of_area) in part.load::<LeanRow>(conn)? {
+            if started_on > as_of || !seen.insert(id.clone()) {
                 continue;
             }
-            let (state, rag) = rag_store::state_and_rag(&a, stamper, as_of)?;
+            let Some((state, rag)) = stamp.on(stamper, as_of)? else {
+                to_derive.push((id, local_id, out_of_area));
+                continue;
+            };
             entries.push(Entry {
-                assessment: a,
+                id,
+                due_on,
                 local_id,
                 out_of_area,
                 state,
@@ -220,17 +252,35 @@ fn entries(
             });
         }
     }
+    let ids: Vec<String> = to_derive.iter().map(|(id, _, _)| id.clone()).collect();
+    let rows: HashMap<String, models::Assessment> = rag_store::load_by_ids(conn, &ids, |q| q)?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
+    for (id, local_id, out_of_area) in to_derive {
+        let a = rows.get(&id).ok_or(AppError::NotFound("assessment"))?;
+        let (state, rag) = rag_store::state_and_rag(a, stamper, as_of)?;
+        entries.push(Entry {
+            due_on: a.due_on,
+            id,
+            local_id,
+            out_of_area,
+            state,
+            rag,
+        });
+    }
     Ok(entries)
 }
 
 /// The page's items in full: the child, the legal status and the open out-of-area request.
 fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDate) -> AppResult<Vec<AssuranceItem>> {
-    let ids: Vec<&str> = entries.iter().map(|e| e.assessment.id.as_str()).collect();
-    let child_ids: Vec<&str> = entries.iter().map(|e| e.assessment.child_id.as_str()).collect();
-    let period_ids: Vec<&str> = entries
-        .iter()
-        .filter_map(|e| e.assessment.period_id.as_deref())
+    let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+    let rows: HashMap<String, models::Assessment> = rag_store::load_by_ids(conn, &ids, |q| q)?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
         .collect();
+    let child_ids: Vec<&str> = rows.values().map(|a| a.child_id.as_str()).collect();
+    let period_ids: Vec<&str> = rows.values().filter_map(|a| a.period_id.as_deref()).collect();
     let kids: HashMap<String, models::Child> = children::table
         .filter(children::id.eq_any(&child_ids))
         .select(models::Child::as_select())
@@ -250,9 +300,9 @@ fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDa
         .select(models::OutOfAreaRequest::as_select())
         .load(conn)?;
     entries
-        .into_iter()
+        .iter()
         .map(|e| {
-            let a = &e.assessment;
+            let a = rows.get(&e.id).ok_or(AppError::NotFound("assessment"))?;
             let child = kids
                 .get(&a.child_id)
                 .ok_or_else(|| AppError::Internal("assessment without its child".into()))?;
