@@ -94,6 +94,10 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Store the RAG of every assessment whose stored RAG is missing or out of date (after
+    /// an upgrade or a settings change). `serve` does this every housekeeping interval;
+    /// until then lists work it out per request, which is correct but slower.
+    RefreshRag,
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +230,15 @@ pub fn main() -> anyhow::Result<()> {
         Command::Escalate { as_of, dry_run, send } => escalate::escalate(settings, as_of, dry_run, send),
         Command::Pack { as_of, to } => escalate::pack(settings, as_of, &to),
         Command::Outbox { command } => escalate::outbox(settings, command),
+        Command::RefreshRag => {
+            let mut conn = connect(&settings)?;
+            db::run_migrations(&mut conn)?;
+            let ctx = domain_ctx(&mut conn, &settings)?;
+            let stamped = refresh_with_progress(&mut conn, &Stamper::for_ctx(&ctx))?;
+            let plural = if stamped == 1 { "" } else { "s" };
+            println!("stored RAG brought up to date for {stamped} assessment{plural}");
+            Ok(())
+        }
         Command::SeedDemo(opts) => {
             let mut conn = connect(&settings)?;
             db::run_migrations(&mut conn)?;
@@ -314,18 +327,21 @@ fn calendar(settings: Settings, command: CalendarCommand) -> anyhow::Result<()> 
             // Every stored RAG was made under the old calendar: make them again now rather
             // than leave running servers to derive the whole county until housekeeping has.
             let calendar = calendar_store::load(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let stamper = Stamper::new(&calendar, ctx.clock, ctx.today);
-            let stamped = rag_store::refresh(&mut conn, &stamper, |n| {
-                eprint!("\rstamping stored RAG: {n} assessments")
-            })
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if stamped > 0 {
-                eprintln!();
-            }
+            let stamped = refresh_with_progress(&mut conn, &Stamper::new(&calendar, ctx.clock, ctx.today))?;
             println!("stored RAG made again for {stamped} assessments under the new calendar");
         }
     }
     Ok(())
+}
+
+/// Brings stored RAGs up to date, with a running count on standard error.
+fn refresh_with_progress(conn: &mut DbConn, stamper: &Stamper<'_>) -> anyhow::Result<usize> {
+    let stamped = rag_store::refresh(conn, stamper, |n| eprint!("\rstoring RAG: {n} assessments"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if stamped > 0 {
+        eprintln!();
+    }
+    Ok(stamped)
 }
 
 /// Builds the state the server and the tests share: pool, migrations, calendar.

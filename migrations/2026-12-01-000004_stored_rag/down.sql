@@ -1,3 +1,4 @@
+DROP INDEX out_of_area_requests_open;
 DROP INDEX assessments_kind_state;
 DROP INDEX assessments_ended;
 DROP INDEX assessments_completed;

@@ -26,7 +26,9 @@ CREATE INDEX assessments_rag_count ON assessments (rag, responsible_la, kind);
 CREATE INDEX assessments_la_count ON assessments (responsible_la, kind, state);
 CREATE INDEX assessments_stamp_from ON assessments (rag_basis, rag_from);
 CREATE INDEX assessments_stamp_until ON assessments (rag_basis, rag_until);
--- The assurance list: open IHAs, and (for past views) those finished since.
+-- The assurance list: open IHAs, which have an open out-of-area request, and (for past
+-- views) those finished since.
+CREATE INDEX out_of_area_requests_open ON out_of_area_requests (assessment_id) WHERE closed_on IS NULL;
 CREATE INDEX assessments_kind_state ON assessments (kind, state);
 CREATE INDEX assessments_completed ON assessments (completed_on);
 CREATE INDEX assessments_ended ON assessments (ended_on);

@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use diesel::dsl::exists;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -90,8 +89,9 @@ struct Entry {
     rag: Rag,
 }
 
-/// An IHA as the list's first pass reads it: no facts unless its stamp fails to hold.
-type LeanRow = (String, NaiveDate, NaiveDate, StoredStamp, String, bool);
+/// An IHA as the list's first pass reads it (id, child id, due date, clock start, stamp):
+/// no facts unless its stamp fails to hold.
+type LeanRow = (String, String, NaiveDate, NaiveDate, StoredStamp);
 
 /// The list as the API pages it.
 pub fn iha_list(conn: &mut DbConn, ctx: &DomainCtx, q: AssuranceQuery, default_weeks: u32) -> AppResult<AssuranceList> {
@@ -186,20 +186,13 @@ fn entries(
     // it is part of that index, and the authority never (most children would match).
     let steer = steers_planner(conn);
     let base = |kind_leads: bool| {
-        let open_request = exists(
-            out_of_area_requests::table
-                .filter(out_of_area_requests::assessment_id.eq(assessments::id))
-                .filter(out_of_area_requests::closed_on.is_null()),
-        );
         let mut q = assessments::table
-            .inner_join(children::table)
             .select((
                 assessments::id,
+                assessments::child_id,
                 assessments::due_on,
                 assessments::clock_started_on,
                 StoredStamp::as_select(),
-                children::local_id,
-                open_request,
             ))
             .into_boxed();
         q = if kind_leads || !steer {
@@ -231,45 +224,68 @@ fn entries(
         base(false).filter(assessments::ended_on.gt(as_of)),
     ];
     let mut seen = HashSet::new();
-    let mut entries = Vec::new();
-    let mut to_derive = Vec::new();
+    let mut rows: Vec<LeanRow> = Vec::new();
     for part in parts {
-        for (id, due_on, started_on, stamp, local_id, out_of_area) in part.load::<LeanRow>(conn)? {
-            if started_on > as_of || !seen.insert(id.clone()) {
-                continue;
+        for row in part.load::<LeanRow>(conn)? {
+            if row.3 <= as_of && seen.insert(row.0.clone()) {
+                rows.push(row);
             }
-            let Some((state, rag)) = stamp.on(stamper, as_of)? else {
-                to_derive.push((id, local_id, out_of_area));
-                continue;
-            };
-            entries.push(Entry {
-                id,
-                due_on,
-                local_id,
-                out_of_area,
-                state,
-                rag,
-            });
         }
     }
-    let ids: Vec<String> = to_derive.iter().map(|(id, _, _)| id.clone()).collect();
-    let rows: HashMap<String, models::Assessment> = rag_store::load_by_ids(conn, &ids, |q| q)?
+    // Separate lookups rather than joins: a join over a few thousand rows tempts
+    // PostgreSQL's planner into reading all of children or all requests.
+    let child_ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+    let local_ids = local_ids(conn, &child_ids)?;
+    let with_request: HashSet<String> = out_of_area_requests::table
+        .filter(out_of_area_requests::closed_on.is_null())
+        .select(out_of_area_requests::assessment_id)
+        .load(conn)?
         .into_iter()
-        .map(|a| (a.id.clone(), a))
         .collect();
-    for (id, local_id, out_of_area) in to_derive {
-        let a = rows.get(&id).ok_or(AppError::NotFound("assessment"))?;
-        let (state, rag) = rag_store::state_and_rag(a, stamper, as_of)?;
+    let mut to_derive = Vec::new();
+    let mut entries = Vec::with_capacity(rows.len());
+    for (id, child_id, due_on, _, stamp) in rows {
+        let local_id = local_ids.get(&child_id).cloned().unwrap_or_default();
+        let out_of_area = with_request.contains(&id);
+        let Some((state, rag)) = stamp.on(stamper, as_of)? else {
+            to_derive.push(id);
+            continue;
+        };
         entries.push(Entry {
-            due_on: a.due_on,
             id,
+            due_on,
             local_id,
             out_of_area,
             state,
             rag,
         });
     }
+    for a in rag_store::load_by_ids(conn, &to_derive, |q| q)? {
+        let (state, rag) = rag_store::state_and_rag(&a, stamper, as_of)?;
+        entries.push(Entry {
+            local_id: local_ids.get(&a.child_id).cloned().unwrap_or_default(),
+            out_of_area: with_request.contains(&a.id),
+            due_on: a.due_on,
+            id: a.id,
+            state,
+            rag,
+        });
+    }
     Ok(entries)
+}
+
+/// Local ids by child id.
+fn local_ids(conn: &mut DbConn, child_ids: &[String]) -> AppResult<HashMap<String, String>> {
+    let mut found = HashMap::with_capacity(child_ids.len());
+    for chunk in child_ids.chunks(900) {
+        found.extend(
+            children::table
+                .filter(children::id.eq_any(chunk))
+                .select((children::id, children::local_id))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(found)
 }
 
 /// The page's items in full: the child, the legal status and the open out-of-area request.

@@ -9,6 +9,8 @@ both!(
     assessment_filters_select_the_right_assessments,
     iha_assurance_list_covers_the_window_and_every_open_iha,
     rag_filter_agrees_with_the_rag_shown_as_of_a_date,
+    lists_answer_the_same_once_the_rags_are_stored,
+    assurance_list_pages_keep_one_order_and_one_summary,
 );
 
 const TODAY: &str = "2026-02-16";
@@ -284,4 +286,112 @@ async fn rag_filter_agrees_with_the_rag_shown_as_of_a_date(b: Backend) {
         [iha],
         "so the rag=amber filter must list it too"
     );
+}
+
+/// `cla-tracker refresh-rag` on the app's database (what housekeeping does in `serve`).
+async fn refresh_rag(app: &TestApp) -> String {
+    let (url, today) = (app.db_url.clone(), app.today.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cla-tracker"));
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("CLA_")) {
+            cmd.env_remove(key);
+        }
+        let scratch = tempfile::TempDir::new().expect("a folder with no config file");
+        cmd.current_dir(scratch.path())
+            .env("CLA_DATABASE_URL", url)
+            .env("CLA_TODAY", today)
+            .env("CLA_LOG", "error")
+            .arg("refresh-rag")
+            .output()
+            .expect("the cla-tracker binary runs")
+    })
+    .await
+    .expect("the CLI thread");
+    assert!(
+        out.status.success(),
+        "refresh-rag: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+async fn lists_answer_the_same_once_the_rags_are_stored(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    let c = caseload(&app).await;
+    let paths = [
+        "/assessments",
+        "/assessments?rag=red",
+        "/assessments?rag=green&kind=IHA",
+        "/assessments?state=awaiting_notification",
+        "/assessments?as_of=2026-02-05",
+        "/assessments?rag=amber&as_of=2026-02-05",
+        "/assessments?limit=2&offset=1",
+        "/assurance/iha",
+        "/assurance/iha?as_of=2026-01-20&weeks=2",
+    ];
+    let lists = || async {
+        let mut out = Vec::new();
+        for p in paths {
+            out.push(app.get_ok(p).await);
+        }
+        out
+    };
+    // Every row was just written, so every list so far was derived afresh.
+    let derived = lists().await;
+    let out = refresh_rag(&app).await;
+    assert!(out.contains("for 6 assessments"), "all six stored: {out}");
+    assert_eq!(lists().await, derived, "stored RAGs give the same lists");
+    assert!(
+        refresh_rag(&app).await.contains("for 0 assessments"),
+        "nothing left to store"
+    );
+
+    // A step clears that assessment's stored RAG; the lists follow the step at once.
+    app.post(
+        &format!("/assessments/{}/notification", c.fresh),
+        &serde_json::json!({"received_on": TODAY}),
+    )
+    .await
+    .expect(200, "notification");
+    let after_step = lists().await;
+    assert_ne!(after_step, derived, "the notification shows");
+    assert!(
+        refresh_rag(&app).await.contains("for 1 assessment\n"),
+        "only the changed one"
+    );
+    assert_eq!(lists().await, after_step);
+}
+
+async fn assurance_list_pages_keep_one_order_and_one_summary(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    caseload(&app).await;
+    let whole = app.get_ok("/assurance/iha").await;
+    assert_eq!(
+        (whole["limit"].as_i64(), whole["offset"].as_i64()),
+        (Some(100), Some(0))
+    );
+    let all: Vec<String> = whole["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| s(&i["assessment"]["id"]))
+        .collect();
+    assert_eq!(all.len(), 4);
+    let mut paged = Vec::new();
+    for offset in [0, 3, 6] {
+        let page = app.get_ok(&format!("/assurance/iha?limit=3&offset={offset}")).await;
+        assert_eq!(page["summary"], whole["summary"], "the summary covers every page");
+        paged.extend(
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| s(&i["assessment"]["id"])),
+        );
+    }
+    assert_eq!(paged, all, "pages in the whole list's order");
+    for (query, field) in [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset")] {
+        let r = app.get(&format!("/assurance/iha?{query}")).await;
+        assert_problem(&r, 422, Some(field), query);
+    }
 }
