@@ -122,6 +122,9 @@ fn load_page(
             .offset(skip as i64)
             .select(models::Assessment::as_select())
             .load(conn)?;
+    // On PostgreSQL each statement reads afresh: a row stamped by housekeeping between the
+    // queries above must not appear twice.
+    derived.retain(|d| !paged.iter().any(|p| p.id == d.id));
     let total = (stored as usize).saturating_sub(stored_matches) + derived.len();
     Ok((paging::merge_page(paged, skip, derived, f.offset, f.limit, key), total))
 }

@@ -82,8 +82,8 @@ pub struct AssuranceList {
 /// One IHA on the list with what the summary and the order need.
 struct Entry {
     id: String,
+    child_id: String,
     due_on: NaiveDate,
-    local_id: String,
     out_of_area: bool,
     state: State,
     rag: Rag,
@@ -130,11 +130,9 @@ fn build(
     let window_from = as_of - chrono::Duration::weeks(i64::from(weeks));
     let stamper = Stamper::for_ctx(ctx);
     let (summary, items) = crate::db::write_transaction(conn, |conn| {
-        let mut entries = entries(conn, ctx, &stamper, as_of, window_from)?;
+        let entries = entries(conn, ctx, &stamper, as_of, window_from)?;
         let summary = summarise(&entries);
-        entries.sort_by(|a, b| order(a).cmp(&order(b)));
-        let end = page.end.min(entries.len());
-        let entries: Vec<Entry> = entries.drain(page.start.min(end)..end).collect();
+        let entries = page_in_order(conn, entries, page)?;
         let items = items(conn, ctx, entries, as_of)?;
         ctx.audit(conn, AuditEvent::ok("list", "assurance_iha", None, None))?;
         Ok::<_, AppError>((summary, items))
@@ -150,8 +148,24 @@ fn build(
     })
 }
 
-fn order(e: &Entry) -> (NaiveDate, &str, &str) {
-    (e.due_on, &e.local_id, &e.id)
+/// The entries at `page` of the list's order: due date, then the child's local id, then
+/// the id. Local ids are looked up only for the entries whose due dates the page spans,
+/// since only their order within a day can move them in or out of it.
+fn page_in_order(conn: &mut DbConn, mut entries: Vec<Entry>, page: std::ops::Range<usize>) -> AppResult<Vec<Entry>> {
+    entries.sort_by_key(|e| e.due_on);
+    let end = page.end.min(entries.len());
+    if page.start >= end {
+        return Ok(Vec::new());
+    }
+    let (first_day, last_day) = (entries[page.start].due_on, entries[end - 1].due_on);
+    let before = entries.partition_point(|e| e.due_on < first_day);
+    let through = entries.partition_point(|e| e.due_on <= last_day);
+    let mut span: Vec<Entry> = entries.drain(before..through).collect();
+    let child_ids: Vec<String> = span.iter().map(|e| e.child_id.clone()).collect();
+    let local_ids = local_ids(conn, &child_ids)?;
+    let local_id = |e: &Entry| local_ids.get(&e.child_id).map_or("", String::as_str);
+    span.sort_by(|a, b| (a.due_on, local_id(a), &a.id).cmp(&(b.due_on, local_id(b), &b.id)));
+    Ok(span.drain(page.start - before..end - before).collect())
 }
 
 fn summarise(entries: &[Entry]) -> AssuranceSummary {
@@ -232,10 +246,8 @@ fn entries(
             }
         }
     }
-    // Separate lookups rather than joins: a join over a few thousand rows tempts
-    // PostgreSQL's planner into reading all of children or all requests.
-    let child_ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
-    let local_ids = local_ids(conn, &child_ids)?;
+    // A lookup rather than a join: over a few thousand rows a join tempts PostgreSQL's
+    // planner into reading every request.
     let with_request: HashSet<String> = out_of_area_requests::table
         .filter(out_of_area_requests::closed_on.is_null())
         .select(out_of_area_requests::assessment_id)
@@ -245,7 +257,6 @@ fn entries(
     let mut to_derive = Vec::new();
     let mut entries = Vec::with_capacity(rows.len());
     for (id, child_id, due_on, _, stamp) in rows {
-        let local_id = local_ids.get(&child_id).cloned().unwrap_or_default();
         let out_of_area = with_request.contains(&id);
         let Some((state, rag)) = stamp.on(stamper, as_of)? else {
             to_derive.push(id);
@@ -253,8 +264,8 @@ fn entries(
         };
         entries.push(Entry {
             id,
+            child_id,
             due_on,
-            local_id,
             out_of_area,
             state,
             rag,
@@ -263,10 +274,10 @@ fn entries(
     for a in rag_store::load_by_ids(conn, &to_derive, |q| q)? {
         let (state, rag) = rag_store::state_and_rag(&a, stamper, as_of)?;
         entries.push(Entry {
-            local_id: local_ids.get(&a.child_id).cloned().unwrap_or_default(),
             out_of_area: with_request.contains(&a.id),
             due_on: a.due_on,
             id: a.id,
+            child_id: a.child_id,
             state,
             rag,
         });

@@ -84,16 +84,18 @@ pub struct StoredStamp {
 impl StoredStamp {
     /// The stored state and RAG, if the stamp holds on `as_of`.
     pub fn on(&self, stamper: &Stamper<'_>, as_of: NaiveDate) -> AppResult<Option<(State, Rag)>> {
-        let holds = self.rag_basis == stamper.basis
-            && self.rag_from.is_some_and(|from| from <= as_of)
-            && self.rag_until.is_none_or(|until| as_of <= until);
-        if !holds {
+        let Some(from) = self.rag_from.filter(|_| self.rag_basis == stamper.basis) else {
+            return Ok(None);
+        };
+        let stamp = RagStamp {
+            rag: parse_stored("rag", &self.rag)?,
+            from,
+            until: self.rag_until,
+        };
+        if !stamp.covers(as_of) {
             return Ok(None);
         }
-        Ok(Some((
-            parse_stored("state", &self.state)?,
-            parse_stored("rag", &self.rag)?,
-        )))
+        Ok(Some((parse_stored("state", &self.state)?, stamp.rag)))
     }
 }
 

@@ -365,31 +365,49 @@ async fn lists_answer_the_same_once_the_rags_are_stored(b: Backend) {
 async fn assurance_list_pages_keep_one_order_and_one_summary(b: Backend) {
     let app = spawn_app(b, TODAY).await;
     caseload(&app).await;
+    // Two more who became looked after on the same day as L-FRESH, registered out of
+    // order: on one due date the list goes by local id.
+    app.child_in_care("L-TIE-B", "2014-01-01", "2026-02-13").await;
+    app.child_in_care("L-TIE-A", "2014-01-01", "2026-02-13").await;
     let whole = app.get_ok("/assurance/iha").await;
     assert_eq!(
         (whole["limit"].as_i64(), whole["offset"].as_i64()),
         (Some(100), Some(0))
     );
-    let all: Vec<String> = whole["items"]
+    let local_ids: Vec<String> = whole["items"]
         .as_array()
         .expect("items")
         .iter()
-        .map(|i| s(&i["assessment"]["id"]))
+        .map(|i| s(&i["local_id"]))
         .collect();
-    assert_eq!(all.len(), 4);
-    let mut paged = Vec::new();
-    for offset in [0, 3, 6] {
-        let page = app.get_ok(&format!("/assurance/iha?limit=3&offset={offset}")).await;
-        assert_eq!(page["summary"], whole["summary"], "the summary covers every page");
-        paged.extend(
-            page["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|i| s(&i["assessment"]["id"])),
-        );
+    assert_eq!(local_ids.len(), 6);
+    let tied: Vec<&str> = local_ids
+        .iter()
+        .map(String::as_str)
+        .filter(|l| ["L-FRESH", "L-TIE-A", "L-TIE-B"].contains(l))
+        .collect();
+    assert_eq!(
+        tied,
+        ["L-FRESH", "L-TIE-A", "L-TIE-B"],
+        "ties by local id: {local_ids:?}"
+    );
+    for limit in [1, 2, 3, 4] {
+        let mut paged = Vec::new();
+        for offset in (0..8).step_by(limit) {
+            let page = app
+                .get_ok(&format!("/assurance/iha?limit={limit}&offset={offset}"))
+                .await;
+            assert_eq!(page["summary"], whole["summary"], "the summary covers every page");
+            paged.extend(
+                page["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .map(|i| s(&i["local_id"])),
+            );
+        }
+        assert_eq!(paged, local_ids, "pages of {limit} in the whole list's order");
     }
-    assert_eq!(paged, all, "pages in the whole list's order");
     for (query, field) in [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset")] {
         let r = app.get(&format!("/assurance/iha?{query}")).await;
         assert_problem(&r, 422, Some(field), query);
