@@ -206,34 +206,62 @@ pub fn refresh(conn: &mut DbConn, stamper: &Stamper<'_>, mut progress: impl FnMu
 }
 
 fn refresh_batch(conn: &mut DbConn, stamper: &Stamper<'_>) -> AppResult<usize> {
-    let b = stamper.basis.as_str();
-    let ids = stale_ids(conn, b, stamper.today, BATCH)?;
-    let rows = load_by_ids(conn, &ids, |q| q)?;
-    let mut stamped = 0;
-    for a in &rows {
-        let s = match stamper.stamp(a) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(assessment = %a.id, error = %e, "cannot stamp the RAG of an assessment");
-                continue;
-            }
-        };
-        // A step taken since the row was read has cleared the stamp: leave it cleared.
-        stamped += diesel::update(
-            assessments::table
-                .filter(assessments::id.eq(&a.id))
-                .filter(assessments::version.eq(a.version))
-                .filter(assessments::due_on.eq(a.due_on)),
-        )
-        .set((
-            assessments::rag.eq(s.rag.as_str()),
-            assessments::rag_basis.eq(b),
-            assessments::rag_from.eq(s.from),
-            assessments::rag_until.eq(s.until),
-        ))
-        .execute(conn)?;
+    let ids = stale_ids(conn, &stamper.basis, stamper.today, BATCH)?;
+    let mut stamps = Vec::with_capacity(ids.len());
+    for a in load_by_ids(conn, &ids, |q| q)? {
+        match stamper.stamp(&a) {
+            Ok(s) => stamps.push((a, s)),
+            Err(e) => tracing::warn!(assessment = %a.id, error = %e, "cannot store the RAG of an assessment"),
+        }
     }
-    Ok(stamped)
+    write_stamps(conn, &stamper.basis, &stamps)
+}
+
+/// Writes the stamps of rows as read. A row changed since it was read (another version,
+/// another due date) keeps its cleared stamp: it is stamped on the next pass.
+fn write_stamps(conn: &mut DbConn, basis: &str, stamps: &[(Assessment, RagStamp)]) -> AppResult<usize> {
+    use diesel::sql_types::{Array, Date, Integer, Nullable, Text};
+    match conn {
+        // One statement for the batch: row by row, the round trips would take minutes
+        // for a county.
+        DbConn::Postgres(pg) => {
+            let column = |f: fn(&(Assessment, RagStamp)) -> String| stamps.iter().map(f).collect::<Vec<String>>();
+            let updated = diesel::sql_query(
+                "UPDATE assessments AS a SET rag = v.rag, rag_basis = $1, rag_from = v.rag_from, rag_until = v.rag_until \
+                 FROM unnest($2::text[], $3::int[], $4::date[], $5::text[], $6::date[], $7::date[]) \
+                 AS v(id, version, due_on, rag, rag_from, rag_until) \
+                 WHERE a.id = v.id AND a.version = v.version AND a.due_on = v.due_on",
+            )
+            .bind::<Text, _>(basis)
+            .bind::<Array<Text>, _>(column(|(a, _)| a.id.clone()))
+            .bind::<Array<Integer>, _>(stamps.iter().map(|(a, _)| a.version).collect::<Vec<i32>>())
+            .bind::<Array<Date>, _>(stamps.iter().map(|(a, _)| a.due_on).collect::<Vec<NaiveDate>>())
+            .bind::<Array<Text>, _>(column(|(_, s)| s.rag.as_str().to_string()))
+            .bind::<Array<Date>, _>(stamps.iter().map(|(_, s)| s.from).collect::<Vec<NaiveDate>>())
+            .bind::<Array<Nullable<Date>>, _>(stamps.iter().map(|(_, s)| s.until).collect::<Vec<Option<NaiveDate>>>())
+            .execute(pg)?;
+            Ok(updated)
+        }
+        DbConn::Sqlite(_) => {
+            let mut updated = 0;
+            for (a, s) in stamps {
+                updated += diesel::update(
+                    assessments::table
+                        .filter(assessments::id.eq(&a.id))
+                        .filter(assessments::version.eq(a.version))
+                        .filter(assessments::due_on.eq(a.due_on)),
+                )
+                .set((
+                    assessments::rag.eq(s.rag.as_str()),
+                    assessments::rag_basis.eq(basis),
+                    assessments::rag_from.eq(s.from),
+                    assessments::rag_until.eq(s.until),
+                ))
+                .execute(conn)?;
+            }
+            Ok(updated)
+        }
+    }
 }
 
 #[cfg(test)]
