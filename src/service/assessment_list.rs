@@ -254,14 +254,7 @@ fn check(f: AssessmentFilter, today: NaiveDate) -> AppResult<Filter> {
             None
         }
     });
-    let limit = f.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        c.fail("limit", "must be between 1 and 1000");
-    }
-    let offset = f.offset.unwrap_or(0);
-    if offset < 0 {
-        c.fail("offset", "must not be negative");
-    }
+    let (limit, offset) = c.page(f.limit, f.offset, 100);
     c.finish()?;
     Ok(Filter {
         kind,
@@ -271,7 +264,7 @@ fn check(f: AssessmentFilter, today: NaiveDate) -> AppResult<Filter> {
         out_of_area: f.out_of_area,
         child_id: f.child_id,
         as_of: f.as_of.unwrap_or(today),
-        limit: limit as usize,
-        offset: usize::try_from(offset).unwrap_or(0),
+        limit,
+        offset,
     })
 }

@@ -100,18 +100,17 @@ pub fn iha_list(conn: &mut DbConn, ctx: &DomainCtx, q: AssuranceQuery, default_w
     if !(1..=104).contains(&weeks) {
         c.fail("weeks", "must be between 1 and 104");
     }
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=1000).contains(&limit) {
-        c.fail("limit", "must be between 1 and 1000");
-    }
-    let offset = q.offset.unwrap_or(0);
-    if offset < 0 {
-        c.fail("offset", "must not be negative");
-    }
+    let (limit, offset) = c.page(q.limit, q.offset, DEFAULT_PAGE);
     c.finish()?;
-    let page = usize::try_from(offset).unwrap_or(usize::MAX)
-        ..usize::try_from(offset.saturating_add(limit)).unwrap_or(usize::MAX);
-    build(conn, ctx, q.as_of.unwrap_or(ctx.today), weeks, page, (limit, offset))
+    let as_of = q.as_of.unwrap_or(ctx.today);
+    build(
+        conn,
+        ctx,
+        as_of,
+        weeks,
+        offset..offset.saturating_add(limit),
+        (limit as i64, offset as i64),
+    )
 }
 
 /// Every item on one page, for the weekly pack.

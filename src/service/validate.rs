@@ -70,6 +70,22 @@ impl Checks {
         }
     }
 
+    /// A page of a list: `limit` 1-1000 (default `default_limit`), `offset` not negative.
+    pub fn page(&mut self, limit: Option<i64>, offset: Option<i64>, default_limit: i64) -> (usize, usize) {
+        let limit = limit.unwrap_or(default_limit);
+        if !(1..=1000).contains(&limit) {
+            self.fail("limit", "must be between 1 and 1000");
+        }
+        let offset = offset.unwrap_or(0);
+        if offset < 0 {
+            self.fail("offset", "must not be negative");
+        }
+        (
+            usize::try_from(limit).unwrap_or(0),
+            usize::try_from(offset).unwrap_or(0),
+        )
+    }
+
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }
