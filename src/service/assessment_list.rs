@@ -209,11 +209,7 @@ fn views(
         .into_iter()
         .map(|(id, local_id, dob)| (id, (local_id, dob)))
         .collect();
-    let requests: Vec<models::OutOfAreaRequest> = out_of_area_requests::table
-        .filter(out_of_area_requests::assessment_id.eq_any(&ids))
-        .filter(out_of_area_requests::closed_on.is_null())
-        .select(models::OutOfAreaRequest::as_select())
-        .load(conn)?;
+    let requests: Vec<models::OutOfAreaRequest> = super::assessments::open_requests(conn, &ids)?;
     rows.iter()
         .map(|a| {
             let (local_id, dob) = children

@@ -157,6 +157,15 @@ fn open_request(conn: &mut DbConn, assessment_id: &str) -> AppResult<Option<mode
         .optional()?)
 }
 
+/// The open out-of-area requests of these assessments (at most one each).
+pub fn open_requests(conn: &mut DbConn, assessment_ids: &[&str]) -> AppResult<Vec<models::OutOfAreaRequest>> {
+    Ok(out_of_area_requests::table
+        .filter(out_of_area_requests::assessment_id.eq_any(assessment_ids))
+        .filter(out_of_area_requests::closed_on.is_null())
+        .select(models::OutOfAreaRequest::as_select())
+        .load(conn)?)
+}
+
 /// The view of one assessment after a change, as of today.
 pub fn view(conn: &mut DbConn, ctx: &DomainCtx, a: &models::Assessment, as_of: NaiveDate) -> AppResult<AssessmentView> {
     let child = load_child(conn, &a.child_id)?;

@@ -320,11 +320,8 @@ fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDa
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
-    let requests: Vec<models::OutOfAreaRequest> = out_of_area_requests::table
-        .filter(out_of_area_requests::assessment_id.eq_any(&ids))
-        .filter(out_of_area_requests::closed_on.is_null())
-        .select(models::OutOfAreaRequest::as_select())
-        .load(conn)?;
+    let requests: Vec<models::OutOfAreaRequest> =
+        super::assessments::open_requests(conn, &ids.iter().map(String::as_str).collect::<Vec<_>>())?;
     entries
         .iter()
         .map(|e| {
