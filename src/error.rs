@@ -34,6 +34,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
+    /// A body sent as something other than JSON (the message says what came).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{0}")]
     Forbidden(String),
     /// A workflow step that is not allowed in the current state.
@@ -67,6 +70,7 @@ impl AppError {
             AppError::NotFound(_) => "Not found",
             AppError::Unauthenticated => "Not signed in",
             AppError::MethodNotAllowed => "Method Not Allowed",
+            AppError::UnsupportedMediaType(_) => "Unsupported Media Type",
             AppError::Forbidden(_) => "Forbidden",
             AppError::Conflict(_) => "Step not allowed",
             AppError::StaleVersion { .. } => "Stale version",
@@ -82,6 +86,7 @@ impl AppError {
             AppError::NotFound(_) => "/problems/not-found",
             AppError::Unauthenticated => "/problems/unauthenticated",
             AppError::MethodNotAllowed => "/problems/http-405",
+            AppError::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             AppError::Forbidden(_) => "/problems/forbidden",
             AppError::Conflict(_) => "/problems/step-not-allowed",
             AppError::StaleVersion { .. } => "/problems/stale-version",
@@ -94,6 +99,7 @@ impl AppError {
         match self {
             AppError::BadRequest { errors, .. } => errors.clone(),
             AppError::Invalid(errors) => errors.clone(),
+            AppError::UnsupportedMediaType(message) => vec![FieldError::new("Content-Type", message.clone())],
             _ => Vec::new(),
         }
     }
@@ -118,6 +124,7 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) | AppError::StaleVersion { .. } => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

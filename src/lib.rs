@@ -1,8 +1,8 @@
 //! cla-tracker: statutory health assessments for Children Looked After in England.
 //!
-//! A pure core (`calendar`, `workflow`, `obligations`, `status`, `nhs_number`, `ssda903`)
-//! under thin shells: `db` (one diesel layer over SQLite and PostgreSQL), `service` (one
-//! transaction per use case), `http` (actix-web) and `cli`.
+//! A pure core (`calendar`, `workflow`, `obligations`, `status`, `nhs_number`, `ssda903`,
+//! `input`) under thin shells: `db` (one diesel layer over SQLite and PostgreSQL),
+//! `service` (one transaction per use case), `http` (actix-web) and `cli`.
 
 pub mod access;
 pub mod audit;
@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod escalation;
 pub mod http;
+pub mod input;
 pub mod nhs_number;
 pub mod obligations;
 pub mod paging;

@@ -202,18 +202,22 @@ pub fn login(
     dummy_hash: &str,
 ) -> AppResult<LoginOutcome> {
     let now = now_utc();
-    let email = attempt.email.trim().to_lowercase();
+    let (email, usable) = sign_in_email(attempt.email);
     if address_throttled(conn, attempt.client_address, now, settings)? {
         write_transaction(conn, |conn| {
             audit_login(conn, None, &email, attempt.client_address, "failed", "throttled")
         })?;
         return Ok(LoginOutcome::Throttled);
     }
-    let user: Option<User> = users::table
-        .filter(users::email.eq(&email))
-        .select(User::as_select())
-        .first(conn)
-        .optional()?;
+    let user: Option<User> = if usable {
+        users::table
+            .filter(users::email.eq(&email))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?
+    } else {
+        None
+    };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     // Always verify something, so unknown accounts take as long as known ones.
     let password_ok =
@@ -238,6 +242,23 @@ pub fn login(
             Ok(LoginOutcome::Refused)
         }
     })
+}
+
+/// The email as typed, trimmed and lower-cased, and whether it could name an account. One
+/// holding a control character cannot (accounts are created without), and could not even be
+/// looked up on PostgreSQL (no NUL in text), so it signs in as an unknown account would:
+/// the same answer, time and throttling. It is put on record with each such character
+/// shown as U+FFFD.
+fn sign_in_email(typed: &str) -> (String, bool) {
+    let email = typed.trim().to_lowercase();
+    if crate::input::control_character(&email, false).is_none() {
+        return (email, true);
+    }
+    let shown = email
+        .chars()
+        .map(|c| if c.is_control() { char::REPLACEMENT_CHARACTER } else { c })
+        .collect();
+    (shown, false)
 }
 
 fn address_throttled(conn: &mut DbConn, address: &str, now: NaiveDateTime, s: &AuthSettings) -> AppResult<bool> {
@@ -398,6 +419,7 @@ pub fn add_organisation(conn: &mut DbConn, actor: &Actor, o: NewOrganisation<'_>
     if o.name.trim().is_empty() {
         return Err(AppError::invalid("name", "must not be empty"));
     }
+    single_line("name", o.name)?;
     write_transaction(conn, |conn| {
         let icb_id = match o.icb_code {
             Some(c) => Some(
@@ -435,6 +457,17 @@ pub fn add_organisation(conn: &mut DbConn, actor: &Actor, o: NewOrganisation<'_>
     })
 }
 
+/// The text rule of `crate::input` for names given on the command line.
+fn single_line(field: &str, text: &str) -> AppResult<()> {
+    match crate::input::control_character(text, false) {
+        Some(c) => Err(AppError::invalid(
+            field,
+            crate::input::control_character_message(c, false),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub fn find_organisation(conn: &mut DbConn, code: &str) -> AppResult<Organisation> {
     organisations::table
         .filter(organisations::code.eq(code))
@@ -459,9 +492,10 @@ pub fn add_user(
     params: &password::PasswordParams,
 ) -> AppResult<User> {
     let email = u.email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
+    if !email.contains('@') || email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(AppError::invalid("email", "must be an email address"));
     }
+    single_line("name", u.display_name)?;
     if u.roles.is_empty() {
         return Err(AppError::invalid("role", "give at least one role"));
     }
@@ -520,6 +554,7 @@ pub fn find_user(conn: &mut DbConn, email: &str) -> AppResult<User> {
 
 /// Issues a bearer token for a user and returns it: the only time it is ever shown.
 pub fn issue_token(conn: &mut DbConn, actor: &Actor, email: &str, label: &str) -> AppResult<(ApiToken, String)> {
+    single_line("label", label)?;
     let user = find_user(conn, email)?;
     let (token, hash) = token::new_token();
     let row = ApiToken {

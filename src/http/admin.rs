@@ -91,8 +91,10 @@ pub async fn access_history(
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// First day (inclusive, UTC).
+    #[serde(deserialize_with = "crate::input::date")]
     pub from: NaiveDate,
     /// Last day (inclusive, UTC).
+    #[serde(deserialize_with = "crate::input::date")]
     pub to: NaiveDate,
 }
 

@@ -1,9 +1,8 @@
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::de::DeserializeOwned;
 
 use super::auth::Access;
 use super::children::AsOf;
-use super::extract;
+use super::extract::{self, JsonInput};
 use super::AppState;
 use crate::db::DbConn;
 use crate::error::{AppResult, Problem};
@@ -26,6 +25,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/out-of-area-requests/{id}").route(web::post().to(out_of_area)))
         .service(web::resource("/consents/{id}/withdrawal").route(web::post().to(withdrawal)));
 }
+
+impl JsonInput for NotificationInput {}
+impl JsonInput for ConsentInput {
+    const MULTILINE: &'static [&'static str] = &["reoffer_plan"];
+}
+impl JsonInput for AppointmentInput {}
+impl JsonInput for OutcomeInput {}
+impl JsonInput for CompletionInput {}
+impl JsonInput for ReofferInput {}
+impl JsonInput for NotRequiredInput {}
+impl JsonInput for CloseInput {
+    const MULTILINE: &'static [&'static str] = &["reason"];
+}
+impl JsonInput for OutOfAreaUpdate {}
+impl JsonInput for ConsentWithdrawal {}
 
 /// Step inputs carry an optional `version`; `If-Match` sets it too.
 trait Versioned {
@@ -60,11 +74,11 @@ async fn step<I>(
     raw_id: &str,
     what: &'static str,
     req: &HttpRequest,
-    body: &[u8],
+    body: &extract::Body,
     f: StepFn<I>,
 ) -> AppResult<HttpResponse>
 where
-    I: DeserializeOwned + Versioned + Send + 'static,
+    I: JsonInput + Versioned + Send + 'static,
 {
     let id = extract::id(raw_id, what)?;
     let mut input: I = extract::json(body)?;
@@ -115,7 +129,7 @@ pub async fn notification(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     step(&state, &access, &path, "assessment", &req, &body, notify).await
 }
@@ -127,7 +141,7 @@ pub async fn consent(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     step(
         &state,
@@ -148,7 +162,7 @@ pub async fn appointment(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     step(&state, &access, &path, "assessment", &req, &body, book).await
 }
@@ -160,7 +174,7 @@ pub async fn outcome(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     step(&state, &access, &path, "appointment", &req, &body, record_outcome).await
 }
@@ -172,7 +186,7 @@ pub async fn completion(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     step(&state, &access, &path, "assessment", &req, &body, complete).await
 }
@@ -184,7 +198,7 @@ pub async fn reoffer_step(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     step(&state, &access, &path, "assessment", &req, &body, reoffer).await
 }
@@ -196,7 +210,7 @@ pub async fn not_required(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     step(&state, &access, &path, "assessment", &req, &body, mark_not_required).await
 }
@@ -208,7 +222,7 @@ pub async fn close_step(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     step(&state, &access, &path, "assessment", &req, &body, close).await
 }
@@ -220,7 +234,7 @@ pub async fn out_of_area(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "out-of-area request")?;
     let mut input: OutOfAreaUpdate = extract::json(&body)?;
@@ -239,7 +253,7 @@ pub async fn withdrawal(
     state: web::Data<AppState>,
     access: Access,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "consent")?;
     let input: ConsentWithdrawal = extract::json(&body)?;

@@ -16,7 +16,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
+    #[serde(deserialize_with = "crate::input::date")]
     pub from: NaiveDate,
+    #[serde(deserialize_with = "crate::input::date")]
     pub to: NaiveDate,
 }
 
@@ -31,6 +33,7 @@ pub struct HolidayView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AddQuery {
+    #[serde(deserialize_with = "crate::input::date")]
     pub from: NaiveDate,
     /// Working days to add (negative counts back), at most 5000 either way.
     pub days: i32,

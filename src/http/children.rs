@@ -3,7 +3,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Access;
-use super::extract;
+use super::extract::{self, JsonInput};
 use super::AppState;
 use crate::error::{AppResult, Problem};
 use crate::service::children::{self, ChildUpdate, NewChild, NewHealthCheck, NewNote};
@@ -24,10 +24,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/children/{id}/notes").route(web::post().to(add_note)));
 }
 
+impl JsonInput for NewChild {}
+impl JsonInput for ChildUpdate {}
+impl JsonInput for NewHealthCheck {
+    const MULTILINE: &'static [&'static str] = &["outcome"];
+}
+impl JsonInput for NewNote {
+    const MULTILINE: &'static [&'static str] = &["body"];
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AsOf {
     /// The date to evaluate deadlines on (default: today in Europe/London).
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub as_of: Option<chrono::NaiveDate>,
 }
 
@@ -42,7 +52,7 @@ pub struct Search {
 
 #[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChild,
     responses((status = 201, body = ChildSummary), (status = 400, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(state: web::Data<AppState>, access: Access, body: web::Bytes) -> AppResult<HttpResponse> {
+pub async fn create(state: web::Data<AppState>, access: Access, body: extract::Body) -> AppResult<HttpResponse> {
     let input: NewChild = extract::json(&body)?;
     let child = state
         .run_as(&access, move |conn, ctx| children::register(conn, ctx, input))
@@ -99,7 +109,7 @@ pub async fn update(
     access: Access,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let mut input: ChildUpdate = extract::json(&body)?;
@@ -118,7 +128,7 @@ pub async fn add_health_check(
     state: web::Data<AppState>,
     access: Access,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let input: NewHealthCheck = extract::json(&body)?;
@@ -136,7 +146,7 @@ pub async fn add_note(
     state: web::Data<AppState>,
     access: Access,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let input: NewNote = extract::json(&body)?;

@@ -1,25 +1,154 @@
-//! Reading requests so that every mistake names its field: JSON bodies and query strings
-//! go through `serde_path_to_error`, ids that are not UUIDs are simply unknown (404).
+//! Reading requests so that every mistake names its field. The rules, for every JSON body
+//! and query string (the sign-in form's email is held to the same text rule in
+//! `auth::login`):
+//!
+//! - A JSON body must be sent as `Content-Type: application/json` (parameters allowed; a
+//!   charset, if given, must be UTF-8). Anything else answers 415, before the body is read
+//!   as JSON. An empty body answers 400.
+//! - Syntax errors and wrong types answer 400 naming the field (`serde_path_to_error`);
+//!   unknown fields are refused.
+//! - Dates are `YYYY-MM-DD` exactly and timestamps RFC 3339 with an offset: each date field
+//!   is declared with `crate::input::date` / `optional_date` / `timestamp`, which answer 400
+//!   naming the field for anything else.
+//! - No text may hold a control character: NUL, the other C0 controls, DEL and the C1
+//!   controls. Only the free-text fields a body names in [`JsonInput::MULTILINE`] may hold
+//!   tab, CR and LF; every other string, and every query parameter, is single-line. A
+//!   breach answers 422 naming every field at fault (the request is well-formed; the value
+//!   breaks a rule), checked here once so that no such value reaches a service, a log line
+//!   or the database (PostgreSQL cannot store NUL).
+//! - Ids in paths are UUIDs; anything else cannot name a record (404).
 
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::{AppError, AppResult, FieldError};
+use crate::input;
 
-/// Parses a JSON body; a syntax error or a wrong type answers 400 naming the field.
-pub fn json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
-    if body.is_empty() {
-        return Err(AppError::bad_request("body", "a JSON body is required"));
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e.path().to_string(), e.inner()))?;
-    de.end().map_err(|e| AppError::bad_request("body", e.to_string()))?;
-    Ok(value)
+/// A request body that is to be JSON: the bytes and the media type they were sent as.
+/// Handlers take it instead of `web::Bytes` and read it with [`json`].
+pub struct Body {
+    bytes: web::Bytes,
+    media: Result<(), String>,
 }
 
-/// Parses a query string the same way.
+impl FromRequest for Body {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Body, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let media = json_media_type(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            Ok(Body {
+                bytes: bytes.await?,
+                media,
+            })
+        })
+    }
+}
+
+/// `application/json`, with any parameters, but a charset only if it is UTF-8 (the only
+/// encoding JSON may travel in, RFC 8259).
+fn json_media_type(req: &HttpRequest) -> Result<(), String> {
+    let refuse = |what: &str| {
+        Err(format!(
+            "send the body as JSON with Content-Type: application/json (got {what})"
+        ))
+    };
+    let mime = match req.mime_type() {
+        Ok(Some(m)) => m,
+        Ok(None) => return refuse("no Content-Type"),
+        Err(_) => return refuse("an unreadable Content-Type"),
+    };
+    let json = mime.type_().as_str().eq_ignore_ascii_case("application")
+        && mime.subtype().as_str().eq_ignore_ascii_case("json")
+        && mime.suffix().is_none();
+    let utf8 = mime
+        .get_param("charset")
+        .is_none_or(|c| c.as_str().eq_ignore_ascii_case("utf-8"));
+    if json && utf8 {
+        Ok(())
+    } else {
+        refuse(mime.essence_str())
+    }
+}
+
+/// A JSON body type, and which of its text fields may span lines (tab, CR and LF): by
+/// default none, so a new body is single-line throughout until it says otherwise.
+pub trait JsonInput: DeserializeOwned {
+    /// Paths as errors name them: `reason`, `placement.host_la`.
+    const MULTILINE: &'static [&'static str] = &[];
+}
+
+/// Parses a JSON body: 400 when empty or malformed (naming the field), 415 when not sent as
+/// JSON, 422 naming each field that holds a control character it may not.
+pub fn json<T: JsonInput>(body: &Body) -> AppResult<T> {
+    if body.bytes.is_empty() {
+        return Err(AppError::bad_request("body", "a JSON body is required"));
+    }
+    body.media.clone().map_err(AppError::UnsupportedMediaType)?;
+    from_bytes(&body.bytes)
+}
+
+/// The body's bytes, once its media type passed.
+fn from_bytes<T: JsonInput>(bytes: &[u8]) -> AppResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e.path().to_string(), e.inner()))?;
+    de.end().map_err(|e| AppError::bad_request("body", e.to_string()))?;
+    // Parsed again as a tree to walk its strings: the body is small (`max_body_bytes`) and
+    // this keeps the check independent of how each type spells its fields.
+    let tree: Value = serde_json::from_slice(bytes).map_err(|e| AppError::bad_request("body", e.to_string()))?;
+    let mut errors = Vec::new();
+    control_characters(&tree, &mut String::new(), T::MULTILINE, &mut errors);
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+/// Every string in `value`, by its path, against the text rule.
+fn control_characters(value: &Value, path: &mut String, multiline: &[&str], errors: &mut Vec<FieldError>) {
+    match value {
+        Value::String(text) => {
+            let free = multiline.contains(&path.as_str());
+            if let Some(c) = input::control_character(text, free) {
+                let field = if path.is_empty() { "body" } else { path.as_str() };
+                errors.push(FieldError::new(field, input::control_character_message(c, free)));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                control_characters(item, path, multiline, errors);
+                path.truncate(len);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                control_characters(item, path, multiline, errors);
+                path.truncate(len);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Parses a query string the same way: 400 naming the parameter, then 422 naming each
+/// parameter that holds a control character (every parameter is single-line).
 pub fn query<T: DeserializeOwned>(query: &str) -> AppResult<T> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         let message = e.inner().to_string();
         AppError::BadRequest {
@@ -29,7 +158,21 @@ pub fn query<T: DeserializeOwned>(query: &str) -> AppResult<T> {
                 message,
             )],
         }
-    })
+    })?;
+    let errors: Vec<FieldError> = form_urlencoded::parse(query.as_bytes())
+        .filter_map(|(key, text)| {
+            let message = |c| input::control_character_message(c, false);
+            if let Some(c) = input::control_character(&key, false) {
+                return Some(FieldError::new("query", message(c)));
+            }
+            input::control_character(&text, false).map(|c| FieldError::new(key.into_owned(), message(c)))
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(AppError::Invalid(errors))
+    }
 }
 
 fn path_error(path: String, inner: &impl std::fmt::Display) -> AppError {
@@ -90,22 +233,55 @@ mod tests {
 
     #[derive(Debug, serde::Deserialize)]
     #[allow(dead_code)]
-    struct Body {
+    struct Child {
+        #[serde(deserialize_with = "crate::input::date")]
         date_of_birth: chrono::NaiveDate,
         uasc: Option<bool>,
+        name: Option<String>,
+    }
+    impl JsonInput for Child {}
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Note {
+        body: String,
+        author: String,
+        tags: Option<Vec<String>>,
+        placement: Option<Place>,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Place {
+        host_la: String,
+    }
+    impl JsonInput for Note {
+        const MULTILINE: &'static [&'static str] = &["body"];
+    }
+
+    fn fields_of(err: AppError) -> (u16, Vec<String>) {
+        let status = actix_web::ResponseError::status_code(&err).as_u16();
+        match err {
+            AppError::BadRequest { errors, .. } | AppError::Invalid(errors) => {
+                (status, errors.into_iter().map(|e| e.field).collect())
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn wrong_type_names_the_field() {
-        let err = json::<Body>(br#"{"date_of_birth": "2020-02-30"}"#).unwrap_err();
-        match err {
-            AppError::BadRequest { errors, .. } => assert_eq!(errors[0].field, "date_of_birth"),
-            other => panic!("{other:?}"),
-        }
-        let err = json::<Body>(br#"{"date_of_birth": "2020-02-03", "uasc": "yes"}"#).unwrap_err();
-        match err {
-            AppError::BadRequest { errors, .. } => assert_eq!(errors[0].field, "uasc"),
-            other => panic!("{other:?}"),
+        let err = from_bytes::<Child>(br#"{"date_of_birth": "2020-02-30"}"#).unwrap_err();
+        assert_eq!(fields_of(err), (400, vec!["date_of_birth".to_string()]));
+        let err = from_bytes::<Child>(br#"{"date_of_birth": "2020-02-03", "uasc": "yes"}"#).unwrap_err();
+        assert_eq!(fields_of(err), (400, vec!["uasc".to_string()]));
+    }
+
+    #[test]
+    fn lenient_dates_are_malformed() {
+        for bad in [" 2023-01-01", "2023-1-1", "2023-01-01 ", "20230101"] {
+            let body = format!(r#"{{"date_of_birth": "{bad}"}}"#);
+            let err = from_bytes::<Child>(body.as_bytes()).unwrap_err();
+            assert_eq!(fields_of(err), (400, vec!["date_of_birth".to_string()]), "{bad:?}");
         }
     }
 
@@ -122,8 +298,51 @@ mod tests {
 
     #[test]
     fn trailing_garbage_and_empty_bodies_are_rejected() {
-        assert!(json::<Body>(br#"{"date_of_birth": "2020-02-03"} x"#).is_err());
-        assert!(json::<Body>(b"").is_err());
+        assert!(from_bytes::<Child>(br#"{"date_of_birth": "2020-02-03"} x"#).is_err());
+        assert!(from_bytes::<Child>(b"").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_each_field() {
+        let err = from_bytes::<Child>(br#"{"date_of_birth": "2020-02-03", "name": "a\u0000b"}"#).unwrap_err();
+        assert_eq!(fields_of(err), (422, vec!["name".to_string()]));
+        let body = r#"{"body": "x\u0000", "author": "Dr\u0085", "tags": ["ok", "b\u0007"], "placement": {"host_la": "De\tvon"}}"#;
+        let err = from_bytes::<Note>(body.as_bytes()).unwrap_err();
+        let (status, mut fields) = fields_of(err);
+        fields.sort();
+        assert_eq!(status, 422);
+        assert_eq!(fields, ["author", "body", "placement.host_la", "tags[1]"]);
+    }
+
+    #[test]
+    fn only_multiline_fields_may_hold_tabs_and_line_breaks() {
+        let ok = from_bytes::<Note>(br#"{"body": "seen\r\n\tall well", "author": "Dr A"}"#);
+        assert!(ok.is_ok(), "{ok:?}");
+        let err = from_bytes::<Note>(br#"{"body": "seen", "author": "Dr\nA"}"#).unwrap_err();
+        assert_eq!(fields_of(err), (422, vec!["author".to_string()]));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Search {
+        q: Option<String>,
+        #[serde(default, deserialize_with = "crate::input::optional_date")]
+        as_of: Option<chrono::NaiveDate>,
+    }
+
+    #[test]
+    fn query_parameters_are_single_line_and_dates_strict() {
+        assert!(query::<Search>("q=Smith&as_of=2026-01-31").is_ok());
+        let none = query::<Search>("q=Smith").expect("as_of may be left out");
+        assert_eq!(none.as_of, None);
+        let err = query::<Search>("q=a%00b").unwrap_err();
+        assert_eq!(fields_of(err), (422, vec!["q".to_string()]));
+        let err = query::<Search>("q=a%0Ab").unwrap_err();
+        assert_eq!(fields_of(err), (422, vec!["q".to_string()]));
+        for bad in ["as_of=2026-1-31", "as_of=%202026-01-31", "as_of=2026-01-31%20"] {
+            let err = query::<Search>(bad).unwrap_err();
+            assert_eq!(fields_of(err), (400, vec!["as_of".to_string()]), "{bad}");
+        }
     }
 
     #[test]

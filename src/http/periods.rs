@@ -1,10 +1,14 @@
 use actix_web::{web, HttpResponse};
 
 use super::auth::Access;
-use super::extract;
+use super::extract::{self, JsonInput};
 use super::AppState;
 use crate::error::{AppResult, Problem};
 use crate::service::periods::{self, NewPeriod, NewPlacement, PeriodEnd, PeriodEnded, PeriodStarted, PlacementChanged};
+
+impl JsonInput for NewPeriod {}
+impl JsonInput for NewPlacement {}
+impl JsonInput for PeriodEnd {}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/children/{id}/periods").route(web::post().to(start)))
@@ -18,7 +22,7 @@ pub async fn start(
     state: web::Data<AppState>,
     access: Access,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let input: NewPeriod = extract::json(&body)?;
@@ -34,7 +38,7 @@ pub async fn change_placement(
     state: web::Data<AppState>,
     access: Access,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "period")?;
     let input: NewPlacement = extract::json(&body)?;
@@ -52,7 +56,7 @@ pub async fn end(
     state: web::Data<AppState>,
     access: Access,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "period")?;
     let input: PeriodEnd = extract::json(&body)?;

@@ -31,10 +31,12 @@ pub struct AssessmentFilter {
     /// green, amber or red (as of `as_of`).
     pub rag: Option<String>,
     /// Only those due before this date.
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub due_before: Option<NaiveDate>,
     /// Only those with an open out-of-area request (true) or without (false).
     pub out_of_area: Option<bool>,
     pub child_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub as_of: Option<NaiveDate>,
     /// Page size, 1-1000 (default 100).
     pub limit: Option<i64>,

@@ -30,6 +30,7 @@ pub fn open_state_names() -> Vec<&'static str> {
 #[serde(deny_unknown_fields)]
 pub struct NotificationInput {
     /// The day health was told the child became looked after.
+    #[serde(deserialize_with = "crate::input::date")]
     pub received_on: NaiveDate,
     pub version: Option<i32>,
 }
@@ -38,7 +39,9 @@ pub struct NotificationInput {
 #[serde(deny_unknown_fields)]
 pub struct ConsentInput {
     /// Consent given on this date; or give `refused_on` for a competent refusal.
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub given_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub refused_on: Option<NaiveDate>,
     /// parent_with_pr, local_authority, young_person or court.
     pub basis: String,
@@ -59,10 +62,12 @@ pub struct ConsentInput {
 #[serde(deny_unknown_fields)]
 pub struct AppointmentInput {
     /// RFC 3339 with offset, e.g. 2026-01-12T10:30:00Z.
+    #[serde(deserialize_with = "crate::input::timestamp")]
     pub starts_at: DateTime<FixedOffset>,
     pub clinician: String,
     pub location: String,
     /// The day the booking was made (default: today).
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub booked_on: Option<NaiveDate>,
     pub version: Option<i32>,
 }
@@ -74,6 +79,7 @@ pub struct OutcomeInput {
     /// cancelled_by_provider or no_access.
     pub outcome: String,
     /// Default: today.
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub recorded_on: Option<NaiveDate>,
     /// The appointment's version.
     pub version: Option<i32>,
@@ -82,7 +88,9 @@ pub struct OutcomeInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompletionInput {
+    #[serde(deserialize_with = "crate::input::date")]
     pub seen_on: NaiveDate,
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub report_received_on: Option<NaiveDate>,
     /// face_to_face (default) or brief_health_summary (written without the child after
     /// repeated non-attendance).
@@ -93,6 +101,7 @@ pub struct CompletionInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReofferInput {
+    #[serde(deserialize_with = "crate::input::date")]
     pub offered_on: NaiveDate,
     pub version: Option<i32>,
 }
@@ -101,6 +110,7 @@ pub struct ReofferInput {
 #[serde(deny_unknown_fields)]
 pub struct NotRequiredInput {
     /// The assessment in the 3 months before the period began that stands in for the IHA.
+    #[serde(deserialize_with = "crate::input::date")]
     pub prior_assessment_on: NaiveDate,
     pub version: Option<i32>,
 }
@@ -108,6 +118,7 @@ pub struct NotRequiredInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseInput {
+    #[serde(deserialize_with = "crate::input::date")]
     pub closed_on: NaiveDate,
     pub reason: String,
     pub version: Option<i32>,
@@ -117,9 +128,13 @@ pub struct CloseInput {
 #[serde(deny_unknown_fields)]
 pub struct OutOfAreaUpdate {
     pub version: i32,
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub requested_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub acknowledged_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub appointment_offered_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub report_received_on: Option<NaiveDate>,
     /// The host ICB's Designated Nurse for CLA, told when the host provider does not answer
     /// (an empty string clears it).
@@ -129,6 +144,7 @@ pub struct OutOfAreaUpdate {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentWithdrawal {
+    #[serde(deserialize_with = "crate::input::date")]
     pub withdrawn_on: NaiveDate,
 }
 

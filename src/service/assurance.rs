@@ -25,6 +25,7 @@ use crate::workflow::{Kind, State};
 #[serde(deny_unknown_fields)]
 pub struct AssuranceQuery {
     /// The meeting's date (default today).
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub as_of: Option<NaiveDate>,
     /// Weeks of newly looked-after children to include (default 6).
     pub weeks: Option<u32>,

@@ -26,6 +26,7 @@ pub struct NewChild {
     pub local_id: String,
     pub given_name: String,
     pub family_name: String,
+    #[serde(deserialize_with = "crate::input::date")]
     pub date_of_birth: NaiveDate,
     /// M, F or U.
     pub sex: String,
@@ -58,6 +59,7 @@ pub struct ChildUpdate {
 pub struct NewHealthCheck {
     /// dental, immunisations, sdq or development.
     pub kind: String,
+    #[serde(deserialize_with = "crate::input::date")]
     pub checked_on: NaiveDate,
     /// Immunisations: up to date for age.
     pub up_to_date: Option<bool>,

@@ -25,6 +25,7 @@ use crate::workflow::{Kind, State};
 #[serde(deny_unknown_fields)]
 pub struct NewPlacement {
     /// Default (for the first placement of a period): the period's start.
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub started_on: Option<NaiveDate>,
     /// SSDA903 PLACE code.
     pub placement_type: String,
@@ -38,6 +39,7 @@ pub struct NewPlacement {
 #[serde(deny_unknown_fields)]
 pub struct NewPeriod {
     /// The day the child became looked after (day 0 of the IHA clock).
+    #[serde(deserialize_with = "crate::input::date")]
     pub started_on: NaiveDate,
     /// SSDA903 legal status (LS).
     pub legal_status: String,
@@ -45,12 +47,14 @@ pub struct NewPeriod {
     pub category_of_need: Option<String>,
     pub placement: Option<NewPlacement>,
     /// An assessment seen in the 3 months before, which stands in for the IHA.
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub prior_assessment_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodEnd {
+    #[serde(deserialize_with = "crate::input::date")]
     pub ended_on: NaiveDate,
     /// SSDA903 reason episode ceased (REC); X1 is not an end of care.
     pub reason: String,

@@ -36,6 +36,7 @@ mod calendar;
 mod cli;
 mod escalations;
 mod helpers;
+mod input;
 mod journey;
 mod lists;
 mod logins;
