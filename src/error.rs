@@ -166,6 +166,18 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+/// Answers a unique violation with `conflict`: the answer the check before the write gives,
+/// so a request that lost a race (another committed the same thing first, which its check
+/// could not see yet) is told exactly what a request that came second is told. Use it on
+/// each write guarded by a unique constraint; other errors pass through.
+pub fn on_unique_violation<T>(result: diesel::QueryResult<T>, conflict: impl FnOnce() -> AppError) -> AppResult<T> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match result {
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(conflict()),
+        other => Ok(other?),
+    }
+}
+
 impl From<r2d2::Error> for AppError {
     fn from(e: r2d2::Error) -> AppError {
         tracing::warn!(error = %e, "database pool");

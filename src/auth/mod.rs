@@ -15,7 +15,7 @@ use crate::audit::{self, Actor, AuditEvent};
 use crate::db::models::{new_id, now_utc, ApiToken, Organisation, Session, User};
 use crate::db::schema::*;
 use crate::db::{write_transaction, DbConn};
-use crate::error::{AppError, AppResult};
+use crate::error::{on_unique_violation, AppError, AppResult};
 use crate::settings::AuthSettings;
 
 /// A signed-in user, with what they may see.
@@ -447,7 +447,10 @@ pub fn add_organisation(conn: &mut DbConn, actor: &Actor, o: NewOrganisation<'_>
             icb_id,
             created_at: now_utc(),
         };
-        diesel::insert_into(organisations::table).values(&row).execute(conn)?;
+        on_unique_violation(
+            diesel::insert_into(organisations::table).values(&row).execute(conn),
+            || AppError::Conflict(format!("an organisation with code {} already exists", row.code)),
+        )?;
         audit::record(
             conn,
             actor,
@@ -455,6 +458,17 @@ pub fn add_organisation(conn: &mut DbConn, actor: &Actor, o: NewOrganisation<'_>
         )?;
         Ok(row)
     })
+}
+
+/// Each role once, in the order given (`--role a --role a` is one role, not a clash).
+fn roles_once(roles: &[Role]) -> Vec<Role> {
+    let mut once = Vec::new();
+    for r in roles {
+        if !once.contains(r) {
+            once.push(*r);
+        }
+    }
+    once
 }
 
 /// The text rule of `crate::input` for names given on the command line.
@@ -503,9 +517,10 @@ pub fn add_user(
     let org = find_organisation(conn, u.organisation_code)?;
     let hash = password::hash_password(u.password, params).map_err(|e| AppError::Internal(e.to_string()))?;
     write_transaction(conn, |conn| {
-        let taken: i64 = users::table.filter(users::email.eq(&email)).count().get_result(conn)?;
-        if taken > 0 {
-            return Err(AppError::invalid("email", "an account with this email already exists"));
+        let taken = || AppError::invalid("email", "an account with this email already exists");
+        let count: i64 = users::table.filter(users::email.eq(&email)).count().get_result(conn)?;
+        if count > 0 {
+            return Err(taken());
         }
         let row = User {
             id: new_id(),
@@ -523,13 +538,15 @@ pub fn add_user(
             last_login_at: None,
             created_at: now_utc(),
         };
-        diesel::insert_into(users::table).values(&row).execute(conn)?;
-        for r in u.roles {
+        // UNIQUE (email) decides between two additions at once.
+        on_unique_violation(diesel::insert_into(users::table).values(&row).execute(conn), taken)?;
+        let roles = roles_once(u.roles);
+        for r in &roles {
             diesel::insert_into(user_roles::table)
                 .values((user_roles::user_id.eq(&row.id), user_roles::role.eq(r.as_str())))
                 .execute(conn)?;
         }
-        let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         let changes = serde_json::json!({ "email": [null, row.email], "roles": [null, roles] }).to_string();
         audit::record(
             conn,

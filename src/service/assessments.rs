@@ -1,6 +1,11 @@
 //! The assessment workflow: every step is one transaction that checks the version, asks
 //! `workflow::transition` whether the step is allowed, updates the row and writes the
 //! step to the timeline.
+//!
+//! Steps race safely: each saves the assessment with its version in the WHERE clause, so of
+//! two steps on one assessment (two bookings, two consents, a completion and a close) only
+//! the first commits and the other gets 409 with nothing written (the rows it inserted,
+//! such as a consent or an appointment, roll back with it).
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Europe::London;
@@ -15,7 +20,7 @@ use crate::audit::AuditEvent;
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::{on_unique_violation, AppError, AppResult};
 use crate::obligations;
 use crate::workflow::{self, Event, Kind, Outcome, State};
 
@@ -660,7 +665,12 @@ fn schedule_next_review(
         seen_on,
         due_on,
     );
-    diesel::insert_into(assessments::table).values(&rha).execute(conn)?;
+    // Every step saves the assessment on its version, so two completions of one assessment
+    // cannot both commit; `assessments_one_open_per_period` holds whatever else might.
+    on_unique_violation(
+        diesel::insert_into(assessments::table).values(&rha).execute(conn),
+        || AppError::Conflict("the period already has an open review; read the child again".into()),
+    )?;
     record_event(
         conn,
         &rha.id,
@@ -894,8 +904,9 @@ pub fn withdraw_consent(
             .ok_or(AppError::NotFound("consent"))?;
         let assessment = load(conn, &row.assessment_id)?;
         ctx.check_visible(&load_child(conn, &assessment.child_id)?, "consent")?;
+        let withdrawn = || AppError::Conflict("consent already withdrawn".into());
         if row.withdrawn_on.is_some() {
-            return Err(AppError::Conflict("consent already withdrawn".into()));
+            return Err(withdrawn());
         }
         let mut c = Checks::new();
         c.not_future("withdrawn_on", input.withdrawn_on, ctx.today);
@@ -903,9 +914,17 @@ pub fn withdraw_consent(
             c.not_before("withdrawn_on", input.withdrawn_on, given, "the consent");
         }
         c.finish()?;
-        diesel::update(consents::table.filter(consents::id.eq(&row.id)))
-            .set(consents::withdrawn_on.eq(input.withdrawn_on))
-            .execute(conn)?;
+        // On condition, so that of two withdrawals at once only one is recorded.
+        let n = diesel::update(
+            consents::table
+                .filter(consents::id.eq(&row.id))
+                .filter(consents::withdrawn_on.is_null()),
+        )
+        .set(consents::withdrawn_on.eq(input.withdrawn_on))
+        .execute(conn)?;
+        if n == 0 {
+            return Err(withdrawn());
+        }
         record_event(
             conn,
             &row.assessment_id,

@@ -12,7 +12,7 @@ use crate::audit::AuditEvent;
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
 use crate::db::{write_transaction, DbConn};
-use crate::error::{AppError, AppResult};
+use crate::error::{on_unique_violation, AppError, AppResult};
 use crate::{nhs_number, obligations};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -135,11 +135,9 @@ pub fn register(conn: &mut DbConn, ctx: &DomainCtx, input: NewChild) -> AppResul
             .filter(children::local_id.eq(&local_id))
             .count()
             .get_result(conn)?;
+        let already = format!("local id {local_id} is already registered for local authority {responsible_la}");
         if taken > 0 {
-            return Err(AppError::invalid(
-                "local_id",
-                format!("local id {local_id} is already registered for local authority {responsible_la}"),
-            ));
+            return Err(AppError::invalid("local_id", already));
         }
         let now = now_utc();
         let row = models::Child {
@@ -159,7 +157,10 @@ pub fn register(conn: &mut DbConn, ctx: &DomainCtx, input: NewChild) -> AppResul
             updated_at: now,
             social_worker_id: None,
         };
-        diesel::insert_into(children::table).values(&row).execute(conn)?;
+        // UNIQUE (responsible_la, local_id) decides between two registrations at once.
+        on_unique_violation(diesel::insert_into(children::table).values(&row).execute(conn), || {
+            AppError::invalid("local_id", already)
+        })?;
         ctx.audit(
             conn,
             AuditEvent::ok("create", "child", Some(&row.id), Some(&row.id)).with_changes(None, Some(&row)),

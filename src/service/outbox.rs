@@ -415,13 +415,17 @@ pub fn requeue(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<OutboxVi
                 row.status
             )));
         }
-        diesel::update(outbox::table.find(id).filter(outbox::status.eq(DEAD)))
+        // On condition: of two requeues at once, only one is done and audited.
+        let n = diesel::update(outbox::table.find(id).filter(outbox::status.eq(DEAD)))
             .set((
                 outbox::status.eq(PENDING),
                 outbox::attempts.eq(0),
                 outbox::next_attempt_at.eq(now_utc()),
             ))
             .execute(conn)?;
+        if n == 0 {
+            return Err(AppError::Conflict("the message was requeued at the same time".into()));
+        }
         audit::record(conn, actor, AuditEvent::ok("requeue", "outbox", Some(id), None))?;
         let row: OutboxRow = outbox::table.find(id).select(OutboxRow::as_select()).first(conn)?;
         Ok(OutboxView::from(row))

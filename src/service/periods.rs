@@ -1,6 +1,13 @@
 //! Periods of care and placements: starting a period opens the IHA clock (unless none is
 //! due), an out-of-area placement opens a request to the host provider, and ending a period
 //! closes what is still open.
+//!
+//! What concurrent requests could otherwise break is held by the database (migration
+//! `one_open_at_a_time`): a child has at most one open period, a period at most one open
+//! assessment of each kind, an assessment at most one open out-of-area request. Placement
+//! changes and the end of a period also move the period's version on condition, so they
+//! take turns. A request that loses such a race gets the 409 its own check would have
+//! given, and its transaction leaves nothing behind.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -15,7 +22,7 @@ use crate::audit::AuditEvent;
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::{on_unique_violation, AppError, AppResult};
 use crate::obligations::{self, IhaDecision};
 use crate::ssda903;
 use crate::status;
@@ -150,6 +157,9 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             }
         }
         c.finish()?;
+        if let Some(open) = previous.as_ref().filter(|p| p.ended_on.is_none()) {
+            return Err(already_looked_after(Some(open.started_on)));
+        }
 
         let period = models::Period {
             id: new_id(),
@@ -162,7 +172,13 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             version: 1,
             created_at: now_utc(),
         };
-        diesel::insert_into(periods::table).values(&period).execute(conn)?;
+        // The check above sees only committed periods; on PostgreSQL another request may
+        // be starting one now. `periods_one_open_per_child` decides, and the loser is told
+        // what the check would have told it.
+        on_unique_violation(
+            diesel::insert_into(periods::table).values(&period).execute(conn),
+            || already_looked_after(None),
+        )?;
         ctx.audit(
             conn,
             AuditEvent::ok("create", "period", Some(&period.id), Some(&child.id)).with_changes(None, Some(&period)),
@@ -206,6 +222,17 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
     })
 }
 
+/// Starting a period while one is open is a step the child's state does not allow (409).
+fn already_looked_after(open_since: Option<NaiveDate>) -> AppError {
+    let which = match open_since {
+        Some(on) => format!("the period from {on} is open"),
+        None => "a period of care was started at the same time".to_string(),
+    };
+    AppError::Conflict(format!(
+        "the child is already looked after ({which}); end that period before starting another"
+    ))
+}
+
 fn latest_period(conn: &mut DbConn, child_id: &str) -> AppResult<Option<models::Period>> {
     Ok(periods::table
         .filter(periods::child_id.eq(child_id))
@@ -215,8 +242,9 @@ fn latest_period(conn: &mut DbConn, child_id: &str) -> AppResult<Option<models::
         .optional()?)
 }
 
-/// A period starts on or after birth, not in the future, before the 18th birthday, and only
-/// once the previous period has ended (re-entry after a gap starts a new clock).
+/// A period starts on or after birth, not in the future, before the 18th birthday, and after
+/// the previous period ended (re-entry after a gap starts a new clock). A previous period
+/// still open is a conflict, not a bad value: [`start`] answers it after these checks.
 fn check_period_start(
     c: &mut Checks,
     input: &NewPeriod,
@@ -232,19 +260,9 @@ fn check_period_start(
             "the child would be 18 or over; a person of 18 is not looked after",
         );
     }
-    if let Some(p) = previous {
-        match p.ended_on {
-            None => c.fail(
-                "started_on",
-                format!(
-                    "the child is already looked after (period from {} is open); end it first",
-                    p.started_on
-                ),
-            ),
-            Some(end) if input.started_on <= end => {
-                c.fail("started_on", format!("must be after the previous period ended ({end})"))
-            }
-            Some(_) => {}
+    if let Some(end) = previous.and_then(|p| p.ended_on) {
+        if input.started_on <= end {
+            c.fail("started_on", format!("must be after the previous period ended ({end})"));
         }
     }
     if let Some(prior) = input.prior_assessment_on {
@@ -290,7 +308,10 @@ fn open_iha(
             iha.end_reason.clone()
         }
     };
-    diesel::insert_into(assessments::table).values(&iha).execute(conn)?;
+    on_unique_violation(
+        diesel::insert_into(assessments::table).values(&iha).execute(conn),
+        || AppError::Conflict("the period already has an open IHA".into()),
+    )?;
     record_event(conn, &iha.id, "opened", "none", &iha.state, period.started_on, detail)?;
     Ok(Some(iha))
 }
@@ -317,9 +338,16 @@ fn open_request(
         created_at: now_utc(),
         host_icb_email: None,
     };
-    diesel::insert_into(out_of_area_requests::table)
-        .values(&row)
-        .execute(conn)?;
+    on_unique_violation(
+        diesel::insert_into(out_of_area_requests::table)
+            .values(&row)
+            .execute(conn),
+        || {
+            AppError::Conflict(
+                "the assessment's out-of-area request changed at the same time (another placement was recorded); read the child again".into(),
+            )
+        },
+    )?;
     record_event(
         conn,
         &a.id,
@@ -359,11 +387,8 @@ pub fn change_placement(
             c.finish()?;
             unreachable!("finish fails when a check failed");
         };
-        if period.ended_on.is_some() {
-            return Err(AppError::Conflict(format!(
-                "the period ended on {}; start a new period",
-                period.ended_on.unwrap_or(period.started_on)
-            )));
+        if let Some(ended_on) = period.ended_on {
+            return Err(period_ended(ended_on));
         }
         c.not_future("started_on", started_on, ctx.today);
         c.not_before(
@@ -373,6 +398,7 @@ pub fn change_placement(
             "the current placement's start",
         );
         c.finish()?;
+        claim_open_period(conn, &period)?;
         let row = models::Placement {
             id: new_id(),
             period_id: period.id.clone(),
@@ -401,6 +427,39 @@ pub fn change_placement(
             placement: PlacementView::from(&row),
             out_of_area_request: request,
         })
+    })
+}
+
+fn period_ended(on: NaiveDate) -> AppError {
+    AppError::Conflict(format!("the period ended on {on}; start a new period"))
+}
+
+/// A placement changes its period, so it moves the period's version, on condition that
+/// the period is still open and unchanged since it was read. Two placement changes, or a
+/// placement and the period's end, cannot then both commit on what each read (PostgreSQL
+/// makes the second wait and finds the condition false); the loser gets 409.
+fn claim_open_period(conn: &mut DbConn, period: &models::Period) -> AppResult<()> {
+    let n = diesel::update(
+        periods::table
+            .filter(periods::id.eq(&period.id))
+            .filter(periods::version.eq(period.version))
+            .filter(periods::ended_on.is_null()),
+    )
+    .set(periods::version.eq(period.version + 1))
+    .execute(conn)?;
+    if n == 1 {
+        return Ok(());
+    }
+    let now: models::Period = periods::table
+        .find(&period.id)
+        .select(models::Period::as_select())
+        .first(conn)?;
+    Err(match now.ended_on {
+        Some(on) => period_ended(on),
+        None => AppError::StaleVersion {
+            sent: period.version,
+            current: now.version,
+        },
     })
 }
 

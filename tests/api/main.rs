@@ -43,6 +43,7 @@ mod logins;
 mod malformed;
 mod ops;
 mod permissions;
+mod races;
 mod scope;
 mod security;
 mod sessions;

@@ -235,14 +235,15 @@ async fn re_entry_to_care_starts_a_new_iha_clock(b: Backend) {
     assert_eq!(iha["due_on"], "2026-02-02", "20 working days after Mon 5 Jan 2026");
     assert_eq!(app.assessment(&first_iha).await["state"], "closed");
 
-    // A second period cannot start while this one is open.
+    // A second period cannot start while this one is open: the child's state forbids it.
     let r = app
         .post(
             &format!("/children/{child_id}/periods"),
             &json!({"started_on": "2026-02-01", "legal_status": "C1"}),
         )
         .await;
-    assert_problem(&r, 422, Some("started_on"), "a period while one is open");
+    assert_problem(&r, 409, None, "a period while one is open");
+    assert!(r.detail().contains("already looked after"), "{}", r.detail());
 }
 
 async fn re_entry_within_three_months_of_a_completed_iha_needs_no_new_one(b: Backend) {
