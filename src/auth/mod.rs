@@ -195,6 +195,11 @@ pub struct LoginAttempt<'a> {
 
 /// Checks a password and opens a session. The password check runs outside the write
 /// transaction (argon2 is slow by design and must not hold the database's write lock).
+///
+/// Parallel attempts cannot get past the limits: the attempt counts against the address
+/// before the count is checked (and is taken back only if it succeeds), and the account's
+/// failures are counted up in the database and its lock read again after the password
+/// check, rather than worked out from the row read before it.
 pub fn login(
     conn: &mut DbConn,
     attempt: LoginAttempt<'_>,
@@ -203,6 +208,7 @@ pub fn login(
 ) -> AppResult<LoginOutcome> {
     let now = now_utc();
     let (email, usable) = sign_in_email(attempt.email);
+    let counted = write_transaction(conn, |conn| count_attempt(conn, attempt.client_address, now))?;
     if address_throttled(conn, attempt.client_address, now, settings)? {
         write_transaction(conn, |conn| {
             audit_login(conn, None, &email, attempt.client_address, "failed", "throttled")
@@ -222,26 +228,51 @@ pub fn login(
     // Always verify something, so unknown accounts take as long as known ones.
     let password_ok =
         password::verify_password(attempt.password, hash.as_deref().unwrap_or(dummy_hash)) && hash.is_some();
-    write_transaction(conn, |conn| match &user {
-        Some(u) if password_ok && u.active == 1 && u.locked_until.is_none_or(|t| t <= now) => {
-            succeed(conn, u, &attempt, now).map(|(cookie, principal)| LoginOutcome::Success {
-                cookie,
-                principal: Box::new(principal),
-            })
-        }
-        _ => {
-            fail(
-                conn,
-                user.as_ref(),
-                &email,
-                attempt.client_address,
-                now,
-                settings,
-                password_ok,
-            )?;
-            Ok(LoginOutcome::Refused)
+    write_transaction(conn, |conn| {
+        let user = match &user {
+            Some(u) => users::table
+                .find(&u.id)
+                .select(User::as_select())
+                .first(conn)
+                .optional()?,
+            None => None,
+        };
+        match &user {
+            Some(u) if password_ok && u.active == 1 && u.locked_until.is_none_or(|t| t <= now) => {
+                diesel::delete(login_failures::table.find(&counted)).execute(conn)?;
+                succeed(conn, u, &attempt, now).map(|(cookie, principal)| LoginOutcome::Success {
+                    cookie,
+                    principal: Box::new(principal),
+                })
+            }
+            _ => {
+                fail(
+                    conn,
+                    user.as_ref(),
+                    &email,
+                    attempt.client_address,
+                    now,
+                    settings,
+                    password_ok,
+                )?;
+                Ok(LoginOutcome::Refused)
+            }
         }
     })
+}
+
+/// Puts the attempt on the address's count (it is taken back if it succeeds) and returns
+/// its id.
+fn count_attempt(conn: &mut DbConn, address: &str, now: NaiveDateTime) -> AppResult<String> {
+    let id = new_id();
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::id.eq(&id),
+            login_failures::client_address.eq(address),
+            login_failures::occurred_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
 }
 
 /// The email as typed, trimmed and lower-cased, and whether it could name an account. One
@@ -268,7 +299,8 @@ fn address_throttled(conn: &mut DbConn, address: &str, now: NaiveDateTime, s: &A
         .filter(login_failures::occurred_at.gt(since))
         .count()
         .get_result(conn)?;
-    Ok(failures >= i64::from(s.address_max_failures))
+    // The count includes this attempt: throttled when the failures before it reach the limit.
+    Ok(failures > i64::from(s.address_max_failures))
 }
 
 fn succeed(
@@ -311,8 +343,9 @@ fn succeed(
     Ok((cookie, principal))
 }
 
-/// Counts the failure against the address and the account; locks the account after too
-/// many in a row (the count restarts, so each lock-out allows the same number of tries).
+/// Counts the failure against the account (the address's count has it already); locks the
+/// account after too many in a row (the count restarts, so each lock-out allows the same
+/// number of tries).
 fn fail(
     conn: &mut DbConn,
     user: Option<&User>,
@@ -322,13 +355,6 @@ fn fail(
     s: &AuthSettings,
     password_ok: bool,
 ) -> AppResult<()> {
-    diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::id.eq(new_id()),
-            login_failures::client_address.eq(address),
-            login_failures::occurred_at.eq(now),
-        ))
-        .execute(conn)?;
     let reason = match user {
         None => "unknown account",
         Some(u) if u.active != 1 => "inactive account",
@@ -337,14 +363,20 @@ fn fail(
         Some(_) => "wrong password",
     };
     if let Some(u) = user.filter(|_| reason == "wrong password") {
-        let failures = u.failed_logins + 1;
-        let lock = failures >= s.max_failed_logins as i32;
+        // Counted up in the database: the UPDATE waits for any other failure's, so each
+        // one counts even when they come at once.
         diesel::update(users::table.find(&u.id))
-            .set((
-                users::failed_logins.eq(if lock { 0 } else { failures }),
-                users::locked_until.eq(lock.then(|| now + Duration::minutes(i64::from(s.lockout_minutes)))),
-            ))
+            .set(users::failed_logins.eq(users::failed_logins + 1))
             .execute(conn)?;
+        let failures: i32 = users::table.find(&u.id).select(users::failed_logins).first(conn)?;
+        if failures >= s.max_failed_logins as i32 {
+            diesel::update(users::table.find(&u.id))
+                .set((
+                    users::failed_logins.eq(0),
+                    users::locked_until.eq(now + Duration::minutes(i64::from(s.lockout_minutes))),
+                ))
+                .execute(conn)?;
+        }
     }
     audit_login(conn, user, email, address, "failed", reason)
 }

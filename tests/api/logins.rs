@@ -16,6 +16,8 @@ both!(
     inactive_account_is_refused_like_a_wrong_password,
     sign_ins_are_audited,
     refused_sign_in_pages_show_the_form_with_a_clear_message,
+    wrong_passwords_at_once_all_count_towards_the_lockout,
+    a_burst_from_one_address_is_throttled_at_the_limit,
 );
 
 const TODAY: &str = "2026-02-16";
@@ -312,4 +314,70 @@ async fn refused_sign_in_pages_show_the_form_with_a_clear_message(b: Backend) {
     .await;
     assert_eq!(r.status, 403);
     assert!(r.text.contains("expired"), "a clear message: {}", r.text);
+}
+
+/// `n` sign-ins through the form, posted all at once (each form fetched first).
+async fn sign_ins_at_once(app: &TestApp, email: &str, password: &str, n: usize) -> Vec<Resp> {
+    let mut forms = Vec::new();
+    for _ in 0..n {
+        forms.push(crate::security::login_form(app).await);
+    }
+    let tasks: Vec<_> = forms
+        .into_iter()
+        .map(|(field, cookie)| {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("email", email), ("password", password), ("csrf", field.as_str())])
+                .finish();
+            let request = crate::security::bare_client()
+                .post(format!("{}/login", app.address))
+                .header("cookie", format!("cla_login_csrf={cookie}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            tokio::spawn(async move { crate::security::read(request.send().await.expect("sent")).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.expect("the sign-in task finished"));
+    }
+    answers
+}
+
+async fn wrong_passwords_at_once_all_count_towards_the_lockout(b: Backend) {
+    let app = app_with(b, |s| {
+        s.auth.max_failed_logins = 5;
+        s.auth.address_max_failures = 100;
+    })
+    .await;
+    for (i, r) in sign_ins_at_once(&app, USER, WRONG, 8).await.iter().enumerate() {
+        assert_refused(r, &format!("parallel wrong password {i}"));
+    }
+    // Eight failures, however they interleaved, passed the limit of five.
+    let r = sign_in(&app, USER, TEST_PASSWORD).await;
+    assert_refused(&r, "the right password after eight wrong ones at once");
+}
+
+async fn a_burst_from_one_address_is_throttled_at_the_limit(b: Backend) {
+    let app = app_with(b, |s| {
+        s.auth.address_max_failures = 3;
+        s.auth.max_failed_logins = 100;
+    })
+    .await;
+    let answers = sign_ins_at_once(&app, USER, WRONG, 10).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    let checked = statuses.iter().filter(|&&s| s == 401).count();
+    assert!(
+        checked <= 3,
+        "at most three attempts from the address had their password checked: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&s| s == 401 || s == 429),
+        "each attempt refused or throttled: {statuses:?}"
+    );
+    let r = sign_in(&app, USER, TEST_PASSWORD).await;
+    assert_eq!(
+        r.status, 429,
+        "the address is throttled, right password or not: {}",
+        r.text
+    );
 }
