@@ -92,6 +92,21 @@ impl DomainCtx {
         audit::record(conn, &self.actor, event)?;
         Ok(())
     }
+
+    /// An audited read: `read` runs in a read transaction, then the entry `event` makes
+    /// of its answer is appended in a write transaction of its own. Reading, however long
+    /// it takes, never holds SQLite's write lock or the audit chain's lock, so it cannot
+    /// hold up other requests; the write transaction only appends. The answer is returned
+    /// only once its entry has committed: if the entry cannot be written, nothing is shown.
+    pub fn read_audited<T, R, E>(&self, conn: &mut DbConn, read: R, event: E) -> AppResult<T>
+    where
+        R: FnOnce(&mut DbConn) -> AppResult<T>,
+        E: for<'a> FnOnce(&'a T) -> AuditEvent<'a>,
+    {
+        let answer = crate::db::read_transaction(conn, read)?;
+        crate::db::write_transaction(conn, |conn| self.audit(conn, event(&answer)))?;
+        Ok(answer)
+    }
 }
 
 pub fn clock_policy(settings: &Settings) -> ClockPolicy {
