@@ -4,6 +4,7 @@
 pub mod assessment_list;
 pub mod assessments;
 pub mod assurance;
+pub mod audit_trail;
 pub mod calendar_store;
 pub mod children;
 pub mod escalations;
@@ -12,6 +13,7 @@ pub mod outbox;
 pub mod pack;
 pub mod periods;
 pub mod rag_store;
+pub mod reach;
 pub mod validate;
 pub mod views;
 
