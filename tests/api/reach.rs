@@ -25,6 +25,7 @@ both!(
     audit_export_holds_only_the_entries_an_authority_reaches,
     admins_reach_only_their_authoritys_users_and_tokens,
     admins_reach_only_their_authoritys_messages,
+    the_export_pages_through_a_long_trail_and_keeps_to_its_days,
 );
 
 const TODAY: &str = "2026-03-10";
@@ -147,15 +148,15 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
-/// The audit export of everything until tomorrow, as `email`: its text and the `seq` of
-/// each entry in it (after the header).
+/// The audit export from yesterday to tomorrow, as `email`: its text and the `seq` of each
+/// entry in it (after the header).
 async fn export(setup: &Setup, email: &str) -> (String, Vec<i64>) {
     let day = chrono::Utc::now().date_naive();
-    let path = format!(
-        "/audit/export?from={}&to={}",
-        day - chrono::Duration::days(1),
-        day + chrono::Duration::days(1)
-    );
+    export_days(setup, email, day - chrono::Duration::days(1), day + chrono::Duration::days(1)).await
+}
+
+async fn export_days(setup: &Setup, email: &str, from: NaiveDate, to: NaiveDate) -> (String, Vec<i64>) {
+    let path = format!("/audit/export?from={from}&to={to}");
     let r = get_as(&setup.app, setup.token(email), &path).await;
     assert_eq!(r.status, 200, "{email} exports: {}", r.text);
     let rows = csv_rows(&r.text);
@@ -171,6 +172,11 @@ async fn export(setup: &Setup, email: &str) -> (String, Vec<i64>) {
 /// database itself: an entry naming a child when its LA is reached; naming no child but a
 /// user when the user's organisation is; naming neither when overseeing.
 async fn expected(app: &TestApp, who: &Reaches, last: i64) -> Vec<i64> {
+    expected_within(app, who, last, None).await
+}
+
+/// [`expected`], of the entries stamped on the days `from ..= to` when given.
+async fn expected_within(app: &TestApp, who: &Reaches, last: i64, days: Option<(NaiveDate, NaiveDate)>) -> Vec<i64> {
     let child_la: HashMap<String, String> = with_db(app, |conn| {
         children::table
             .select((children::id, children::responsible_la))
@@ -194,6 +200,7 @@ async fn expected(app: &TestApp, who: &Reaches, last: i64) -> Vec<i64> {
         .await
         .into_iter()
         .filter(|e| e.seq <= last)
+        .filter(|e| days.is_none_or(|(from, to)| (from..=to).contains(&e.occurred_at.date())))
         .filter(|e| match (&e.child_id, &e.user_id) {
             (Some(child), _) => child_la.get(child).is_some_and(|la| who.las.contains(&la.as_str())),
             (None, Some(user)) => user_org.get(user).is_some_and(|o| who.orgs.contains(&o.as_str())),
@@ -265,6 +272,86 @@ async fn audit_export_holds_only_the_entries_an_authority_reaches(b: Backend) {
 }
 
 const DEV_EMAILS: [&str; 2] = [DEV_SW, DEV_ADMIN];
+
+/// Appends `n` entries stamped every quarter of an hour from `start`, each about the DEV
+/// or the SOM child in turn or about no child, by the DEV social worker or the ICB user;
+/// every seventh stamped five minutes before the one ahead of it, as two instances whose
+/// clocks disagree a little would.
+async fn long_trail(setup: &Setup, start: chrono::NaiveDateTime, n: i64) {
+    use cla_tracker::db::models::AuditRow;
+    use cla_tracker::db::schema::audit_log;
+    let (dev, som) = (setup.dev_child.clone(), setup.som_child.clone());
+    with_db(&setup.app, move |conn| {
+        let id_of = |email: &str, conn: &mut cla_tracker::db::DbConn| {
+            users::table
+                .filter(users::email.eq(email))
+                .select(users::id)
+                .first::<String>(conn)
+                .expect("a user")
+        };
+        let (dev_sw, icb) = (id_of(DEV_SW, conn), id_of(DEFAULT_EMAIL, conn));
+        let after: i64 = audit_log::table
+            .select(diesel::dsl::max(audit_log::seq))
+            .first::<Option<i64>>(conn)
+            .expect("the last entry")
+            .unwrap_or(0);
+        let rows: Vec<AuditRow> = (1..=n)
+            .map(|i| {
+                let skew = if i % 7 == 0 { -20 } else { 0 };
+                let child = [Some(&dev), Some(&som), None][(i % 3) as usize].cloned();
+                AuditRow {
+                    seq: after + i,
+                    occurred_at: start + chrono::Duration::minutes(15 * i + skew),
+                    user_id: Some(if i % 2 == 0 { dev_sw.clone() } else { icb.clone() }),
+                    user_email: None,
+                    role: None,
+                    client_address: None,
+                    action: "read".into(),
+                    entity: "child".into(),
+                    entity_id: child.clone(),
+                    child_id: child,
+                    outcome: "ok".into(),
+                    changes: None,
+                    prev_hash: "-".into(),
+                    hash: "-".into(),
+                }
+            })
+            .collect();
+        cla_tracker::db::write_transaction(conn, |conn| {
+            rows.iter()
+                .try_for_each(|r| diesel::insert_into(audit_log::table).values(r).execute(conn).map(drop))
+        })
+        .expect("entries");
+    })
+    .await
+}
+
+/// Exports of a month out of six weeks of entries, more than a page each, hold exactly the
+/// entries of those days that each authority reaches.
+async fn the_export_pages_through_a_long_trail_and_keeps_to_its_days(b: Backend) {
+    let setup = setup(b).await;
+    let start = day("2026-01-01").and_hms_opt(0, 0, 0).expect("midnight");
+    long_trail(&setup, start, 4000).await;
+    let (from, to) = (day("2026-01-10"), day("2026-02-08"));
+    let icb = Reaches {
+        las: &["SOM", "DEV"],
+        orgs: &["ICB", "SOM", "DEV"],
+        oversees: true,
+    };
+    let dev = Reaches {
+        las: &["DEV"],
+        orgs: &["DEV"],
+        oversees: false,
+    };
+    for (email, who) in [(ICB_ADMIN, &icb), (DEV_ADMIN, &dev)] {
+        let (_, seqs) = export_days(&setup, email, from, to).await;
+        let own = audit_rows(&setup.app).await.last().expect("the export's own entry").seq;
+        let want = expected_within(&setup.app, who, own, Some((from, to))).await;
+        assert!(want.len() > 1000, "more than a page: {}", want.len());
+        assert_eq!(seqs.len(), want.len(), "{email}: every entry of those days it reaches");
+        assert_eq!(seqs, want, "{email}: exactly those, oldest first");
+    }
+}
 
 // ---------------------------------------------------------------------------------------
 // Accounts and tokens
