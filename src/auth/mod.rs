@@ -583,7 +583,9 @@ pub fn revoke_token(conn: &mut DbConn, actor: &Actor, id: &str, reach: &Reach) -
     write_transaction(conn, |conn| {
         let target = api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null());
         let n = match reach.organisations() {
-            None => diesel::update(target).set(api_tokens::revoked_at.eq(now_utc())).execute(conn)?,
+            None => diesel::update(target)
+                .set(api_tokens::revoked_at.eq(now_utc()))
+                .execute(conn)?,
             Some(orgs) => {
                 let reached = users::table
                     .filter(users::organisation_id.eq_any(orgs))

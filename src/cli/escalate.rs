@@ -126,7 +126,8 @@ pub fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()> 
             }
         }
         OutboxCommand::Requeue { id } => {
-            let view = outbox::requeue(&mut conn, &super::accounts::cli_actor(), &id, &Reach::everything()).map_err(|e| anyhow!("{e}"))?;
+            let view = outbox::requeue(&mut conn, &super::accounts::cli_actor(), &id, &Reach::everything())
+                .map_err(|e| anyhow!("{e}"))?;
             println!("requeued {} ({})", view.id, view.subject);
         }
         OutboxCommand::Send => send_all(&mut conn, &settings)?,

@@ -36,13 +36,17 @@ pub async fn me(access: Access) -> HttpResponse {
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts", responses((status = 200, body = Vec<UserView>), (status = 403, body = Problem)))]
 pub async fn users(state: web::Data<AppState>, access: Access) -> AppResult<HttpResponse> {
-    let list = state.run_reaching(&access, |conn, _, reach| auth::list_users(conn, reach)).await?;
+    let list = state
+        .run_reaching(&access, |conn, _, reach| auth::list_users(conn, reach))
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>), (status = 403, body = Problem)))]
 pub async fn tokens(state: web::Data<AppState>, access: Access) -> AppResult<HttpResponse> {
-    let list = state.run_reaching(&access, |conn, _, reach| auth::list_tokens(conn, reach)).await?;
+    let list = state
+        .run_reaching(&access, |conn, _, reach| auth::list_tokens(conn, reach))
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -51,7 +55,9 @@ pub async fn tokens(state: web::Data<AppState>, access: Access) -> AppResult<Htt
 pub async fn revoke(state: web::Data<AppState>, access: Access, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "token")?;
     state
-        .run_reaching(&access, move |conn, ctx, reach| auth::revoke_token(conn, &ctx.actor, &id, reach))
+        .run_reaching(&access, move |conn, ctx, reach| {
+            auth::revoke_token(conn, &ctx.actor, &id, reach)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -78,7 +84,9 @@ pub async fn access_history(
         return Err(AppError::invalid("limit", "must be between 1 and 5000"));
     }
     let history = state
-        .run_as(&access, move |conn, ctx| audit_trail::access_history(conn, ctx, &id, limit))
+        .run_as(&access, move |conn, ctx| {
+            audit_trail::access_history(conn, ctx, &id, limit)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(history))
 }
@@ -140,5 +148,7 @@ fn csv_pages(pool: Pool, reach: Reach, range: ExportRange) -> impl Stream<Item =
             Ok(Some((Bytes::from(csv), audit_trail::next_after(&page))))
         }
     });
-    header.chain(pages).inspect_err(|e| tracing::error!(error = %e, "the audit export stopped part-way"))
+    header
+        .chain(pages)
+        .inspect_err(|e| tracing::error!(error = %e, "the audit export stopped part-way"))
 }

@@ -115,27 +115,39 @@ fn load_page(
         }
     }
     derived.sort_by(|a, b| (a.due_on, &a.id).cmp(&(b.due_on, &b.id)));
-    let stored: i64 = by_stored(narrow(assessments::table.into_boxed(), ctx, f, Use::Count, steer), f, false)
-        .count()
-        .get_result(conn)?;
+    let stored: i64 = by_stored(
+        narrow(assessments::table.into_boxed(), ctx, f, Use::Count, steer),
+        f,
+        false,
+    )
+    .count()
+    .get_result(conn)?;
     // Found by their stamp: on SQLite no other filter may pick the index.
-    let not_started: i64 = by_stored(narrow(assessments::table.into_boxed(), ctx, f, Use::Rows, steer), f, steer)
-        .filter(rag_store::not_started(basis, f.as_of))
-        .count()
-        .get_result(conn)?;
+    let not_started: i64 = by_stored(
+        narrow(assessments::table.into_boxed(), ctx, f, Use::Rows, steer),
+        f,
+        steer,
+    )
+    .filter(rag_store::not_started(basis, f.as_of))
+    .count()
+    .get_result(conn)?;
     // The rows on the list whose stored RAG holds; the page takes them from `skip` on.
     let trusted = usize::try_from(stored - stored_matches - not_started).unwrap_or(0);
     let (skip, take) = paging::paged_window(f.offset, f.limit, derived.len());
     let paged: Vec<models::Assessment> = if skip >= trusted {
         Vec::new()
     } else {
-        by_stored(narrow(assessments::table.into_boxed(), ctx, f, Use::Rows, steer), f, false)
-            .filter(rag_store::trusted(basis, f.as_of, steer))
-            .order((assessments::due_on.asc(), assessments::id.asc()))
-            .limit(take as i64)
-            .offset(skip as i64)
-            .select(models::Assessment::as_select())
-            .load(conn)?
+        by_stored(
+            narrow(assessments::table.into_boxed(), ctx, f, Use::Rows, steer),
+            f,
+            false,
+        )
+        .filter(rag_store::trusted(basis, f.as_of, steer))
+        .order((assessments::due_on.asc(), assessments::id.asc()))
+        .limit(take as i64)
+        .offset(skip as i64)
+        .select(models::Assessment::as_select())
+        .load(conn)?
     };
     // Each list reads in one snapshot (`read_audited`), so a row cannot be stamped
     // between the queries above; this guards the merge should that ever change.

@@ -63,7 +63,12 @@ pub struct ExportRange {
 }
 
 /// Puts the export on record and works out its range of entries (see the module rules).
-pub fn start_export(conn: &mut DbConn, ctx: &DomainCtx, from: NaiveDateTime, to: NaiveDateTime) -> AppResult<ExportRange> {
+pub fn start_export(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<ExportRange> {
     let own = write_transaction(conn, |conn| {
         audit::record(conn, &ctx.actor, AuditEvent::ok("export", "audit_log", None, None))
     })?;
@@ -142,9 +147,7 @@ pub fn next_after(page: &[AuditRow]) -> Option<i64> {
 /// Every entry stamped in `from .. to`, as CSV, for the command line (which reaches
 /// everything and writes no entry of its own). Returns how many were written.
 pub fn export_csv(conn: &mut DbConn, from: NaiveDateTime, to: NaiveDateTime, out: &mut impl Write) -> AppResult<usize> {
-    let last: Option<i64> = audit_log::table
-        .select(diesel::dsl::max(audit_log::seq))
-        .first(conn)?;
+    let last: Option<i64> = audit_log::table.select(diesel::dsl::max(audit_log::seq)).first(conn)?;
     let range = range(conn, from, to, last.unwrap_or(0))?;
     let reach = Reach::everything();
     let io = |e: std::io::Error| crate::error::AppError::Internal(format!("cannot write the export: {e}"));

@@ -397,11 +397,13 @@ pub fn list(conn: &mut DbConn, q: &OutboxQuery, reach: &Reach) -> AppResult<Vec<
     if let Some(codes) = reach.children.codes() {
         let about_children_reached = outbox::escalation_id.eq_any(
             escalations::table
-                .filter(escalations::child_id.eq_any(
-                    children::table
-                        .filter(children::responsible_la.eq_any(codes.to_vec()))
-                        .select(children::id),
-                ))
+                .filter(
+                    escalations::child_id.eq_any(
+                        children::table
+                            .filter(children::responsible_la.eq_any(codes.to_vec()))
+                            .select(children::id),
+                    ),
+                )
                 .select(escalations::id.nullable()),
         );
         query = if reach.oversees() {

@@ -77,7 +77,11 @@ async fn county(app: &TestApp) -> String {
     with_db(app, move |conn| {
         let settings = settings_for(&url, TODAY);
         let today = NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("a date");
-        let ctx = DomainCtx::new(Arc::new(calendar_store::load(conn).expect("calendar")), &settings, today);
+        let ctx = DomainCtx::new(
+            Arc::new(calendar_store::load(conn).expect("calendar")),
+            &settings,
+            today,
+        );
         let opts = cla_tracker::seed::SeedOptions {
             children: 400,
             seed: 8,
@@ -89,7 +93,11 @@ async fn county(app: &TestApp) -> String {
     for (code, _) in cla_tracker::seed::local_authorities() {
         add_org_in(app, "local_authority", code, Some("ICB")).await;
     }
-    sql(app, "UPDATE assessments SET rag_basis = '', rag_from = NULL, rag_until = NULL").await;
+    sql(
+        app,
+        "UPDATE assessments SET rag_basis = '', rag_from = NULL, rag_until = NULL",
+    )
+    .await;
     with_db(app, |conn| {
         children::table
             .select(children::id)

@@ -75,9 +75,14 @@ async fn setup(b: Backend) -> Setup {
         tokens.insert(email, token);
         token_ids.insert(email, id);
     }
-    let dev = post_as(&app, &tokens[DEV_SW], "/children", &child_json("D-1", "DEV", DEV_NAME, DEV_NHS))
-        .await
-        .expect(201, "a DEV social worker registers a DEV child");
+    let dev = post_as(
+        &app,
+        &tokens[DEV_SW],
+        "/children",
+        &child_json("D-1", "DEV", DEV_NAME, DEV_NHS),
+    )
+    .await
+    .expect(201, "a DEV social worker registers a DEV child");
     let dev_child = s(&dev["id"]);
     post_as(
         &app,
@@ -87,9 +92,7 @@ async fn setup(b: Backend) -> Setup {
     )
     .await
     .expect(201, "and starts a period of care");
-    let som_child = s(&app
-        .register_with(child_json("S-1", "SOM", SOM_NAME, SOM_NHS))
-        .await["id"]);
+    let som_child = s(&app.register_with(child_json("S-1", "SOM", SOM_NAME, SOM_NHS)).await["id"]);
     app.start_period(&som_child, "2026-02-02", "C2").await;
     app.child(&som_child).await;
     app.child(&dev_child).await;
@@ -152,7 +155,13 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
 /// entry in it (after the header).
 async fn export(setup: &Setup, email: &str) -> (String, Vec<i64>) {
     let day = chrono::Utc::now().date_naive();
-    export_days(setup, email, day - chrono::Duration::days(1), day + chrono::Duration::days(1)).await
+    export_days(
+        setup,
+        email,
+        day - chrono::Duration::days(1),
+        day + chrono::Duration::days(1),
+    )
+    .await
 }
 
 async fn export_days(setup: &Setup, email: &str, from: NaiveDate, to: NaiveDate) -> (String, Vec<i64>) {
@@ -229,8 +238,18 @@ async fn audit_export_holds_only_the_entries_an_authority_reaches(b: Backend) {
         oversees: true,
     };
     for (email, who, own, other) in [
-        (DEV_ADMIN, &dev, (DEV_NAME, DEV_NHS, &setup.dev_child), (SOM_NAME, SOM_NHS, &setup.som_child)),
-        (SOM_ADMIN, &som, (SOM_NAME, SOM_NHS, &setup.som_child), (DEV_NAME, DEV_NHS, &setup.dev_child)),
+        (
+            DEV_ADMIN,
+            &dev,
+            (DEV_NAME, DEV_NHS, &setup.dev_child),
+            (SOM_NAME, SOM_NHS, &setup.som_child),
+        ),
+        (
+            SOM_ADMIN,
+            &som,
+            (SOM_NAME, SOM_NHS, &setup.som_child),
+            (DEV_NAME, DEV_NHS, &setup.dev_child),
+        ),
     ] {
         let (text, seqs) = export(&setup, email).await;
         for never in [other.0, other.1, other.2.as_str()] {
@@ -247,7 +266,9 @@ async fn audit_export_holds_only_the_entries_an_authority_reaches(b: Backend) {
         }
         let last = *seqs.last().expect("at least the export's own entry");
         assert!(
-            text.lines().last().is_some_and(|l| l.contains(",export,audit_log,") && l.contains(email)),
+            text.lines()
+                .last()
+                .is_some_and(|l| l.contains(",export,audit_log,") && l.contains(email)),
             "the export's own entry comes last: {text}"
         );
         assert_eq!(
@@ -258,16 +279,35 @@ async fn audit_export_holds_only_the_entries_an_authority_reaches(b: Backend) {
     }
     let (text, seqs) = export(&setup, ICB_ADMIN).await;
     let last = *seqs.last().expect("entries");
-    assert_eq!(seqs, expected(app, &icb, last).await, "the ICB reaches every entry of the ICB");
+    assert_eq!(
+        seqs,
+        expected(app, &icb, last).await,
+        "the ICB reaches every entry of the ICB"
+    );
     for shown in [DEV_NAME, SOM_NAME, DEV_EMAILS[0], "system:test"] {
         assert!(text.contains(shown), "the ICB's export holds {shown}");
     }
-    let everything: Vec<i64> = audit_rows(app).await.iter().map(|e| e.seq).filter(|s| *s <= last).collect();
+    let everything: Vec<i64> = audit_rows(app)
+        .await
+        .iter()
+        .map(|e| e.seq)
+        .filter(|s| *s <= last)
+        .collect();
     assert_eq!(seqs, everything, "in this deployment, every entry");
 
     // The access history of the other authority's child answers like an unknown child.
-    let other = get_as(app, setup.token(DEV_ADMIN), &format!("/children/{}/access-history", setup.som_child)).await;
-    let unknown = get_as(app, setup.token(DEV_ADMIN), &format!("/children/{}/access-history", unknown_id())).await;
+    let other = get_as(
+        app,
+        setup.token(DEV_ADMIN),
+        &format!("/children/{}/access-history", setup.som_child),
+    )
+    .await;
+    let unknown = get_as(
+        app,
+        setup.token(DEV_ADMIN),
+        &format!("/children/{}/access-history", unknown_id()),
+    )
+    .await;
     assert_eq!((other.status, &other.text), (404, &unknown.text), "like an unknown id");
 }
 
@@ -378,9 +418,17 @@ async fn admins_reach_only_their_authoritys_users_and_tokens(b: Backend) {
         (SOM_ADMIN, set(&[SOM_ADMIN])),
         (ICB_ADMIN, everyone.clone()),
     ] {
-        let list = get_as(app, setup.token(email), "/users").await.expect(200, "GET /users");
-        assert_eq!(values(&list, "email"), users, "{email} lists its own organisations' users");
-        let list = get_as(app, setup.token(email), "/tokens").await.expect(200, "GET /tokens");
+        let list = get_as(app, setup.token(email), "/users")
+            .await
+            .expect(200, "GET /users");
+        assert_eq!(
+            values(&list, "email"),
+            users,
+            "{email} lists its own organisations' users"
+        );
+        let list = get_as(app, setup.token(email), "/tokens")
+            .await
+            .expect(200, "GET /tokens");
         assert_eq!(values(&list, "user_email"), users, "{email} lists their tokens only");
     }
 
@@ -390,16 +438,31 @@ async fn admins_reach_only_their_authoritys_users_and_tokens(b: Backend) {
     for other in [SOM_ADMIN, ICB_ADMIN] {
         let r = as_token(app, dev_admin, Method::POST, &revoke(&setup.token_ids[other]), None).await;
         let unknown = as_token(app, dev_admin, Method::POST, &revoke(&unknown_id()), None).await;
-        assert_eq!((r.status, &r.text), (404, &unknown.text), "DEV revoking {other}'s token");
+        assert_eq!(
+            (r.status, &r.text),
+            (404, &unknown.text),
+            "DEV revoking {other}'s token"
+        );
         get_as(app, setup.token(other), "/me")
             .await
             .expect(200, "the token still works");
     }
     let r = as_token(app, dev_admin, Method::POST, &revoke(&setup.token_ids[DEV_SW]), None).await;
     assert_eq!(r.status, 204, "DEV revokes its social worker's token: {}", r.text);
-    assert_eq!(get_as(app, setup.token(DEV_SW), "/me").await.status, 401, "which stops working");
+    assert_eq!(
+        get_as(app, setup.token(DEV_SW), "/me").await.status,
+        401,
+        "which stops working"
+    );
     // The ICB reaches every organisation's tokens.
-    let r = as_token(app, setup.token(ICB_ADMIN), Method::POST, &revoke(&setup.token_ids[SOM_ADMIN]), None).await;
+    let r = as_token(
+        app,
+        setup.token(ICB_ADMIN),
+        Method::POST,
+        &revoke(&setup.token_ids[SOM_ADMIN]),
+        None,
+    )
+    .await;
     assert_eq!(r.status, 204, "the ICB revokes SOM's token: {}", r.text);
 }
 
@@ -454,7 +517,13 @@ async fn queue_mail(app: &TestApp) -> (BTreeSet<String>, BTreeSet<String>, Strin
             .select(outbox::id)
             .first(conn)
             .expect("the pack");
-        let of = |la: &str| about.iter().filter(|(_, l)| l == la).map(|(id, _)| id.clone()).collect();
+        let of = |la: &str| {
+            about
+                .iter()
+                .filter(|(_, l)| l == la)
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
         (of("DEV"), of("SOM"), pack)
     })
     .await
@@ -462,7 +531,9 @@ async fn queue_mail(app: &TestApp) -> (BTreeSet<String>, BTreeSet<String>, Strin
 
 async fn outbox_ids(app: &TestApp, token: &str) -> BTreeSet<String> {
     values(
-        &get_as(app, token, "/outbox?limit=5000").await.expect(200, "GET /outbox"),
+        &get_as(app, token, "/outbox?limit=5000")
+            .await
+            .expect(200, "GET /outbox"),
         "id",
     )
 }
@@ -471,10 +542,21 @@ async fn admins_reach_only_their_authoritys_messages(b: Backend) {
     let setup = setup(b).await;
     let app = &setup.app;
     let (dev, som, pack) = queue_mail(app).await;
-    assert!(!dev.is_empty() && !som.is_empty(), "mail about both children: {dev:?} {som:?}");
+    assert!(
+        !dev.is_empty() && !som.is_empty(),
+        "mail about both children: {dev:?} {som:?}"
+    );
 
-    assert_eq!(outbox_ids(app, setup.token(DEV_ADMIN)).await, dev, "DEV sees its child's mail");
-    assert_eq!(outbox_ids(app, setup.token(SOM_ADMIN)).await, som, "SOM sees its child's mail");
+    assert_eq!(
+        outbox_ids(app, setup.token(DEV_ADMIN)).await,
+        dev,
+        "DEV sees its child's mail"
+    );
+    assert_eq!(
+        outbox_ids(app, setup.token(SOM_ADMIN)).await,
+        som,
+        "SOM sees its child's mail"
+    );
     let mut all: BTreeSet<String> = dev.union(&som).cloned().collect();
     all.insert(pack.clone());
     assert_eq!(
