@@ -1,5 +1,8 @@
 //! Application services: each public function is one use case, run in one transaction,
-//! applying the pure rules (`workflow`, `obligations`, `status`) to rows from `db`.
+//! applying the pure rules (`workflow`, `obligations`, `status`) to rows from `db`. An
+//! audited read runs in two: it reads in a read transaction, then appends its audit entry
+//! in a short write transaction (`DomainCtx::read_audited`), so that no read holds the
+//! write lock.
 
 pub mod assessment_list;
 pub mod assessments;
