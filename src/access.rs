@@ -368,7 +368,10 @@ pub fn permissions_document() -> String {
          the table is refused. A user may perform an action when any of their roles has \"yes\". \
          Which children they see is decided by their organisation: a local authority's staff see \
          the children it is responsible for; ICB and provider staff see the children of every \
-         local authority in their ICB; a child outside that scope answers 404.\n\n{}",
+         local authority in their ICB; a child outside that scope answers 404. Users, tokens, \
+         outbox messages and audit entries are limited by organisation too \
+         (`src/service/reach.rs`): a local authority's admins and auditors reach only its own, an \
+         ICB's everything in the ICB; another's token or message answers 404.\n\n{}",
         matrix_markdown()
     )
 }

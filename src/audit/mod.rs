@@ -1,12 +1,12 @@
 //! The audit trail: every look at a child's record and every change, who did it, from
-//! where, and the before/after of changed fields. Entries are written in the same
-//! transaction as what they record, and each carries the hash of the previous entry.
+//! where, and the before/after of changed fields. Each entry carries the hash of the
+//! previous one. A change's entry is written in the same transaction as the change; a
+//! read's in a short transaction of its own right after the read, committed before the
+//! answer is sent (`DomainCtx::read_audited`). Who may read which entries, and the
+//! export: `service::reach` and `service::audit_trail`.
 
 pub mod chain;
 
-use std::io::Write;
-
-use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -187,7 +187,8 @@ pub struct AccessEntry {
     pub outcome: String,
 }
 
-/// Who looked at or changed a child's record, newest first.
+/// Who looked at or changed a child's record, newest first. The caller checks that the
+/// child is in scope (`service::audit_trail::access_history`).
 pub fn access_history(conn: &mut DbConn, child_id: &str, limit: i64) -> QueryResult<Vec<AccessEntry>> {
     let rows: Vec<AuditRow> = audit_log::table
         .filter(audit_log::child_id.eq(child_id))
@@ -211,43 +212,29 @@ pub fn access_history(conn: &mut DbConn, child_id: &str, limit: i64) -> QueryRes
         .collect())
 }
 
-/// Writes the entries between two instants as CSV (RFC 4180 quoting), oldest first.
-pub fn export_csv(
-    conn: &mut DbConn,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-    out: &mut impl Write,
-) -> QueryResult<usize> {
-    let rows: Vec<AuditRow> = audit_log::table
-        .filter(audit_log::occurred_at.ge(from))
-        .filter(audit_log::occurred_at.lt(to))
-        .order(audit_log::seq.asc())
-        .select(AuditRow::as_select())
-        .load(conn)?;
-    let io = |e: std::io::Error| diesel::result::Error::SerializationError(Box::new(e));
-    writeln!(out, "seq,occurred_at,user_id,user_email,role,client_address,action,entity,entity_id,child_id,outcome,changes,prev_hash,hash")
-        .map_err(io)?;
-    for r in &rows {
-        let fields = [
-            r.seq.to_string(),
-            r.occurred_at.and_utc().to_rfc3339(),
-            r.user_id.clone().unwrap_or_default(),
-            r.user_email.clone().unwrap_or_default(),
-            r.role.clone().unwrap_or_default(),
-            r.client_address.clone().unwrap_or_default(),
-            r.action.clone(),
-            r.entity.clone(),
-            r.entity_id.clone().unwrap_or_default(),
-            r.child_id.clone().unwrap_or_default(),
-            r.outcome.clone(),
-            r.changes.clone().unwrap_or_default(),
-            r.prev_hash.clone(),
-            r.hash.clone(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        writeln!(out, "{}", line.join(",")).map_err(io)?;
-    }
-    Ok(rows.len())
+/// The export's first line.
+pub const CSV_HEADER: &str = "seq,occurred_at,user_id,user_email,role,client_address,action,entity,entity_id,child_id,outcome,changes,prev_hash,hash\n";
+
+/// One entry as a line of the export (RFC 4180 quoting, formulas defused), with its newline.
+pub fn csv_line(r: &AuditRow) -> String {
+    let fields = [
+        r.seq.to_string(),
+        r.occurred_at.and_utc().to_rfc3339(),
+        r.user_id.clone().unwrap_or_default(),
+        r.user_email.clone().unwrap_or_default(),
+        r.role.clone().unwrap_or_default(),
+        r.client_address.clone().unwrap_or_default(),
+        r.action.clone(),
+        r.entity.clone(),
+        r.entity_id.clone().unwrap_or_default(),
+        r.child_id.clone().unwrap_or_default(),
+        r.outcome.clone(),
+        r.changes.clone().unwrap_or_default(),
+        r.prev_hash.clone(),
+        r.hash.clone(),
+    ];
+    let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+    format!("{}\n", line.join(","))
 }
 
 /// Quotes a field when needed, and defuses spreadsheet formulas (a cell starting with

@@ -16,6 +16,7 @@ use crate::db::models::{new_id, now_utc, ApiToken, Organisation, Session, User};
 use crate::db::schema::*;
 use crate::db::{write_transaction, DbConn};
 use crate::error::{on_unique_violation, AppError, AppResult};
+use crate::service::reach::Reach;
 use crate::settings::AuthSettings;
 
 /// A signed-in user, with what they may see.
@@ -637,12 +638,17 @@ pub struct TokenView {
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-pub fn list_tokens(conn: &mut DbConn) -> AppResult<Vec<TokenView>> {
-    let rows: Vec<(ApiToken, String)> = api_tokens::table
+/// The tokens of the users `reach` reaches (`service::reach`), newest first.
+pub fn list_tokens(conn: &mut DbConn, reach: &Reach) -> AppResult<Vec<TokenView>> {
+    let mut query = api_tokens::table
         .inner_join(users::table)
         .order(api_tokens::created_at.desc())
         .select((ApiToken::as_select(), users::email))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(orgs) = reach.organisations() {
+        query = query.filter(users::organisation_id.eq_any(orgs.to_vec()));
+    }
+    let rows: Vec<(ApiToken, String)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(t, email)| TokenView {
@@ -656,11 +662,23 @@ pub fn list_tokens(conn: &mut DbConn) -> AppResult<Vec<TokenView>> {
         .collect())
 }
 
-pub fn revoke_token(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<()> {
+/// Revokes a token of a user `reach` reaches; any other answers like an unknown one (404).
+pub fn revoke_token(conn: &mut DbConn, actor: &Actor, id: &str, reach: &Reach) -> AppResult<()> {
     write_transaction(conn, |conn| {
-        let n = diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
-            .set(api_tokens::revoked_at.eq(now_utc()))
-            .execute(conn)?;
+        let target = api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null());
+        let n = match reach.organisations() {
+            None => diesel::update(target)
+                .set(api_tokens::revoked_at.eq(now_utc()))
+                .execute(conn)?,
+            Some(orgs) => {
+                let reached = users::table
+                    .filter(users::organisation_id.eq_any(orgs))
+                    .select(users::id);
+                diesel::update(target.filter(api_tokens::user_id.eq_any(reached)))
+                    .set(api_tokens::revoked_at.eq(now_utc()))
+                    .execute(conn)?
+            }
+        };
         if n == 0 {
             return Err(AppError::NotFound("token"));
         }
@@ -681,13 +699,20 @@ pub struct UserView {
     pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-pub fn list_users(conn: &mut DbConn) -> AppResult<Vec<UserView>> {
-    let rows: Vec<(User, String)> = users::table
+/// The users of the organisations `reach` reaches (`service::reach`), by email.
+pub fn list_users(conn: &mut DbConn, reach: &Reach) -> AppResult<Vec<UserView>> {
+    let mut query = users::table
         .inner_join(organisations::table)
         .order(users::email.asc())
         .select((User::as_select(), organisations::code))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(orgs) = reach.organisations() {
+        query = query.filter(users::organisation_id.eq_any(orgs.to_vec()));
+    }
+    let rows: Vec<(User, String)> = query.load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|(u, _)| u.id.as_str()).collect();
     let roles: Vec<(String, String)> = user_roles::table
+        .filter(user_roles::user_id.eq_any(&ids))
         .select((user_roles::user_id, user_roles::role))
         .load(conn)?;
     let now = now_utc();

@@ -9,6 +9,7 @@ use crate::access::Role;
 use crate::audit::{self, Actor};
 use crate::auth::{self, password::PasswordParams, NewOrganisation, NewUser};
 use crate::db::{self, DbConn};
+use crate::service::reach::Reach;
 use crate::settings::Settings;
 
 pub fn password_params(settings: &Settings) -> PasswordParams {
@@ -125,14 +126,14 @@ pub fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
             println!("{token}");
         }
         TokenCommand::List => {
-            for t in auth::list_tokens(&mut conn).map_err(|e| anyhow!("{e}"))? {
+            for t in auth::list_tokens(&mut conn, &Reach::everything()).map_err(|e| anyhow!("{e}"))? {
                 let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
                 let used = t.last_used_at.map(|d| d.to_rfc3339()).unwrap_or_else(|| "never".into());
                 println!("{}  {}  {}  {state}  last used {used}", t.id, t.user_email, t.label);
             }
         }
         TokenCommand::Revoke { id } => {
-            auth::revoke_token(&mut conn, &cli_actor(), &id).map_err(|e| anyhow!("{e}"))?;
+            auth::revoke_token(&mut conn, &cli_actor(), &id, &Reach::everything()).map_err(|e| anyhow!("{e}"))?;
             println!("revoked {id}");
         }
     }
@@ -155,7 +156,7 @@ pub fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<()> {
                 .and_hms_opt(0, 0, 0)
                 .unwrap_or_default();
             let mut out = std::io::stdout().lock();
-            let n = audit::export_csv(&mut conn, start, end, &mut out)?;
+            let n = crate::service::audit_trail::export_csv(&mut conn, start, end, &mut out)?;
             eprintln!("{n} entries exported");
         }
     }

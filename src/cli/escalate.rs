@@ -13,6 +13,7 @@ use crate::db::DbConn;
 use crate::http::AppState;
 use crate::service::escalations::{self, EscalationConfig, SweepReport};
 use crate::service::outbox::{self, Mailer, OutboxQuery, SenderPolicy};
+use crate::service::reach::Reach;
 use crate::service::{pack, DomainCtx};
 use crate::settings::Settings;
 
@@ -107,6 +108,7 @@ pub fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()> 
                     status,
                     limit: Some(limit),
                 },
+                &Reach::everything(),
             )
             .map_err(|e| anyhow!("{e}"))?;
             for r in rows {
@@ -124,7 +126,8 @@ pub fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()> 
             }
         }
         OutboxCommand::Requeue { id } => {
-            let view = outbox::requeue(&mut conn, &super::accounts::cli_actor(), &id).map_err(|e| anyhow!("{e}"))?;
+            let view = outbox::requeue(&mut conn, &super::accounts::cli_actor(), &id, &Reach::everything())
+                .map_err(|e| anyhow!("{e}"))?;
             println!("requeued {} ({})", view.id, view.subject);
         }
         OutboxCommand::Send => send_all(&mut conn, &settings)?,

@@ -184,16 +184,47 @@ pub fn steers_planner(conn: &DbConn) -> bool {
 /// the write lock is taken up front: a deferred transaction that reads first and writes
 /// later fails with "database is locked" when another connection wrote in between, which
 /// busy_timeout cannot cure. Nested `transaction` calls inside `f` become savepoints.
+/// Keep `f` short: while it runs no other connection may write (SQLite), and an audit
+/// append inside it holds the chain's lock (PostgreSQL). Read first, with
+/// [`read_transaction`], and write here afterwards.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    in_transaction(conn, "BEGIN IMMEDIATE", None, f)
+}
+
+/// Runs `f` in a transaction that only reads, so its statements see one snapshot and it
+/// never waits for or holds up a writer. SQLite: a deferred `BEGIN` (in WAL mode a reader
+/// takes no lock that writers wait on). PostgreSQL: `REPEATABLE READ READ ONLY` (one
+/// snapshot for the whole of `f`; a write inside it is an error).
+pub fn read_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    in_transaction(
+        conn,
+        "BEGIN DEFERRED",
+        Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+        f,
+    )
+}
+
+/// Begins with the given SQL (PostgreSQL: a plain `BEGIN` when `postgres_begin` is None),
+/// runs `f`, and commits, or rolls back on an error.
+fn in_transaction<T, E, F>(conn: &mut DbConn, sqlite_begin: &str, postgres_begin: Option<&str>, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     type Manager = <DbConn as Connection>::TransactionManager;
-    match conn {
-        DbConn::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
-        DbConn::Postgres(_) => Manager::begin_transaction(conn)?,
+    match (&mut *conn, postgres_begin) {
+        (DbConn::Sqlite(inner), _) => AnsiTransactionManager::begin_transaction_sql(inner, sqlite_begin)?,
+        (DbConn::Postgres(inner), Some(begin)) => AnsiTransactionManager::begin_transaction_sql(inner, begin)?,
+        (DbConn::Postgres(_), None) => Manager::begin_transaction(conn)?,
     }
     match f(conn) {
         Ok(value) => {

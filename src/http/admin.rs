@@ -1,18 +1,24 @@
 //! Who am I, accounts and tokens (admin), a child's access history and the audit export
 //! (admin and assurance).
 
+use std::future::ready;
+
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
+use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Access;
 use super::extract;
 use super::AppState;
-use crate::audit::{self, AccessEntry, AuditEvent};
+use crate::audit::{self, AccessEntry};
 use crate::auth::{self, Principal, TokenView, UserView};
-use crate::db::write_transaction;
+use crate::db::Pool;
 use crate::error::{AppError, AppResult, Problem};
+use crate::service::audit_trail::{self, ExportRange};
+use crate::service::reach::Reach;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/me").route(web::get().to(me)))
@@ -30,13 +36,17 @@ pub async fn me(access: Access) -> HttpResponse {
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts", responses((status = 200, body = Vec<UserView>), (status = 403, body = Problem)))]
 pub async fn users(state: web::Data<AppState>, access: Access) -> AppResult<HttpResponse> {
-    let list = state.run_as(&access, |conn, _| auth::list_users(conn)).await?;
+    let list = state
+        .run_reaching(&access, |conn, _, reach| auth::list_users(conn, reach))
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>), (status = 403, body = Problem)))]
 pub async fn tokens(state: web::Data<AppState>, access: Access) -> AppResult<HttpResponse> {
-    let list = state.run_as(&access, |conn, _| auth::list_tokens(conn)).await?;
+    let list = state
+        .run_reaching(&access, |conn, _, reach| auth::list_tokens(conn, reach))
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -45,7 +55,9 @@ pub async fn tokens(state: web::Data<AppState>, access: Access) -> AppResult<Htt
 pub async fn revoke(state: web::Data<AppState>, access: Access, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "token")?;
     state
-        .run_as(&access, move |conn, ctx| auth::revoke_token(conn, &ctx.actor, &id))
+        .run_reaching(&access, move |conn, ctx, reach| {
+            auth::revoke_token(conn, &ctx.actor, &id, reach)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -73,15 +85,7 @@ pub async fn access_history(
     }
     let history = state
         .run_as(&access, move |conn, ctx| {
-            write_transaction(conn, |conn| {
-                crate::service::children::load_visible(conn, ctx, &id)?;
-                // Reading who looked is itself a look at the child's record.
-                ctx.audit(
-                    conn,
-                    AuditEvent::ok("read_access_history", "child", Some(&id), Some(&id)),
-                )?;
-                Ok(audit::access_history(conn, &id, limit)?)
-            })
+            audit_trail::access_history(conn, ctx, &id, limit)
         })
         .await?;
     Ok(HttpResponse::Ok().json(history))
@@ -114,14 +118,9 @@ pub async fn export(state: web::Data<AppState>, access: Access, req: HttpRequest
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default(),
     );
-    let csv = state
-        .run_as(&access, move |conn, ctx| {
-            write_transaction(conn, |conn| {
-                ctx.audit(conn, AuditEvent::ok("export", "audit_log", None, None))?;
-                let mut out = Vec::new();
-                audit::export_csv(conn, from, to, &mut out)?;
-                Ok(out)
-            })
+    let (reach, range) = state
+        .run_reaching(&access, move |conn, ctx, reach| {
+            Ok((reach.clone(), audit_trail::start_export(conn, ctx, from, to)?))
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -130,5 +129,28 @@ pub async fn export(state: web::Data<AppState>, access: Access, req: HttpRequest
             "Content-Disposition",
             format!("attachment; filename=\"audit-{}-{}.csv\"", q.from, q.to),
         ))
-        .body(csv))
+        .streaming(csv_pages(state.pool.clone(), reach, range)))
+}
+
+/// The export's CSV a page at a time (`audit_trail::export_page`): each page is read on the
+/// blocking pool with a connection that goes back to the pool before the page is sent.
+/// A failure part-way ends the answer early (the status has gone), and is logged.
+fn csv_pages(pool: Pool, reach: Reach, range: ExportRange) -> impl Stream<Item = AppResult<Bytes>> {
+    let header = stream::once(ready(Ok(Bytes::from_static(audit::CSV_HEADER.as_bytes()))));
+    let pages = stream::try_unfold(Some(range.first - 1), move |after| {
+        let (pool, reach, range) = (pool.clone(), reach.clone(), range.clone());
+        async move {
+            let Some(after) = after else { return Ok(None) };
+            let page = web::block(move || {
+                let mut conn = pool.get()?;
+                Ok::<_, AppError>(audit_trail::export_page(&mut conn, &reach, &range, after)?)
+            })
+            .await??;
+            let csv: String = page.iter().map(audit::csv_line).collect();
+            Ok(Some((Bytes::from(csv), audit_trail::next_after(&page))))
+        }
+    });
+    header
+        .chain(pages)
+        .inspect_err(|e| tracing::error!(error = %e, "the audit export stopped part-way"))
 }

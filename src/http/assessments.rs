@@ -105,7 +105,7 @@ pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) 
 }
 
 #[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = String, Path), AsOf),
-    responses((status = 200, body = AssessmentView), (status = 404, body = Problem)))]
+    responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn get(
     state: web::Data<AppState>,
     access: Access,
@@ -116,7 +116,8 @@ pub async fn get(
     let q: AsOf = extract::query(req.query_string())?;
     let view = state
         .run_as(&access, move |conn, ctx| {
-            crate::service::assessments::get(conn, ctx, &id, q.as_of.unwrap_or(ctx.today))
+            let as_of = crate::service::validate::as_of(q.as_of, ctx.today)?;
+            crate::service::assessments::get(conn, ctx, &id, as_of)
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -36,7 +36,8 @@ impl JsonInput for NewNote {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AsOf {
-    /// The date to evaluate deadlines on (default: today in Europe/London).
+    /// The date to evaluate deadlines on (default: today in Europe/London), from
+    /// 2000-01-01 to five years after today.
     #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub as_of: Option<chrono::NaiveDate>,
 }
@@ -85,7 +86,7 @@ pub async fn search(state: web::Data<AppState>, access: Access, req: HttpRequest
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path), AsOf),
-    responses((status = 200, body = ChildDetail), (status = 404, body = Problem)))]
+    responses((status = 200, body = ChildDetail), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn get(
     state: web::Data<AppState>,
     access: Access,
@@ -96,7 +97,8 @@ pub async fn get(
     let q: AsOf = extract::query(req.query_string())?;
     let detail = state
         .run_as(&access, move |conn, ctx| {
-            children::detail(conn, ctx, &id, q.as_of.unwrap_or(ctx.today))
+            let as_of = crate::service::validate::as_of(q.as_of, ctx.today)?;
+            children::detail(conn, ctx, &id, as_of)
         })
         .await?;
     Ok(HttpResponse::Ok().json(detail))

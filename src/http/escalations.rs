@@ -43,7 +43,9 @@ pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) 
     responses((status = 200, body = Vec<OutboxView>), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn outbox_list(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: OutboxQuery = extract::query(req.query_string())?;
-    let list = state.run_as(&access, move |conn, _| outbox::list(conn, &q)).await?;
+    let list = state
+        .run_reaching(&access, move |conn, _, reach| outbox::list(conn, &q, reach))
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -53,7 +55,9 @@ pub async fn outbox_list(state: web::Data<AppState>, access: Access, req: HttpRe
 pub async fn requeue(state: web::Data<AppState>, access: Access, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "message")?;
     let view = state
-        .run_as(&access, move |conn, ctx| outbox::requeue(conn, &ctx.actor, &id))
+        .run_reaching(&access, move |conn, ctx, reach| {
+            outbox::requeue(conn, &ctx.actor, &id, reach)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -27,6 +27,7 @@ use chrono::NaiveDate;
 use crate::calendar::Calendar;
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult, Problem};
+use crate::service::reach::Reach;
 use crate::service::{DomainCtx, Scope};
 use crate::settings::Settings;
 
@@ -82,6 +83,21 @@ impl AppState {
             result
         })
         .await?
+    }
+
+    /// [`AppState::run_as`] for the routes about accounts, the outbox and the audit trail:
+    /// `f` also gets what the user reaches there (`service::reach`).
+    pub async fn run_reaching<T, F>(&self, access: &auth::Access, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn, &DomainCtx, &Reach) -> AppResult<T> + Send + 'static,
+    {
+        let principal = access.principal.clone();
+        self.run_as(access, move |conn, ctx| {
+            let reach = Reach::of(conn, &principal)?;
+            f(conn, ctx, &reach)
+        })
+        .await
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, as the system.

@@ -36,6 +36,7 @@ pub struct AssessmentFilter {
     /// Only those with an open out-of-area request (true) or without (false).
     pub out_of_area: Option<bool>,
     pub child_id: Option<String>,
+    /// The day to list as of (default today), from 2000-01-01 to five years after today.
     #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub as_of: Option<NaiveDate>,
     /// Page size, 1-1000 (default 100).
@@ -71,12 +72,14 @@ type Query<'a> = assessments::BoxedQuery<'a, DbBackend>;
 pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResult<AssessmentPage> {
     let f = check(f, ctx.today)?;
     let stamper = Stamper::for_ctx(ctx);
-    let (items, total) = crate::db::write_transaction(conn, |conn| {
-        let (rows, total) = load_page(conn, ctx, &stamper, &f)?;
-        let items = views(conn, ctx, &rows, f.as_of)?;
-        ctx.audit(conn, AuditEvent::ok("list", "assessment", None, None))?;
-        Ok::<_, AppError>((items, total))
-    })?;
+    let (items, total) = ctx.read_audited(
+        conn,
+        |conn| {
+            let (rows, total) = load_page(conn, ctx, &stamper, &f)?;
+            Ok((views(conn, ctx, &rows, f.as_of)?, total))
+        },
+        |_| AuditEvent::ok("list", "assessment", None, None),
+    )?;
     Ok(AssessmentPage {
         as_of: f.as_of,
         total,
@@ -89,7 +92,9 @@ pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResul
 /// The page's rows and the total. The database counts and pages by the stored state and
 /// RAG; the rows whose stamp does not hold on as_of are derived here instead: taken out of
 /// the count by what they have stored, put back by what they derive to, and merged into
-/// the page.
+/// the page. Rows whose clock had not started by as_of are on no list of that day: only
+/// counted (to take them out), never loaded, so a view of a day long past costs no more
+/// than the rows it shows.
 fn load_page(
     conn: &mut DbConn,
     ctx: &DomainCtx,
@@ -112,22 +117,44 @@ fn load_page(
         }
     }
     derived.sort_by(|a, b| (a.due_on, &a.id).cmp(&(b.due_on, &b.id)));
-    let stored: i64 = by_stored(narrow(assessments::table.into_boxed(), ctx, f, Use::Count, steer), f)
-        .count()
-        .get_result(conn)?;
+    let stored: i64 = by_stored(
+        narrow(assessments::table.into_boxed(), ctx, f, Use::Count, steer),
+        f,
+        false,
+    )
+    .count()
+    .get_result(conn)?;
+    // Found by their stamp: on SQLite no other filter may pick the index.
+    let not_started: i64 = by_stored(
+        narrow(assessments::table.into_boxed(), ctx, f, Use::Rows, steer),
+        f,
+        steer,
+    )
+    .filter(rag_store::not_started(basis, f.as_of))
+    .count()
+    .get_result(conn)?;
+    // The rows on the list whose stored RAG holds; the page takes them from `skip` on.
+    let trusted = usize::try_from(stored - stored_matches - not_started).unwrap_or(0);
     let (skip, take) = paging::paged_window(f.offset, f.limit, derived.len());
-    let paged: Vec<models::Assessment> =
-        by_stored(narrow(assessments::table.into_boxed(), ctx, f, Use::Rows, steer), f)
-            .filter(rag_store::trusted(basis, f.as_of, steer))
-            .order((assessments::due_on.asc(), assessments::id.asc()))
-            .limit(take as i64)
-            .offset(skip as i64)
-            .select(models::Assessment::as_select())
-            .load(conn)?;
-    // On PostgreSQL each statement reads afresh: a row stamped by housekeeping between the
-    // queries above must not appear twice.
+    let paged: Vec<models::Assessment> = if skip >= trusted {
+        Vec::new()
+    } else {
+        by_stored(
+            narrow(assessments::table.into_boxed(), ctx, f, Use::Rows, steer),
+            f,
+            false,
+        )
+        .filter(rag_store::trusted(basis, f.as_of, steer))
+        .order((assessments::due_on.asc(), assessments::id.asc()))
+        .limit(take as i64)
+        .offset(skip as i64)
+        .select(models::Assessment::as_select())
+        .load(conn)?
+    };
+    // Each list reads in one snapshot (`read_audited`), so a row cannot be stamped
+    // between the queries above; this guards the merge should that ever change.
     derived.retain(|d| !paged.iter().any(|p| p.id == d.id));
-    let total = (stored as usize).saturating_sub(stored_matches) + derived.len();
+    let total = trusted + derived.len();
     Ok((paging::merge_page(paged, skip, derived, f.offset, f.limit, key), total))
 }
 
@@ -137,13 +164,22 @@ fn key(a: &models::Assessment) -> (NaiveDate, String) {
     (a.due_on, a.id.clone())
 }
 
-/// Rows whose stored state and RAG are the ones asked for.
-fn by_stored<'a>(mut q: Query<'a>, f: &Filter) -> Query<'a> {
+/// Rows whose stored state and RAG are the ones asked for; `hide` keeps both columns from
+/// picking an index (`no_index`).
+fn by_stored<'a>(mut q: Query<'a>, f: &Filter, hide: bool) -> Query<'a> {
     if let Some(s) = f.state {
-        q = q.filter(assessments::state.eq(s.as_str()));
+        q = if hide {
+            q.filter(no_index(assessments::state).eq(s.as_str()))
+        } else {
+            q.filter(assessments::state.eq(s.as_str()))
+        };
     }
     if let Some(r) = f.rag {
-        q = q.filter(assessments::rag.eq(r.as_str()));
+        q = if hide {
+            q.filter(no_index(assessments::rag).eq(r.as_str()))
+        } else {
+            q.filter(assessments::rag.eq(r.as_str()))
+        };
     }
     q
 }
@@ -253,6 +289,7 @@ fn check(f: AssessmentFilter, today: NaiveDate) -> AppResult<Filter> {
         }
     });
     let (limit, offset) = c.page(f.limit, f.offset, 100);
+    let as_of = c.as_of(f.as_of, today);
     c.finish()?;
     Ok(Filter {
         kind,
@@ -261,7 +298,7 @@ fn check(f: AssessmentFilter, today: NaiveDate) -> AppResult<Filter> {
         due_before: f.due_before,
         out_of_area: f.out_of_area,
         child_id: f.child_id,
-        as_of: f.as_of.unwrap_or(today),
+        as_of,
         limit,
         offset,
     })

@@ -208,15 +208,14 @@ pub fn load_visible(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<m
 }
 
 pub fn get(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<AssessmentView> {
-    let a = crate::db::write_transaction(conn, |conn| {
-        let a = load_visible(conn, ctx, id)?;
-        ctx.audit(
-            conn,
-            AuditEvent::ok("read", "assessment", Some(&a.id), Some(&a.child_id)),
-        )?;
-        Ok::<_, AppError>(a)
-    })?;
-    view(conn, ctx, &a, as_of)
+    ctx.read_audited(
+        conn,
+        |conn| {
+            let a = load_visible(conn, ctx, id)?;
+            view(conn, ctx, &a, as_of)
+        },
+        |v| AuditEvent::ok("read", "assessment", Some(&v.id), Some(&v.child_id)),
+    )
 }
 
 /// Writes the row if nobody changed it since it was read (version check in the WHERE).

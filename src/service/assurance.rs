@@ -24,7 +24,7 @@ use crate::workflow::{Kind, State};
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AssuranceQuery {
-    /// The meeting's date (default today).
+    /// The meeting's date (default today), from 2000-01-01 to five years after today.
     #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub as_of: Option<NaiveDate>,
     /// Weeks of newly looked-after children to include (default 6).
@@ -102,8 +102,8 @@ pub fn iha_list(conn: &mut DbConn, ctx: &DomainCtx, q: AssuranceQuery, default_w
         c.fail("weeks", "must be between 1 and 104");
     }
     let (limit, offset) = c.page(q.limit, q.offset, DEFAULT_PAGE);
+    let as_of = c.as_of(q.as_of, ctx.today);
     c.finish()?;
-    let as_of = q.as_of.unwrap_or(ctx.today);
     build(
         conn,
         ctx,
@@ -129,14 +129,16 @@ fn build(
 ) -> AppResult<AssuranceList> {
     let window_from = as_of - chrono::Duration::weeks(i64::from(weeks));
     let stamper = Stamper::for_ctx(ctx);
-    let (summary, items) = crate::db::write_transaction(conn, |conn| {
-        let entries = entries(conn, ctx, &stamper, as_of, window_from)?;
-        let summary = summarise(&entries);
-        let entries = page_in_order(conn, entries, page)?;
-        let items = items(conn, ctx, entries, as_of)?;
-        ctx.audit(conn, AuditEvent::ok("list", "assurance_iha", None, None))?;
-        Ok::<_, AppError>((summary, items))
-    })?;
+    let (summary, items) = ctx.read_audited(
+        conn,
+        |conn| {
+            let entries = entries(conn, ctx, &stamper, as_of, window_from)?;
+            let summary = summarise(&entries);
+            let entries = page_in_order(conn, entries, page)?;
+            Ok((summary, items(conn, ctx, entries, as_of)?))
+        },
+        |_| AuditEvent::ok("list", "assurance_iha", None, None),
+    )?;
     Ok(AssuranceList {
         as_of,
         weeks,
@@ -233,9 +235,14 @@ fn entries(
         base(true).filter(assessments::clock_started_on.between(window_from, as_of)),
         // Still open.
         base(true).filter(assessments::state.eq_any(iha_open)),
-        // Open on as_of, finished since.
-        base(false).filter(assessments::completed_on.gt(as_of)),
-        base(false).filter(assessments::ended_on.gt(as_of)),
+        // Open on as_of, finished since (of a day long past, most finished since but had
+        // not started then: left out here rather than read).
+        base(false)
+            .filter(assessments::completed_on.gt(as_of))
+            .filter(assessments::clock_started_on.le(as_of)),
+        base(false)
+            .filter(assessments::ended_on.gt(as_of))
+            .filter(assessments::clock_started_on.le(as_of)),
     ];
     let mut seen = HashSet::new();
     let mut rows: Vec<LeanRow> = Vec::new();

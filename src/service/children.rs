@@ -282,15 +282,18 @@ fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// The whole record. The read is recorded in the audit trail first: if that fails, nothing
-/// is shown.
+/// The whole record, read in one snapshot and then recorded in the audit trail: if the
+/// entry cannot be written, nothing is shown.
 pub fn detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<ChildDetail> {
-    write_transaction(conn, |conn| {
-        let child = load_visible(conn, ctx, id)?;
-        ctx.audit(conn, AuditEvent::ok("read", "child", Some(&child.id), Some(&child.id)))?;
-        Ok::<_, AppError>(())
-    })?;
-    let child = load(conn, id)?;
+    ctx.read_audited(
+        conn,
+        |conn| read_detail(conn, ctx, id, as_of),
+        |d| AuditEvent::ok("read", "child", Some(&d.child.id), Some(&d.child.id)),
+    )
+}
+
+fn read_detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<ChildDetail> {
+    let child = load_visible(conn, ctx, id)?;
     let periods: Vec<models::Period> = periods::table
         .filter(periods::child_id.eq(id))
         .order(periods::started_on.asc())

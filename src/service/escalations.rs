@@ -608,10 +608,13 @@ pub fn for_child(conn: &mut DbConn, child_id: &str) -> AppResult<Vec<EscalationV
 
 /// A child's escalations for an API caller: 404 outside the caller's scope; audited.
 pub fn list_for_child(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str) -> AppResult<Vec<EscalationView>> {
-    write_transaction(conn, |conn| {
-        super::children::load_visible(conn, ctx, child_id)?;
-        ctx.audit(conn, AuditEvent::ok("read", "escalations", None, Some(child_id)))?;
-        Ok::<_, AppError>(())
-    })?;
-    for_child(conn, child_id)
+    let (_, list) = ctx.read_audited(
+        conn,
+        |conn| {
+            let child = super::children::load_visible(conn, ctx, child_id)?;
+            Ok((child.id, for_child(conn, child_id)?))
+        },
+        |(id, _)| AuditEvent::ok("read", "escalations", None, Some(id)),
+    )?;
+    Ok(list)
 }

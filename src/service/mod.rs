@@ -1,9 +1,13 @@
 //! Application services: each public function is one use case, run in one transaction,
-//! applying the pure rules (`workflow`, `obligations`, `status`) to rows from `db`.
+//! applying the pure rules (`workflow`, `obligations`, `status`) to rows from `db`. An
+//! audited read runs in two: it reads in a read transaction, then appends its audit entry
+//! in a short write transaction (`DomainCtx::read_audited`), so that no read holds the
+//! write lock.
 
 pub mod assessment_list;
 pub mod assessments;
 pub mod assurance;
+pub mod audit_trail;
 pub mod calendar_store;
 pub mod children;
 pub mod escalations;
@@ -12,6 +16,7 @@ pub mod outbox;
 pub mod pack;
 pub mod periods;
 pub mod rag_store;
+pub mod reach;
 pub mod validate;
 pub mod views;
 
@@ -91,6 +96,21 @@ impl DomainCtx {
     pub fn audit(&self, conn: &mut DbConn, event: AuditEvent<'_>) -> AppResult<()> {
         audit::record(conn, &self.actor, event)?;
         Ok(())
+    }
+
+    /// An audited read: `read` runs in a read transaction, then the entry `event` makes
+    /// of its answer is appended in a write transaction of its own. Reading, however long
+    /// it takes, never holds SQLite's write lock or the audit chain's lock, so it cannot
+    /// hold up other requests; the write transaction only appends. The answer is returned
+    /// only once its entry has committed: if the entry cannot be written, nothing is shown.
+    pub fn read_audited<T, R, E>(&self, conn: &mut DbConn, read: R, event: E) -> AppResult<T>
+    where
+        R: FnOnce(&mut DbConn) -> AppResult<T>,
+        E: for<'a> FnOnce(&'a T) -> AuditEvent<'a>,
+    {
+        let answer = crate::db::read_transaction(conn, read)?;
+        crate::db::write_transaction(conn, |conn| self.audit(conn, event(&answer)))?;
+        Ok(answer)
     }
 }
 

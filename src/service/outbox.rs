@@ -27,9 +27,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{self, Actor, AuditEvent};
 use crate::db::models::{new_id, now_utc, OutboxRow};
-use crate::db::schema::outbox;
+use crate::db::schema::{children, escalations, outbox};
 use crate::db::{write_transaction, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::service::reach::Reach;
 use crate::settings::Settings;
 
 pub const PENDING: &str = "pending";
@@ -377,7 +378,8 @@ pub struct OutboxQuery {
     pub limit: Option<i64>,
 }
 
-pub fn list(conn: &mut DbConn, q: &OutboxQuery) -> AppResult<Vec<OutboxView>> {
+/// The messages `reach` reaches (`service::reach`), newest first.
+pub fn list(conn: &mut DbConn, q: &OutboxQuery, reach: &Reach) -> AppResult<Vec<OutboxView>> {
     let limit = q.limit.unwrap_or(200);
     if !(1..=5000).contains(&limit) {
         return Err(AppError::invalid("limit", "must be between 1 and 5000"));
@@ -392,6 +394,24 @@ pub fn list(conn: &mut DbConn, q: &OutboxQuery) -> AppResult<Vec<OutboxView>> {
         }
         query = query.filter(outbox::status.eq(s.clone()));
     }
+    if let Some(codes) = reach.children.codes() {
+        let about_children_reached = outbox::escalation_id.eq_any(
+            escalations::table
+                .filter(
+                    escalations::child_id.eq_any(
+                        children::table
+                            .filter(children::responsible_la.eq_any(codes.to_vec()))
+                            .select(children::id),
+                    ),
+                )
+                .select(escalations::id.nullable()),
+        );
+        query = if reach.oversees() {
+            query.filter(about_children_reached.or(outbox::escalation_id.is_null()))
+        } else {
+            query.filter(about_children_reached)
+        };
+    }
     let rows: Vec<OutboxRow> = query
         .order((outbox::created_at.desc(), outbox::id.desc()))
         .limit(limit)
@@ -400,8 +420,24 @@ pub fn list(conn: &mut DbConn, q: &OutboxQuery) -> AppResult<Vec<OutboxView>> {
     Ok(rows.into_iter().map(OutboxView::from).collect())
 }
 
-/// Puts a dead message back in the queue with a fresh count of attempts.
-pub fn requeue(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<OutboxView> {
+/// Whether `reach` reaches the message: by the child of its escalation, or (the weekly
+/// pack, about no escalation) by overseeing.
+fn reaches(conn: &mut DbConn, reach: &Reach, row: &OutboxRow) -> QueryResult<bool> {
+    let Some(escalation) = &row.escalation_id else {
+        return Ok(reach.oversees());
+    };
+    let la: Option<String> = escalations::table
+        .inner_join(children::table.on(children::id.eq(escalations::child_id)))
+        .filter(escalations::id.eq(escalation))
+        .select(children::responsible_la)
+        .first(conn)
+        .optional()?;
+    Ok(la.is_some_and(|la| reach.children.allows(&la)))
+}
+
+/// Puts a dead message back in the queue with a fresh count of attempts. A message out of
+/// `reach` answers like an unknown one (404).
+pub fn requeue(conn: &mut DbConn, actor: &Actor, id: &str, reach: &Reach) -> AppResult<OutboxView> {
     write_transaction(conn, |conn| {
         let row: OutboxRow = outbox::table
             .find(id)
@@ -409,6 +445,9 @@ pub fn requeue(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<OutboxVi
             .first(conn)
             .optional()?
             .ok_or(AppError::NotFound("message"))?;
+        if !reaches(conn, reach, &row)? {
+            return Err(AppError::NotFound("message"));
+        }
         if row.status != DEAD {
             return Err(AppError::Conflict(format!(
                 "only dead messages can be requeued; this one is {}",

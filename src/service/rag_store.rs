@@ -137,9 +137,12 @@ pub fn trusted<'q>(basis: &'q str, as_of: NaiveDate, steer: bool) -> Predicate<'
     }
 }
 
-/// The ids of the rows `trusted` leaves out: made under another basis (or never), ran
-/// out before `as_of`, or starting after it (facts dated later). Each part is its own
-/// query on its own index; the parts are disjoint (the stamp's CHECK constraint keeps
+/// The ids of the rows `trusted` leaves out that may be on a list of `as_of`: made under
+/// another basis (or never), ran out before `as_of`, or starting after it (facts dated
+/// later) on a clock already running. Rows stamped from after `as_of` whose clock had not
+/// started are on no list of that day and are left out ([`not_started`] counts them), so
+/// a view of a day long past derives nothing it does not show. Each part is its own query
+/// on its own index; the parts are disjoint (the stamp's CHECK constraint keeps
 /// `rag_from` set whenever a basis is).
 pub fn untrusted_ids(conn: &mut DbConn, basis: &str, as_of: NaiveDate) -> AppResult<Vec<String>> {
     let mut ids = stale_ids(conn, basis, as_of, i64::MAX)?;
@@ -147,10 +150,24 @@ pub fn untrusted_ids(conn: &mut DbConn, basis: &str, as_of: NaiveDate) -> AppRes
         assessments::table
             .filter(assessments::rag_basis.eq(basis))
             .filter(assessments::rag_from.gt(as_of))
+            .filter(assessments::clock_started_on.le(as_of))
             .select(assessments::id)
             .load::<String>(conn)?,
     );
     Ok(ids)
+}
+
+/// Stamped rows whose clock starts after `as_of`, which [`untrusted_ids`] leaves out: on
+/// no list of that day. A stamp starts on or after the clock start, so they are all among
+/// the rows stamped from after `as_of` (the stamp index finds them).
+pub fn not_started<'q>(basis: &'q str, as_of: NaiveDate) -> Predicate<'q> {
+    Box::new(
+        assessments::rag_basis
+            .eq(basis)
+            .and(assessments::rag_from.gt(as_of))
+            .and(assessments::clock_started_on.gt(as_of))
+            .nullable(),
+    )
 }
 
 /// Up to `limit` ids of rows a stamp made on `today` would improve: another basis, or
@@ -379,6 +396,8 @@ mod tests {
             d(2026, 9, 30),
             d(2025, 12, 24),
             d(2026, 12, 7),
+            // Before every clock: nothing is listed, whether stamped or derived.
+            d(2000, 1, 1),
         ];
         let filters = [
             (None, None, None),

@@ -5,6 +5,35 @@ use chrono::NaiveDate;
 
 use crate::error::{AppError, FieldError};
 
+/// The earliest day a view may be worked out for (`as_of`, on every endpoint that takes
+/// it). Nobody in care today had an assessment clock running before it (children looked
+/// after are under 18, care leavers at most 25), and from it on every working-day count is
+/// a lookup in the calendar's table (1970-2100). A date centuries back would instead walk
+/// the calendar day by day for every row: seconds of work for one request.
+pub const AS_OF_EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
+/// How far past today `as_of` may look: beyond any review interval (12 months at most)
+/// with room for planning, and well inside the calendar's table.
+pub const AS_OF_YEARS_AHEAD: u32 = 5;
+
+/// The latest day a view may be worked out for, seen from `today`.
+pub fn as_of_latest(today: NaiveDate) -> NaiveDate {
+    today
+        .checked_add_months(chrono::Months::new(12 * AS_OF_YEARS_AHEAD))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// `as_of` as asked (default today), if within [`AS_OF_EARLIEST`] ..= [`as_of_latest`].
+pub fn as_of(value: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    let mut c = Checks::new();
+    let as_of = c.as_of(value, today);
+    c.finish()?;
+    Ok(as_of)
+}
+
 /// Collects field errors; `finish` turns them into one 422.
 #[derive(Default)]
 pub struct Checks {
@@ -86,6 +115,16 @@ impl Checks {
         )
     }
 
+    /// The `as_of` date (default today), within the range every view allows.
+    pub fn as_of(&mut self, value: Option<NaiveDate>, today: NaiveDate) -> NaiveDate {
+        let as_of = value.unwrap_or(today);
+        let latest = as_of_latest(today);
+        if !(AS_OF_EARLIEST..=latest).contains(&as_of) {
+            self.fail("as_of", format!("must be between {AS_OF_EARLIEST} and {latest}"));
+        }
+        as_of
+    }
+
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }
@@ -124,6 +163,22 @@ mod tests {
         c.text("name", "abcdefghijk", 10);
         c.text("name", "a\u{0}b", 10);
         assert_eq!(c.errors.len(), 3);
+    }
+
+    #[test]
+    fn as_of_is_between_2000_and_five_years_ahead() {
+        let today = NaiveDate::from_ymd_opt(2026, 2, 16).expect("a date");
+        let day = |s: &str| s.parse::<NaiveDate>().expect("a date");
+        assert_eq!(as_of(None, today).ok(), Some(today), "today by default");
+        for ok in ["2000-01-01", "2026-02-16", "2031-02-16"] {
+            assert_eq!(as_of(Some(day(ok)), today).ok(), Some(day(ok)), "{ok}");
+        }
+        for bad in ["0000-01-01", "1999-12-31", "2031-02-17", "9999-12-31"] {
+            match as_of(Some(day(bad)), today) {
+                Err(AppError::Invalid(errors)) => assert_eq!(errors[0].field, "as_of", "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -71,6 +71,7 @@ fn outbox_rows(settings: &Settings, status: Option<&str>) -> Vec<outbox::OutboxV
             status: status.map(str::to_string),
             limit: Some(5000),
         },
+        &cla_tracker::service::reach::Reach::everything(),
     )
     .expect("outbox list")
 }
