@@ -32,8 +32,9 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("sign in first: send a bearer token or a session cookie")]
     Unauthenticated,
+    /// With the methods the path does allow, for the `Allow` header (RFC 9110).
     #[error("this method is not allowed on this path")]
-    MethodNotAllowed,
+    MethodNotAllowed(String),
     #[error("{0}")]
     Forbidden(String),
     /// A workflow step that is not allowed in the current state.
@@ -66,7 +67,7 @@ impl AppError {
             AppError::Invalid(_) => "Invalid value",
             AppError::NotFound(_) => "Not found",
             AppError::Unauthenticated => "Not signed in",
-            AppError::MethodNotAllowed => "Method Not Allowed",
+            AppError::MethodNotAllowed(_) => "Method Not Allowed",
             AppError::Forbidden(_) => "Forbidden",
             AppError::Conflict(_) => "Step not allowed",
             AppError::StaleVersion { .. } => "Stale version",
@@ -81,7 +82,7 @@ impl AppError {
             AppError::Invalid(_) => "/problems/invalid-value",
             AppError::NotFound(_) => "/problems/not-found",
             AppError::Unauthenticated => "/problems/unauthenticated",
-            AppError::MethodNotAllowed => "/problems/http-405",
+            AppError::MethodNotAllowed(_) => "/problems/http-405",
             AppError::Forbidden(_) => "/problems/forbidden",
             AppError::Conflict(_) => "/problems/step-not-allowed",
             AppError::StaleVersion { .. } => "/problems/stale-version",
@@ -117,7 +118,7 @@ impl ResponseError for AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) | AppError::StaleVersion { .. } => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -139,8 +140,14 @@ impl ResponseError for AppError {
             errors: self.field_errors(),
         };
         let mut response = HttpResponse::build(status);
-        if matches!(self, AppError::Unauthenticated) {
-            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            AppError::Unauthenticated => {
+                response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            AppError::MethodNotAllowed(allow) => {
+                response.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
+            }
+            _ => {}
         }
         response.content_type("application/problem+json").json(body)
     }

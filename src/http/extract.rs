@@ -4,6 +4,29 @@
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, AppResult, FieldError};
+use crate::service::validate::Checks;
+
+/// The query of a list with nothing to filter by: which page.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1-1000.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
+/// A list's `limit` (1-1000, default `default_limit`) and `offset` (not negative): the same
+/// rule for every list, 422 outside it.
+pub fn page(limit: Option<i64>, offset: Option<i64>, default_limit: i64) -> AppResult<(usize, usize)> {
+    let mut c = Checks::new();
+    let page = c.page(limit, offset, default_limit);
+    c.finish()?;
+    Ok(page)
+}
 
 /// Parses a JSON body; a syntax error or a wrong type answers 400 naming the field.
 pub fn json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::validate::Checks;
+use super::validate::{whole, Checks};
 use super::views::*;
 use super::{check_version, DomainCtx};
 use crate::audit::AuditEvent;
@@ -31,6 +31,7 @@ pub fn open_state_names() -> Vec<&'static str> {
 pub struct NotificationInput {
     /// The day health was told the child became looked after.
     pub received_on: NaiveDate,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -52,6 +53,7 @@ pub struct ConsentInput {
     pub competence_assessed_by: Option<String>,
     /// For a refusal: the plan to offer the assessment again.
     pub reoffer_plan: Option<String>,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -64,6 +66,7 @@ pub struct AppointmentInput {
     pub location: String,
     /// The day the booking was made (default: today).
     pub booked_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -76,6 +79,7 @@ pub struct OutcomeInput {
     /// Default: today.
     pub recorded_on: Option<NaiveDate>,
     /// The appointment's version.
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -87,6 +91,7 @@ pub struct CompletionInput {
     /// face_to_face (default) or brief_health_summary (written without the child after
     /// repeated non-attendance).
     pub method: Option<String>,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -94,6 +99,7 @@ pub struct CompletionInput {
 #[serde(deny_unknown_fields)]
 pub struct ReofferInput {
     pub offered_on: NaiveDate,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -102,6 +108,7 @@ pub struct ReofferInput {
 pub struct NotRequiredInput {
     /// The assessment in the 3 months before the period began that stands in for the IHA.
     pub prior_assessment_on: NaiveDate,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -110,12 +117,14 @@ pub struct NotRequiredInput {
 pub struct CloseInput {
     pub closed_on: NaiveDate,
     pub reason: String,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutOfAreaUpdate {
+    #[serde(deserialize_with = "whole::i32")]
     pub version: i32,
     pub requested_on: Option<NaiveDate>,
     pub acknowledged_on: Option<NaiveDate>,
@@ -429,8 +438,10 @@ fn check_consent(
     Ok((on, refused))
 }
 
-pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInput) -> AppResult<AssessmentView> {
-    run_step(conn, ctx, id, input.version, |conn, a| {
+/// Books (or rebooks): answers the assessment after the step with the appointment made.
+pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInput) -> AppResult<Booked> {
+    let mut made = None;
+    let assessment = run_step(conn, ctx, id, input.version, |conn, a| {
         let mut c = Checks::new();
         let clinician = c.text("clinician", &input.clinician, 200);
         let location = c.text("location", &input.location, 200);
@@ -462,6 +473,7 @@ pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInpu
         diesel::insert_into(appointments::table).values(&row).execute(conn)?;
         a.first_booked_on = a.first_booked_on.or(Some(booked_on));
         a.appointment_on = Some(day);
+        made = Some(AppointmentView::from(&row));
         advance(
             conn,
             a,
@@ -470,6 +482,34 @@ pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInpu
             booked_on,
             Some(format!("appointment {} on {day}", row.id)),
         )
+    })?;
+    let appointment = made.ok_or_else(|| AppError::Internal("a booking made no appointment".into()))?;
+    Ok(Booked {
+        assessment,
+        appointment,
+    })
+}
+
+fn load_appointment(conn: &mut DbConn, id: &str) -> AppResult<models::Appointment> {
+    appointments::table
+        .find(id)
+        .select(models::Appointment::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound("appointment"))
+}
+
+/// One appointment, read like its assessment: out of scope answers exactly like unknown.
+pub fn get_appointment(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<AppointmentView> {
+    crate::db::write_transaction(conn, |conn| {
+        let appointment = load_appointment(conn, id)?;
+        let owner = load(conn, &appointment.assessment_id)?;
+        ctx.check_visible(&load_child(conn, &owner.child_id)?, "appointment")?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("read", "appointment", Some(&appointment.id), Some(&owner.child_id)),
+        )?;
+        Ok(AppointmentView::from(&appointment))
     })
 }
 
@@ -485,12 +525,7 @@ pub fn record_outcome(
             "must be one of attended, was_not_brought, did_not_attend, refused, cancelled_by_carer, cancelled_by_la, cancelled_by_provider, no_access",
         )
     })?;
-    let appointment: models::Appointment = appointments::table
-        .find(appointment_id)
-        .select(models::Appointment::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(AppError::NotFound("appointment"))?;
+    let appointment = load_appointment(conn, appointment_id)?;
     // Out of scope must answer exactly like unknown, or appointment ids could be probed.
     let owner = load(conn, &appointment.assessment_id)?;
     ctx.check_visible(&load_child(conn, &owner.child_id)?, "appointment")?;

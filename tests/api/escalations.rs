@@ -69,10 +69,12 @@ fn outbox_rows(settings: &Settings, status: Option<&str>) -> Vec<outbox::OutboxV
         &mut conn,
         &OutboxQuery {
             status: status.map(str::to_string),
-            limit: Some(5000),
+            limit: Some(1000),
+            offset: None,
         },
     )
     .expect("outbox list")
+    .items
 }
 
 fn fired(r: &SweepReport) -> Vec<(String, u8)> {
