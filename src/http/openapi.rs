@@ -8,7 +8,7 @@
 //! - every error answer is `application/problem+json` with the `Problem` schema, and each
 //!   operation lists the errors it can give: 401 and (where some role is refused, or a
 //!   session write lacks its CSRF token) 403 under `/api/v1`; 400 wherever it reads a query
-//!   or a body; 415 wherever it reads a body; 404 wherever a path names an id.
+//!   or a body; 413 and 415 wherever it reads a body; 404 wherever a path names an id.
 
 use std::sync::OnceLock;
 
@@ -264,6 +264,7 @@ fn apply(path: &str, method: &str, op: &mut Operation) {
         );
     }
     if reads_body {
+        add_problem(op, 413, "The body is larger than the server accepts");
         add_problem(op, 415, "The body is not sent as application/json");
     }
     if path.contains("{id}") {

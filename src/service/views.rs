@@ -327,6 +327,7 @@ pub struct AppointmentView {
     pub assessment_id: String,
     /// When it starts: RFC 3339 in Europe/London's local time with the offset in force
     /// that day, e.g. 2026-01-12T10:30:00+00:00 (GMT) or 2026-06-12T10:30:00+01:00 (BST).
+    #[serde(serialize_with = "local_time")]
     pub starts_at: DateTime<FixedOffset>,
     pub clinician: String,
     pub location: String,
@@ -356,6 +357,12 @@ impl From<&models::Appointment> for AppointmentView {
 /// clinic's clock, which a client can still compare and convert exactly.
 pub fn london_time(utc: NaiveDateTime) -> DateTime<FixedOffset> {
     London.from_utc_datetime(&utc).fixed_offset()
+}
+
+/// A local time always writes its offset as digits, `+00:00` in winter too: `Z` would
+/// read as "UTC" rather than "the clock in London, which is on GMT".
+fn local_time<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
 }
 
 /// The answer to booking: the assessment after the step, its fields where they always

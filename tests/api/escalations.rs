@@ -220,7 +220,8 @@ async fn ladder_fires_on_the_right_day_once_climbs_and_clears(b: Backend) {
         .iter()
         .any(|s| s.contains("iha_consent_late level 2") && s.contains(TM)));
     let api = app.get_ok(&format!("/escalations?child_id={child_id}")).await;
-    assert_eq!(api.as_array().unwrap().len(), 3);
+    assert_eq!(api["items"].as_array().unwrap().len(), 3);
+    assert_eq!(api["total"], 3);
 }
 
 /// The relay is down, then busy, then back: every message arrives, once.
@@ -358,7 +359,7 @@ async fn recipient_without_address_is_reported_undeliverable(b: Backend) {
     );
     assert_eq!(smtp.wait_for(1, Duration::from_secs(5))[0].to, vec![DN.to_string()]);
     let list = app.get_ok(&format!("/escalations?child_id={child_id}")).await;
-    let statuses: Vec<String> = list
+    let statuses: Vec<String> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -404,7 +405,8 @@ async fn refused_mail_is_dead_and_an_admin_requeues_it(b: Backend) {
         )
         .await
         .expect(200, "dead letters");
-    let dead = dead.as_array().expect("list");
+    assert_eq!(dead["total"], 1, "{dead}");
+    let dead = dead["items"].as_array().expect("a page of messages");
     assert_eq!(dead.len(), 1);
     assert!(s(&dead[0]["last_error"]).contains("550"), "{}", dead[0]);
     // Health staff may not see the outbox.
