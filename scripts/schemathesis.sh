@@ -3,7 +3,7 @@
 # check): seeds a small county into a fresh database, serves it, and fails on any 5xx or
 # any answer the document does not describe. Runs on SQLite and on PostgreSQL.
 #   scripts/schemathesis.sh [sqlite|postgres|both]        (default both)
-# Settings (environment): SCHEMATHESIS_MAX_EXAMPLES (default 25 per operation),
+# Settings (environment): SCHEMATHESIS_MAX_EXAMPLES (default 40 per operation),
 # SCHEMATHESIS_SEED (default 20261123), CLA_TEST_POSTGRES_HOST (default 127.0.0.1:5432).
 # Needs python3 (with venv) and, for PostgreSQL, a server where user postgres may create
 # databases. The pinned schemathesis is installed into target/ci-venv on first use.
@@ -17,7 +17,7 @@ case "$which" in sqlite | postgres | both) ;; *)
 esac
 
 SCHEMATHESIS_VERSION=4.32.5
-max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-25}"
+max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-40}"
 seed="${SCHEMATHESIS_SEED:-20261123}"
 pg_host="${CLA_TEST_POSTGRES_HOST:-127.0.0.1:5432}"
 venv=target/ci-venv
@@ -98,6 +98,9 @@ run() {
   echo "a long schemathesis passphrase" | "$bin" user add --email schemathesis@example.nhs.uk \
     --role admin --role health_admin --role clinician --role social_worker --role assurance >/dev/null
   token="$("$bin" token issue --email schemathesis@example.nhs.uk --label schemathesis 2>/dev/null)"
+  "$bin" token issue --email schemathesis@example.nhs.uk --label spare >/dev/null 2>&1
+  SCHEMATHESIS_SPARE_TOKEN_ID="$("$bin" token list | awk '$3 == "spare" {print $1}')"
+  export SCHEMATHESIS_SPARE_TOKEN_ID
   "$bin" serve >"$work/serve-$backend.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
@@ -106,14 +109,25 @@ run() {
   done
   local status=0 base="http://127.0.0.1:$port"
   # Schemathesis reuses ids it has seen in answers, so it finds and revokes its own token:
-  # every operation but that one runs first, and the revocation runs alone at the end.
+  # every operation but that one runs first, and the revocation runs alone at the end, on
+  # the spare token (scripts/schemathesis.toml).
   schemathesis "$base" "$token" --exclude-path '/api/v1/tokens/{id}/revoke' || status=$?
   # The account must still work here, or the run tested refusals only.
   if ! curl -sf -H "Authorization: Bearer $token" "$base/api/v1/me" >/dev/null; then
     echo "the schemathesis account stopped working during the run" >&2
     status=1
   fi
-  schemathesis "$base" "$token" --include-path '/api/v1/tokens/{id}/revoke' || status=$?
+  # No links lead anywhere from one operation, so no stateful phase here.
+  schemathesis "$base" "$token" --include-path '/api/v1/tokens/{id}/revoke' \
+    --phases examples,coverage,fuzzing || status=$?
+  if curl -sf -H "Authorization: Bearer $token" "$base/api/v1/me" >/dev/null; then :; else
+    echo "the revocation run revoked the run's own token, not the spare" >&2
+    status=1
+  fi
+  if ! "$bin" token list | awk -v id="$SCHEMATHESIS_SPARE_TOKEN_ID" '$1 == id && $4 == "revoked"' | grep -q .; then
+    echo "the revocation run never revoked the spare token" >&2
+    status=1
+  fi
   stop_server
   drop_database
   if [ "$status" -ne 0 ]; then
