@@ -1,5 +1,6 @@
 //! Reading requests so that every mistake names its field: JSON bodies and query strings
-//! go through `serde_path_to_error`, ids that are not UUIDs are simply unknown (404).
+//! go through `serde_path_to_error`, ids that are not UUIDs are simply unknown (404), and
+//! every list reads its page (`limit` 1-1000, `offset` from 0) by one rule.
 
 use serde::de::DeserializeOwned;
 

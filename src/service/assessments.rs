@@ -60,7 +60,9 @@ pub struct ConsentInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentInput {
-    /// RFC 3339 with offset, e.g. 2026-01-12T10:30:00Z.
+    /// RFC 3339 with an offset, any offset: 2026-06-12T09:30:00Z and
+    /// 2026-06-12T10:30:00+01:00 are the same instant. A time without an offset is
+    /// refused (400): around a clock change it could be either of two instants.
     pub starts_at: DateTime<FixedOffset>,
     pub clinician: String,
     pub location: String,
