@@ -309,6 +309,7 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
         Action::MarkNotRequired,
     ),
     (Method::Post, "/api/v1/assessments/{id}/close", Action::Close),
+    (Method::Get, "/api/v1/appointments/{id}", Action::AssessmentRead),
     (Method::Post, "/api/v1/appointments/{id}/outcome", Action::RecordOutcome),
     (
         Method::Post,
@@ -340,9 +341,14 @@ pub fn route_action(method: &str, path: &str) -> Option<Action> {
         .map(|(_, _, action)| *action)
 }
 
-/// Whether some route has this path (under any method): a wrong method is then 405.
-pub fn path_known(path: &str) -> bool {
-    ROUTES.iter().any(|(_, pattern, _)| pattern_matches(pattern, path))
+/// The methods some route allows on this path: none means the path is unknown (404), and
+/// otherwise a wrong method is 405 with these in `Allow`.
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .filter(|(_, pattern, _)| pattern_matches(pattern, path))
+        .map(|(m, _, _)| m.as_str())
+        .collect()
 }
 
 fn pattern_matches(pattern: &str, path: &str) -> bool {

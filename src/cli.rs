@@ -107,6 +107,7 @@ pub enum OutboxCommand {
         /// pending, sending, sent, dead or undeliverable.
         #[arg(long)]
         status: Option<String>,
+        /// How many, 1-1000.
         #[arg(long, default_value_t = 200)]
         limit: i64,
     },

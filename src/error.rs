@@ -32,8 +32,9 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("sign in first: send a bearer token or a session cookie")]
     Unauthenticated,
+    /// With the methods the path does allow, for the `Allow` header (RFC 9110).
     #[error("this method is not allowed on this path")]
-    MethodNotAllowed,
+    MethodNotAllowed(String),
     /// A body sent as something other than JSON (the message says what came).
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -69,7 +70,7 @@ impl AppError {
             AppError::Invalid(_) => "Invalid value",
             AppError::NotFound(_) => "Not found",
             AppError::Unauthenticated => "Not signed in",
-            AppError::MethodNotAllowed => "Method Not Allowed",
+            AppError::MethodNotAllowed(_) => "Method Not Allowed",
             AppError::UnsupportedMediaType(_) => "Unsupported Media Type",
             AppError::Forbidden(_) => "Forbidden",
             AppError::Conflict(_) => "Step not allowed",
@@ -85,7 +86,7 @@ impl AppError {
             AppError::Invalid(_) => "/problems/invalid-value",
             AppError::NotFound(_) => "/problems/not-found",
             AppError::Unauthenticated => "/problems/unauthenticated",
-            AppError::MethodNotAllowed => "/problems/http-405",
+            AppError::MethodNotAllowed(_) => "/problems/http-405",
             AppError::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             AppError::Forbidden(_) => "/problems/forbidden",
             AppError::Conflict(_) => "/problems/step-not-allowed",
@@ -123,7 +124,7 @@ impl ResponseError for AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) | AppError::StaleVersion { .. } => StatusCode::CONFLICT,
@@ -146,8 +147,14 @@ impl ResponseError for AppError {
             errors: self.field_errors(),
         };
         let mut response = HttpResponse::build(status);
-        if matches!(self, AppError::Unauthenticated) {
-            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            AppError::Unauthenticated => {
+                response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            AppError::MethodNotAllowed(allow) => {
+                response.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
+            }
+            _ => {}
         }
         response.content_type("application/problem+json").json(body)
     }

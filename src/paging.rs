@@ -1,5 +1,40 @@
-//! One page of a list drawn from two sources in one order: rows the database sorts and
-//! pages itself (those whose stored RAG holds), and a few rows the code had to derive.
+//! Pages of lists. Every list the API answers has one shape, [`Page`]: `items`, the
+//! `total` over every page, and the `limit` and `offset` that chose the page. Also: one
+//! page of a list drawn from two sources in one order: rows the database sorts and pages
+//! itself (those whose stored RAG holds), and a few rows the code had to derive.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One page of a list: `items` at positions `offset .. offset + limit` of the whole list,
+/// which holds `total` items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Items in the whole list, every page.
+    pub total: usize,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl<T> Page<T> {
+    /// The page of a whole list held in memory (short lists: one child's escalations, the
+    /// accounts of a deployment).
+    pub fn slice(all: Vec<T>, limit: usize, offset: usize) -> Page<T> {
+        let total = all.len();
+        let items = all.into_iter().skip(offset).take(limit).collect();
+        Page::new(items, total, limit, offset)
+    }
+
+    pub fn new(items: Vec<T>, total: usize, limit: usize, offset: usize) -> Page<T> {
+        Page {
+            items,
+            total,
+            limit: i64::try_from(limit).unwrap_or(i64::MAX),
+            offset: i64::try_from(offset).unwrap_or(i64::MAX),
+        }
+    }
+}
 
 /// Returns the rows at positions `offset .. offset + limit` of the merged order.
 ///
@@ -45,6 +80,15 @@ pub fn paged_window(offset: usize, limit: usize, derived: usize) -> (usize, usiz
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_slice_counts_the_whole_list() {
+        let page = Page::slice((1..=7).collect::<Vec<i32>>(), 3, 5);
+        assert_eq!((page.items, page.total, page.limit, page.offset), (vec![6, 7], 7, 3, 5));
+        let past_the_end = Page::slice(vec![1, 2], 10, 4);
+        assert!(past_the_end.items.is_empty());
+        assert_eq!(past_the_end.total, 2);
+    }
 
     #[test]
     fn derived_rows_take_their_place_among_the_paged_ones() {

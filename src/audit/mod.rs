@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::db::models::{now_utc, AuditRow};
 use crate::db::schema::audit_log;
 use crate::db::DbConn;
+use crate::paging::Page;
 
 /// Serialises audit appends on PostgreSQL; SQLite's write transactions already are.
 const AUDIT_LOCK_KEY: i64 = 0x00C1_A7AC_0A0D;
@@ -187,16 +188,27 @@ pub struct AccessEntry {
     pub outcome: String,
 }
 
-/// Who looked at or changed a child's record, newest first. The caller checks that the
-/// child is in scope (`service::audit_trail::access_history`).
-pub fn access_history(conn: &mut DbConn, child_id: &str, limit: i64) -> QueryResult<Vec<AccessEntry>> {
+/// Who looked at or changed a child's record, newest first: one page, and how many
+/// entries there are in all. The caller checks that the child is in scope
+/// (`service::audit_trail::access_history`).
+pub fn access_history(
+    conn: &mut DbConn,
+    child_id: &str,
+    limit: usize,
+    offset: usize,
+) -> QueryResult<Page<AccessEntry>> {
+    let total: i64 = audit_log::table
+        .filter(audit_log::child_id.eq(child_id))
+        .count()
+        .get_result(conn)?;
     let rows: Vec<AuditRow> = audit_log::table
         .filter(audit_log::child_id.eq(child_id))
         .order(audit_log::seq.desc())
-        .limit(limit)
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .offset(i64::try_from(offset).unwrap_or(i64::MAX))
         .select(AuditRow::as_select())
         .load(conn)?;
-    Ok(rows
+    let items = rows
         .into_iter()
         .map(|r| AccessEntry {
             seq: r.seq,
@@ -209,7 +221,8 @@ pub fn access_history(conn: &mut DbConn, child_id: &str, limit: i64) -> QueryRes
             entity_id: r.entity_id,
             outcome: r.outcome,
         })
-        .collect())
+        .collect();
+    Ok(Page::new(items, usize::try_from(total).unwrap_or(0), limit, offset))
 }
 
 /// The export's first line.

@@ -107,11 +107,12 @@ pub fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()> 
                 &OutboxQuery {
                     status,
                     limit: Some(limit),
+                    offset: None,
                 },
                 &Reach::everything(),
             )
             .map_err(|e| anyhow!("{e}"))?;
-            for r in rows {
+            for r in rows.items {
                 println!(
                     "{}  {:<13}  attempts {}  {}  {} <{}>  {}{}",
                     r.id,

@@ -11,12 +11,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Access;
-use super::extract;
+use super::extract::{self, PageQuery};
 use super::AppState;
 use crate::audit::{self, AccessEntry};
 use crate::auth::{self, Principal, TokenView, UserView};
 use crate::db::Pool;
 use crate::error::{AppError, AppResult, Problem};
+use crate::paging::Page;
 use crate::service::audit_trail::{self, ExportRange};
 use crate::service::reach::Reach;
 
@@ -34,23 +35,31 @@ pub async fn me(access: Access) -> HttpResponse {
     HttpResponse::Ok().json(&access.principal)
 }
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", responses((status = 200, body = Vec<UserView>), (status = 403, body = Problem)))]
-pub async fn users(state: web::Data<AppState>, access: Access) -> AppResult<HttpResponse> {
+/// The accounts, by email. A deployment's staff fit in memory, so the page is cut there.
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(PageQuery),
+    responses((status = 200, body = Page<UserView>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn users(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
+    let q: PageQuery = extract::query(req.query_string())?;
+    let (limit, offset) = extract::page(q.limit, q.offset, 100)?;
     let list = state
         .run_reaching(&access, |conn, _, reach| auth::list_users(conn, reach))
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(HttpResponse::Ok().json(Page::slice(list, limit, offset)))
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>), (status = 403, body = Problem)))]
-pub async fn tokens(state: web::Data<AppState>, access: Access) -> AppResult<HttpResponse> {
+/// The API tokens, newest first.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", params(PageQuery),
+    responses((status = 200, body = Page<TokenView>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn tokens(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
+    let q: PageQuery = extract::query(req.query_string())?;
+    let (limit, offset) = extract::page(q.limit, q.offset, 100)?;
     let list = state
         .run_reaching(&access, |conn, _, reach| auth::list_tokens(conn, reach))
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(HttpResponse::Ok().json(Page::slice(list, limit, offset)))
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "accounts", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "accounts", params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke(state: web::Data<AppState>, access: Access, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "token")?;
@@ -64,13 +73,20 @@ pub async fn revoke(state: web::Data<AppState>, access: Access, path: web::Path<
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
-    /// Most recent entries to return (default 200, at most 5000).
+    /// Entries per page, 1-1000 (default 200).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Entries to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/children/{id}/access-history", tag = "audit", params(("id" = String, Path), HistoryQuery),
-    responses((status = 200, body = Vec<AccessEntry>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+/// Who looked at or changed the child's record, newest first.
+#[utoipa::path(get, path = "/api/v1/children/{id}/access-history", tag = "audit", params(("id" = String, Path, format = Uuid), HistoryQuery),
+    responses((status = 200, body = Page<AccessEntry>), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn access_history(
     state: web::Data<AppState>,
     access: Access,
@@ -79,13 +95,10 @@ pub async fn access_history(
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "child")?;
     let q: HistoryQuery = extract::query(req.query_string())?;
-    let limit = q.limit.unwrap_or(200);
-    if !(1..=5000).contains(&limit) {
-        return Err(AppError::invalid("limit", "must be between 1 and 5000"));
-    }
+    let (limit, offset) = extract::page(q.limit, q.offset, 200)?;
     let history = state
         .run_as(&access, move |conn, ctx| {
-            audit_trail::access_history(conn, ctx, &id, limit)
+            audit_trail::access_history(conn, ctx, &id, limit, offset)
         })
         .await?;
     Ok(HttpResponse::Ok().json(history))
@@ -93,6 +106,7 @@ pub async fn access_history(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// First day (inclusive, UTC).
     #[serde(deserialize_with = "crate::input::date")]
@@ -103,7 +117,8 @@ pub struct ExportQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", params(ExportQuery),
-    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "The entries as CSV (RFC 4180), oldest first", content_type = "text/csv", body = String),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn export(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: ExportQuery = extract::query(req.query_string())?;
     if q.to < q.from {

@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::error::{AppResult, Problem};
 use crate::service::assessment_list::{AssessmentFilter, AssessmentPage};
 use crate::service::assessments::*;
-use crate::service::views::{AssessmentView, ConsentView, OutOfAreaRequestView};
+use crate::service::views::{AppointmentView, AssessmentView, Booked, ConsentView, OutOfAreaRequestView};
 use crate::service::DomainCtx;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/assessments/{id}/reoffer").route(web::post().to(reoffer_step)))
         .service(web::resource("/assessments/{id}/not-required").route(web::post().to(not_required)))
         .service(web::resource("/assessments/{id}/close").route(web::post().to(close_step)))
+        .service(web::resource("/appointments/{id}").route(web::get().to(get_appointment)))
         .service(web::resource("/appointments/{id}/outcome").route(web::post().to(outcome)))
         .service(web::resource("/out-of-area-requests/{id}").route(web::post().to(out_of_area)))
         .service(web::resource("/consents/{id}/withdrawal").route(web::post().to(withdrawal)));
@@ -66,8 +67,31 @@ versioned!(
     CloseInput
 );
 
-type StepFn<I> = fn(&mut DbConn, &DomainCtx, &str, I) -> AppResult<AssessmentView>;
+type StepFn<I, O> = fn(&mut DbConn, &DomainCtx, &str, I) -> AppResult<O>;
 
+/// Reads a step's id, body and `If-Match`, and runs it as the caller.
+async fn run_step<I, O>(
+    state: &AppState,
+    access: &Access,
+    raw_id: &str,
+    what: &'static str,
+    req: &HttpRequest,
+    body: &extract::Body,
+    f: StepFn<I, O>,
+) -> AppResult<O>
+where
+    I: JsonInput + Versioned + Send + 'static,
+    O: Send + 'static,
+{
+    let id = extract::id(raw_id, what)?;
+    let mut input: I = extract::json(body)?;
+    if let Some(v) = extract::if_match(req)? {
+        *input.version_mut() = Some(v);
+    }
+    state.run_as(access, move |conn, ctx| f(conn, ctx, &id, input)).await
+}
+
+/// A step answering the assessment after it.
 async fn step<I>(
     state: &AppState,
     access: &Access,
@@ -75,22 +99,18 @@ async fn step<I>(
     what: &'static str,
     req: &HttpRequest,
     body: &extract::Body,
-    f: StepFn<I>,
+    f: StepFn<I, AssessmentView>,
 ) -> AppResult<HttpResponse>
 where
     I: JsonInput + Versioned + Send + 'static,
 {
-    let id = extract::id(raw_id, what)?;
-    let mut input: I = extract::json(body)?;
-    if let Some(v) = extract::if_match(req)? {
-        *input.version_mut() = Some(v);
-    }
-    let view = state.run_as(access, move |conn, ctx| f(conn, ctx, &id, input)).await?;
+    let view = run_step(state, access, raw_id, what, req, body, f).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[utoipa::path(get, path = "/api/v1/assessments", tag = "assessments", params(AssessmentFilter),
-    responses((status = 200, body = AssessmentPage), (status = 400, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/assessments", operation_id = "list_assessments", tag = "assessments", params(AssessmentFilter),
+    responses((status = 200, body = AssessmentPage), (status = 404, body = Problem, description = "child_id names no child you can see"),
+        (status = 422, body = Problem)))]
 pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let filter: AssessmentFilter = extract::query(req.query_string())?;
     if let Some(child) = &filter.child_id {
@@ -104,7 +124,7 @@ pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) 
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = String, Path), AsOf),
+#[utoipa::path(get, path = "/api/v1/assessments/{id}", operation_id = "get_assessment", tag = "assessments", params(("id" = String, Path, format = Uuid), AsOf),
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -123,7 +143,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/notification", tag = "assessments", params(("id" = String, Path)), request_body = NotificationInput,
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/notification", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = NotificationInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn notification(
     state: web::Data<AppState>,
@@ -135,7 +155,7 @@ pub async fn notification(
     step(&state, &access, &path, "assessment", &req, &body, notify).await
 }
 
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/consent", tag = "assessments", params(("id" = String, Path)), request_body = ConsentInput,
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/consent", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = ConsentInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn consent(
     state: web::Data<AppState>,
@@ -156,8 +176,11 @@ pub async fn consent(
     .await
 }
 
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/appointments", tag = "assessments", params(("id" = String, Path)), request_body = AppointmentInput,
-    responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+/// Books (or rebooks): answers 201 with the assessment after the step and, in
+/// `appointment`, the appointment made, which `Location` names.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/appointments", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = AppointmentInput,
+    responses((status = 201, body = Booked, headers(("Location" = String, description = "/api/v1/appointments/{appointment id}"))),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn appointment(
     state: web::Data<AppState>,
     access: Access,
@@ -165,10 +188,33 @@ pub async fn appointment(
     req: HttpRequest,
     body: extract::Body,
 ) -> AppResult<HttpResponse> {
-    step(&state, &access, &path, "assessment", &req, &body, book).await
+    let booked = run_step(&state, &access, &path, "assessment", &req, &body, book).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/api/v1/appointments/{}", booked.appointment.id),
+        ))
+        .json(booked))
 }
 
-#[utoipa::path(post, path = "/api/v1/appointments/{id}/outcome", tag = "assessments", params(("id" = String, Path)), request_body = OutcomeInput,
+/// One appointment.
+#[utoipa::path(get, path = "/api/v1/appointments/{id}", tag = "assessments", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = AppointmentView), (status = 404, body = Problem)))]
+pub async fn get_appointment(
+    state: web::Data<AppState>,
+    access: Access,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "appointment")?;
+    let view = state
+        .run_as(&access, move |conn, ctx| {
+            crate::service::assessments::get_appointment(conn, ctx, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/outcome", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = OutcomeInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn outcome(
     state: web::Data<AppState>,
@@ -180,7 +226,7 @@ pub async fn outcome(
     step(&state, &access, &path, "appointment", &req, &body, record_outcome).await
 }
 
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/completion", tag = "assessments", params(("id" = String, Path)), request_body = CompletionInput,
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/completion", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = CompletionInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn completion(
     state: web::Data<AppState>,
@@ -192,7 +238,7 @@ pub async fn completion(
     step(&state, &access, &path, "assessment", &req, &body, complete).await
 }
 
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/reoffer", tag = "assessments", params(("id" = String, Path)), request_body = ReofferInput,
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/reoffer", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = ReofferInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn reoffer_step(
     state: web::Data<AppState>,
@@ -204,7 +250,7 @@ pub async fn reoffer_step(
     step(&state, &access, &path, "assessment", &req, &body, reoffer).await
 }
 
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/not-required", tag = "assessments", params(("id" = String, Path)), request_body = NotRequiredInput,
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/not-required", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = NotRequiredInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn not_required(
     state: web::Data<AppState>,
@@ -216,7 +262,7 @@ pub async fn not_required(
     step(&state, &access, &path, "assessment", &req, &body, mark_not_required).await
 }
 
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/close", tag = "assessments", params(("id" = String, Path)), request_body = CloseInput,
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/close", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = CloseInput,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn close_step(
     state: web::Data<AppState>,
@@ -228,7 +274,7 @@ pub async fn close_step(
     step(&state, &access, &path, "assessment", &req, &body, close).await
 }
 
-#[utoipa::path(post, path = "/api/v1/out-of-area-requests/{id}", tag = "assessments", params(("id" = String, Path)), request_body = OutOfAreaUpdate,
+#[utoipa::path(post, path = "/api/v1/out-of-area-requests/{id}", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = OutOfAreaUpdate,
     responses((status = 200, body = OutOfAreaRequestView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn out_of_area(
     state: web::Data<AppState>,
@@ -248,7 +294,7 @@ pub async fn out_of_area(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[utoipa::path(post, path = "/api/v1/consents/{id}/withdrawal", tag = "assessments", params(("id" = String, Path)), request_body = ConsentWithdrawal,
+#[utoipa::path(post, path = "/api/v1/consents/{id}/withdrawal", tag = "assessments", params(("id" = String, Path, format = Uuid)), request_body = ConsentWithdrawal,
     responses((status = 200, body = ConsentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn withdrawal(
     state: web::Data<AppState>,

@@ -11,7 +11,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 #[utoipa::path(get, path = "/api/v1/assurance/iha", tag = "assurance", params(AssuranceQuery),
-    responses((status = 200, body = AssuranceList), (status = 400, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = AssuranceList), (status = 422, body = Problem)))]
 pub async fn iha(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: AssuranceQuery = extract::query(req.query_string())?;
     let default_weeks = state.settings.assurance.default_weeks;

@@ -154,10 +154,11 @@ fn decide(conn: &mut DbConn, r: &Request, settings: &AuthSettings) -> AppResult<
     };
     let Some(action) = access::route_action(&r.method, &r.path) else {
         refuse(conn, Some(&principal), r, "no such route")?;
-        return Err(if access::path_known(&r.path) {
-            AppError::MethodNotAllowed
-        } else {
+        let allowed = access::allowed_methods(&r.path);
+        return Err(if allowed.is_empty() {
             AppError::NotFound("resource")
+        } else {
+            AppError::MethodNotAllowed(allowed.join(", "))
         });
     };
     if let (Credentials::Session(_), Some(session)) = (&r.credentials, &principal.session) {

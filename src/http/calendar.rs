@@ -7,6 +7,7 @@ use super::auth::Access;
 use super::extract;
 use super::AppState;
 use crate::error::{AppError, AppResult, Problem};
+use crate::paging::Page;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/calendar/holidays").route(web::get().to(holidays)))
@@ -15,11 +16,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Range {
+    /// First day (inclusive).
     #[serde(deserialize_with = "crate::input::date")]
     pub from: NaiveDate,
+    /// Last day (inclusive), at most 20 years after `from`.
     #[serde(deserialize_with = "crate::input::date")]
     pub to: NaiveDate,
+    /// Items per page, 1-1000 (default 1000: twenty years of holidays fit one page).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,10 +42,12 @@ pub struct HolidayView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AddQuery {
     #[serde(deserialize_with = "crate::input::date")]
     pub from: NaiveDate,
     /// Working days to add (negative counts back), at most 5000 either way.
+    #[param(minimum = -5000, maximum = 5000)]
     pub days: i32,
 }
 
@@ -56,9 +68,10 @@ const MAX_RANGE_DAYS: i64 = 366 * 20;
 const MAX_DAYS: i32 = 5000;
 
 #[utoipa::path(get, path = "/api/v1/calendar/holidays", tag = "calendar", params(Range),
-    responses((status = 200, body = Vec<HolidayView>), (status = 400, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Page<HolidayView>, description = "In date order"), (status = 422, body = Problem)))]
 pub async fn holidays(state: web::Data<AppState>, _access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: Range = extract::query(req.query_string())?;
+    let (limit, offset) = extract::page(q.limit, q.offset, 1000)?;
     if q.to < q.from {
         return Err(AppError::invalid("to", "must not be before from"));
     }
@@ -78,11 +91,11 @@ pub async fn holidays(state: web::Data<AppState>, _access: Access, req: HttpRequ
             },
         })
         .collect();
-    Ok(HttpResponse::Ok().json(list))
+    Ok(HttpResponse::Ok().json(Page::slice(list, limit, offset)))
 }
 
 #[utoipa::path(get, path = "/api/v1/calendar/add-working-days", tag = "calendar", params(AddQuery),
-    responses((status = 200, body = AddedWorkingDays), (status = 400, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = AddedWorkingDays), (status = 422, body = Problem)))]
 pub async fn add_working_days(
     state: web::Data<AppState>,
     _access: Access,

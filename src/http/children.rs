@@ -6,6 +6,7 @@ use super::auth::Access;
 use super::extract::{self, JsonInput};
 use super::AppState;
 use crate::error::{AppResult, Problem};
+use crate::paging::Page;
 use crate::service::children::{self, ChildUpdate, NewChild, NewHealthCheck, NewNote};
 use crate::service::views::{ChildDetail, ChildSummary, HealthCheckView, NoteView};
 
@@ -35,6 +36,7 @@ impl JsonInput for NewNote {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AsOf {
     /// The date to evaluate deadlines on (default: today in Europe/London), from
     /// 2000-01-01 to five years after today.
@@ -44,15 +46,22 @@ pub struct AsOf {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     /// Local id, NHS number, or the start of a family or given name.
+    #[param(max_length = 100)]
     pub q: Option<String>,
+    /// Items per page, 1-1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
 #[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChild,
-    responses((status = 201, body = ChildSummary), (status = 400, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = ChildSummary), (status = 409, body = Problem, description = "Registered at the same moment by another request"),
+        (status = 422, body = Problem)))]
 pub async fn create(state: web::Data<AppState>, access: Access, body: extract::Body) -> AppResult<HttpResponse> {
     let input: NewChild = extract::json(&body)?;
     let child = state
@@ -62,17 +71,11 @@ pub async fn create(state: web::Data<AppState>, access: Access, body: extract::B
 }
 
 #[utoipa::path(get, path = "/api/v1/children", tag = "children", params(Search),
-    responses((status = 200, body = Vec<ChildSummary>), (status = 400, body = Problem)))]
+    responses((status = 200, body = Page<ChildSummary>, description = "By family name, then given name"),
+        (status = 422, body = Problem)))]
 pub async fn search(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: Search = extract::query(req.query_string())?;
-    let limit = q.limit.unwrap_or(50);
-    let offset = q.offset.unwrap_or(0);
-    if !(1..=500).contains(&limit) {
-        return Err(crate::error::AppError::invalid("limit", "must be between 1 and 500"));
-    }
-    if offset < 0 {
-        return Err(crate::error::AppError::invalid("offset", "must not be negative"));
-    }
+    let (limit, offset) = extract::page(q.limit, q.offset, 50)?;
     let text = q.q.unwrap_or_default();
     if text.chars().count() > 100 {
         return Err(crate::error::AppError::invalid("q", "must be at most 100 characters"));
@@ -85,7 +88,7 @@ pub async fn search(state: web::Data<AppState>, access: Access, req: HttpRequest
     Ok(HttpResponse::Ok().json(found))
 }
 
-#[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path), AsOf),
+#[utoipa::path(get, path = "/api/v1/children/{id}", operation_id = "get_child", tag = "children", params(("id" = String, Path, format = Uuid), AsOf),
     responses((status = 200, body = ChildDetail), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -104,7 +107,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(detail))
 }
 
-#[utoipa::path(patch, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path)), request_body = ChildUpdate,
+#[utoipa::path(patch, path = "/api/v1/children/{id}", tag = "children", params(("id" = String, Path, format = Uuid)), request_body = ChildUpdate,
     responses((status = 200, body = ChildSummary), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -124,7 +127,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(child))
 }
 
-#[utoipa::path(post, path = "/api/v1/children/{id}/health-checks", tag = "children", params(("id" = String, Path)), request_body = NewHealthCheck,
+#[utoipa::path(post, path = "/api/v1/children/{id}/health-checks", tag = "children", params(("id" = String, Path, format = Uuid)), request_body = NewHealthCheck,
     responses((status = 201, body = HealthCheckView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_health_check(
     state: web::Data<AppState>,
@@ -142,7 +145,7 @@ pub async fn add_health_check(
     Ok(HttpResponse::Created().json(row))
 }
 
-#[utoipa::path(post, path = "/api/v1/children/{id}/notes", tag = "children", params(("id" = String, Path)), request_body = NewNote,
+#[utoipa::path(post, path = "/api/v1/children/{id}/notes", tag = "children", params(("id" = String, Path, format = Uuid)), request_body = NewNote,
     responses((status = 201, body = NoteView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_note(
     state: web::Data<AppState>,

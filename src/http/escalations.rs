@@ -8,6 +8,7 @@ use super::auth::Access;
 use super::extract;
 use super::AppState;
 use crate::error::{AppError, AppResult, Problem};
+use crate::paging::Page;
 use crate::service::escalations::{self, EscalationView};
 use crate::service::outbox::{self, OutboxQuery, OutboxView};
 
@@ -19,16 +20,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EscalationQuery {
-    /// The child whose escalations to list (required).
+    /// The child whose escalations to list (required: 422 without it).
+    #[param(required = true, format = Uuid)]
     pub child_id: Option<String>,
+    /// Items per page, 1-1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/escalations", tag = "escalations", params(EscalationQuery),
-    responses((status = 200, body = Vec<EscalationView>), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem)))]
+/// A child's escalations. One child's list is short, so it is paged in memory.
+#[utoipa::path(get, path = "/api/v1/escalations", operation_id = "list_escalations", tag = "escalations", params(EscalationQuery),
+    responses((status = 200, body = Page<EscalationView>), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "child_id names no child you can see"), (status = 422, body = Problem)))]
 pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: EscalationQuery = extract::query(req.query_string())?;
+    let (limit, offset) = extract::page(q.limit, q.offset, 100)?;
     let child_id = q.child_id.ok_or_else(|| AppError::invalid("child_id", "is required"))?;
     let child_id = extract::id(&child_id, "child")?;
     let list = state
@@ -36,11 +47,12 @@ pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) 
             escalations::list_for_child(conn, ctx, &child_id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(HttpResponse::Ok().json(Page::slice(list, limit, offset)))
 }
 
+/// Outgoing mail, newest first.
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "escalations", params(OutboxQuery),
-    responses((status = 200, body = Vec<OutboxView>), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Page<OutboxView>), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn outbox_list(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: OutboxQuery = extract::query(req.query_string())?;
     let list = state
@@ -49,7 +61,7 @@ pub async fn outbox_list(state: web::Data<AppState>, access: Access, req: HttpRe
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[utoipa::path(post, path = "/api/v1/outbox/{id}/requeue", tag = "escalations", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/requeue", tag = "escalations", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = OutboxView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)))]
 pub async fn requeue(state: web::Data<AppState>, access: Access, path: web::Path<String>) -> AppResult<HttpResponse> {

@@ -17,6 +17,7 @@
 //!   breaks a rule), checked here once so that no such value reaches a service, a log line
 //!   or the database (PostgreSQL cannot store NUL).
 //! - Ids in paths are UUIDs; anything else cannot name a record (404).
+//! - Every list reads its page (`limit` 1-1000, `offset` from 0) by one rule ([`page`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,6 +28,29 @@ use serde_json::Value;
 
 use crate::error::{AppError, AppResult, FieldError};
 use crate::input;
+use crate::service::validate::Checks;
+
+/// The query of a list with nothing to filter by: which page.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1-1000.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
+/// A list's `limit` (1-1000, default `default_limit`) and `offset` (not negative): the same
+/// rule for every list, 422 outside it.
+pub fn page(limit: Option<i64>, offset: Option<i64>, default_limit: i64) -> AppResult<(usize, usize)> {
+    let mut c = Checks::new();
+    let page = c.page(limit, offset, default_limit);
+    c.finish()?;
+    Ok(page)
+}
 
 /// A request body that is to be JSON: the bytes and the media type they were sent as.
 /// Handlers take it instead of `web::Bytes` and read it with [`json`].

@@ -117,20 +117,16 @@ impl AppState {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(ops::health)
-        .service(ops::ready)
-        .service(ops::openapi_json)
-        .configure(pages::routes)
-        .service(
-            web::scope("/api/v1")
-                .configure(children::routes)
-                .configure(periods::routes)
-                .configure(assessments::routes)
-                .configure(assurance::routes)
-                .configure(calendar::routes)
-                .configure(admin::routes)
-                .configure(escalations::routes),
-        );
+    cfg.configure(ops::routes).configure(pages::routes).service(
+        web::scope("/api/v1")
+            .configure(children::routes)
+            .configure(periods::routes)
+            .configure(assessments::routes)
+            .configure(assurance::routes)
+            .configure(calendar::routes)
+            .configure(admin::routes)
+            .configure(escalations::routes),
+    );
 }
 
 /// A bound, not yet running server; `port()` tells which port the OS chose for port 0.

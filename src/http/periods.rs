@@ -16,8 +16,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/periods/{id}/end").route(web::post().to(end)));
 }
 
-#[utoipa::path(post, path = "/api/v1/children/{id}/periods", tag = "periods", params(("id" = String, Path)), request_body = NewPeriod,
-    responses((status = 201, body = PeriodStarted), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/children/{id}/periods", tag = "periods", params(("id" = String, Path, format = Uuid)), request_body = NewPeriod,
+    responses((status = 201, body = PeriodStarted), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "Another period was opened at the same moment"), (status = 422, body = Problem)))]
 pub async fn start(
     state: web::Data<AppState>,
     access: Access,
@@ -32,7 +33,7 @@ pub async fn start(
     Ok(HttpResponse::Created().json(started))
 }
 
-#[utoipa::path(post, path = "/api/v1/periods/{id}/placements", tag = "periods", params(("id" = String, Path)), request_body = NewPlacement,
+#[utoipa::path(post, path = "/api/v1/periods/{id}/placements", tag = "periods", params(("id" = String, Path, format = Uuid)), request_body = NewPlacement,
     responses((status = 201, body = PlacementChanged), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_placement(
     state: web::Data<AppState>,
@@ -50,7 +51,7 @@ pub async fn change_placement(
     Ok(HttpResponse::Created().json(changed))
 }
 
-#[utoipa::path(post, path = "/api/v1/periods/{id}/end", tag = "periods", params(("id" = String, Path)), request_body = PeriodEnd,
+#[utoipa::path(post, path = "/api/v1/periods/{id}/end", tag = "periods", params(("id" = String, Path, format = Uuid)), request_body = PeriodEnd,
     responses((status = 200, body = PeriodEnded), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn end(
     state: web::Data<AppState>,

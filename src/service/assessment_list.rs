@@ -23,24 +23,33 @@ use crate::workflow::{Kind, State};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AssessmentFilter {
     /// IHA or RHA.
+    #[param(value_type = Option<Kind>)]
     pub kind: Option<String>,
     /// The state on `as_of`.
+    #[param(value_type = Option<State>)]
     pub state: Option<String>,
     /// green, amber or red (as of `as_of`).
+    #[param(value_type = Option<Rag>)]
     pub rag: Option<String>,
     /// Only those due before this date.
     #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub due_before: Option<NaiveDate>,
     /// Only those with an open out-of-area request (true) or without (false).
     pub out_of_area: Option<bool>,
+    /// Only this child's assessments.
+    #[param(format = Uuid)]
     pub child_id: Option<String>,
     /// The day to list as of (default today), from 2000-01-01 to five years after today.
     #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub as_of: Option<NaiveDate>,
     /// Page size, 1-1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

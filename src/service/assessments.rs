@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::validate::Checks;
+use super::validate::{whole, Checks};
 use super::views::*;
 use super::{check_version, DomainCtx};
 use crate::audit::AuditEvent;
@@ -37,6 +37,7 @@ pub struct NotificationInput {
     /// The day health was told the child became looked after.
     #[serde(deserialize_with = "crate::input::date")]
     pub received_on: NaiveDate,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -60,13 +61,16 @@ pub struct ConsentInput {
     pub competence_assessed_by: Option<String>,
     /// For a refusal: the plan to offer the assessment again.
     pub reoffer_plan: Option<String>,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentInput {
-    /// RFC 3339 with offset, e.g. 2026-01-12T10:30:00Z.
+    /// RFC 3339 with an offset, any offset: 2026-06-12T09:30:00Z and
+    /// 2026-06-12T10:30:00+01:00 are the same instant. A time without an offset is
+    /// refused (400): around a clock change it could be either of two instants.
     #[serde(deserialize_with = "crate::input::timestamp")]
     pub starts_at: DateTime<FixedOffset>,
     pub clinician: String,
@@ -74,6 +78,7 @@ pub struct AppointmentInput {
     /// The day the booking was made (default: today).
     #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub booked_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -87,6 +92,7 @@ pub struct OutcomeInput {
     #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub recorded_on: Option<NaiveDate>,
     /// The appointment's version.
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -100,6 +106,7 @@ pub struct CompletionInput {
     /// face_to_face (default) or brief_health_summary (written without the child after
     /// repeated non-attendance).
     pub method: Option<String>,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -108,6 +115,7 @@ pub struct CompletionInput {
 pub struct ReofferInput {
     #[serde(deserialize_with = "crate::input::date")]
     pub offered_on: NaiveDate,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -117,6 +125,7 @@ pub struct NotRequiredInput {
     /// The assessment in the 3 months before the period began that stands in for the IHA.
     #[serde(deserialize_with = "crate::input::date")]
     pub prior_assessment_on: NaiveDate,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -126,12 +135,14 @@ pub struct CloseInput {
     #[serde(deserialize_with = "crate::input::date")]
     pub closed_on: NaiveDate,
     pub reason: String,
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutOfAreaUpdate {
+    #[serde(deserialize_with = "whole::i32")]
     pub version: i32,
     #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub requested_on: Option<NaiveDate>,
@@ -449,8 +460,10 @@ fn check_consent(
     Ok((on, refused))
 }
 
-pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInput) -> AppResult<AssessmentView> {
-    run_step(conn, ctx, id, input.version, |conn, a| {
+/// Books (or rebooks): answers the assessment after the step with the appointment made.
+pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInput) -> AppResult<Booked> {
+    let mut made = None;
+    let assessment = run_step(conn, ctx, id, input.version, |conn, a| {
         let mut c = Checks::new();
         let clinician = c.text("clinician", &input.clinician, 200);
         let location = c.text("location", &input.location, 200);
@@ -482,6 +495,7 @@ pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInpu
         diesel::insert_into(appointments::table).values(&row).execute(conn)?;
         a.first_booked_on = a.first_booked_on.or(Some(booked_on));
         a.appointment_on = Some(day);
+        made = Some(AppointmentView::from(&row));
         advance(
             conn,
             a,
@@ -490,6 +504,34 @@ pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInpu
             booked_on,
             Some(format!("appointment {} on {day}", row.id)),
         )
+    })?;
+    let appointment = made.ok_or_else(|| AppError::Internal("a booking made no appointment".into()))?;
+    Ok(Booked {
+        assessment,
+        appointment,
+    })
+}
+
+fn load_appointment(conn: &mut DbConn, id: &str) -> AppResult<models::Appointment> {
+    appointments::table
+        .find(id)
+        .select(models::Appointment::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound("appointment"))
+}
+
+/// One appointment, read like its assessment: out of scope answers exactly like unknown.
+pub fn get_appointment(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<AppointmentView> {
+    crate::db::write_transaction(conn, |conn| {
+        let appointment = load_appointment(conn, id)?;
+        let owner = load(conn, &appointment.assessment_id)?;
+        ctx.check_visible(&load_child(conn, &owner.child_id)?, "appointment")?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("read", "appointment", Some(&appointment.id), Some(&owner.child_id)),
+        )?;
+        Ok(AppointmentView::from(&appointment))
     })
 }
 
@@ -505,12 +547,7 @@ pub fn record_outcome(
             "must be one of attended, was_not_brought, did_not_attend, refused, cancelled_by_carer, cancelled_by_la, cancelled_by_provider, no_access",
         )
     })?;
-    let appointment: models::Appointment = appointments::table
-        .find(appointment_id)
-        .select(models::Appointment::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(AppError::NotFound("appointment"))?;
+    let appointment = load_appointment(conn, appointment_id)?;
     // Out of scope must answer exactly like unknown, or appointment ids could be probed.
     let owner = load(conn, &appointment.assessment_id)?;
     ctx.check_visible(&load_child(conn, &owner.child_id)?, "appointment")?;

@@ -23,15 +23,19 @@ use crate::workflow::{Kind, State};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AssuranceQuery {
     /// The meeting's date (default today), from 2000-01-01 to five years after today.
     #[serde(default, deserialize_with = "crate::input::optional_date")]
     pub as_of: Option<NaiveDate>,
-    /// Weeks of newly looked-after children to include (default 6).
+    /// Weeks of newly looked-after children to include, 1-104 (default 6).
+    #[param(minimum = 1, maximum = 104)]
     pub weeks: Option<u32>,
     /// Items per page, 1-1000 (default 100). The summary always covers the whole list.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// Items to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -74,6 +78,8 @@ pub struct AssuranceList {
     pub window_from: NaiveDate,
     /// Counts over the whole list, every page.
     pub summary: AssuranceSummary,
+    /// Items in the whole list, every page (the same as `summary.total`).
+    pub total: usize,
     pub limit: i64,
     pub offset: i64,
     /// Soonest due first (then by local id).
@@ -143,6 +149,7 @@ fn build(
         as_of,
         weeks,
         window_from,
+        total: summary.total,
         summary,
         limit,
         offset,

@@ -31,6 +31,7 @@ use crate::db::models::AuditRow;
 use crate::db::schema::{audit_log, children, users};
 use crate::db::{write_transaction, DbConn};
 use crate::error::AppResult;
+use crate::paging::Page;
 
 /// Entries per page of the export.
 pub const PAGE: i64 = 1000;
@@ -39,12 +40,18 @@ pub const PAGE: i64 = 1000;
 const CLOCK_SLACK_MINUTES: i64 = 60;
 
 /// Who looked at or changed a child's record, newest first (see the module rules).
-pub fn access_history(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, limit: i64) -> AppResult<Vec<AccessEntry>> {
+pub fn access_history(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    child_id: &str,
+    limit: usize,
+    offset: usize,
+) -> AppResult<Page<AccessEntry>> {
     let (_, history) = ctx.read_audited(
         conn,
         |conn| {
             let child = super::children::load_visible(conn, ctx, child_id)?;
-            let history = audit::access_history(conn, &child.id, limit)?;
+            let history = audit::access_history(conn, &child.id, limit, offset)?;
             Ok((child.id, history))
         },
         // Reading who looked is itself a look at the child's record.

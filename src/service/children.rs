@@ -5,14 +5,15 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::validate::Checks;
+use super::validate::{whole, Checks};
 use super::views::*;
 use super::{check_version, DomainCtx};
 use crate::audit::AuditEvent;
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
-use crate::db::{write_transaction, DbConn};
+use crate::db::{write_transaction, DbBackend, DbConn};
 use crate::error::{on_unique_violation, AppError, AppResult};
+use crate::paging::Page;
 use crate::{nhs_number, obligations};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -45,6 +46,7 @@ pub struct NewChild {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChildUpdate {
+    #[serde(deserialize_with = "whole::i32")]
     pub version: i32,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
@@ -64,6 +66,7 @@ pub struct NewHealthCheck {
     /// Immunisations: up to date for age.
     pub up_to_date: Option<bool>,
     /// SDQ total score, 0-40.
+    #[serde(default, deserialize_with = "whole::option_i32")]
     pub sdq_score: Option<i32>,
     /// SDQ1-SDQ5 when no score could be obtained.
     pub sdq_reason: Option<String>,
@@ -248,10 +251,34 @@ pub fn load_visible(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<m
     Ok(child)
 }
 
-/// Search by exact local id or NHS number, or by the start of a family or given name.
-pub fn search(conn: &mut DbConn, ctx: &DomainCtx, q: &str, limit: i64, offset: i64) -> AppResult<Vec<ChildSummary>> {
+/// Search by exact local id or NHS number, or by the start of a family or given name: one
+/// page, by family name then given name, and how many match in all.
+pub fn search(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    q: &str,
+    limit: usize,
+    offset: usize,
+) -> AppResult<Page<ChildSummary>> {
+    let total: i64 = matching(ctx, q).count().get_result(conn)?;
+    let rows: Vec<models::Child> = matching(ctx, q)
+        .order((
+            children::family_name.asc(),
+            children::given_name.asc(),
+            children::id.asc(),
+        ))
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+        .select(models::Child::as_select())
+        .load(conn)?;
+    let items = rows.iter().map(ChildSummary::from).collect();
+    Ok(Page::new(items, usize::try_from(total).unwrap_or(0), limit, offset))
+}
+
+/// The children in scope that a search matches.
+fn matching<'a>(ctx: &DomainCtx, q: &str) -> children::BoxedQuery<'a, DbBackend> {
     let q = q.trim();
-    let mut query = children::table.select(models::Child::as_select()).into_boxed();
+    let mut query = children::table.into_boxed();
     if let Some(codes) = ctx.scope.codes() {
         query = query.filter(children::responsible_la.eq_any(codes.to_vec()));
     }
@@ -266,16 +293,7 @@ pub fn search(conn: &mut DbConn, ctx: &DomainCtx, q: &str, limit: i64, offset: i
                 .or(lower(children::given_name).like(prefix).escape('\\')),
         );
     }
-    let rows = query
-        .order((
-            children::family_name.asc(),
-            children::given_name.asc(),
-            children::id.asc(),
-        ))
-        .limit(limit)
-        .offset(offset)
-        .load(conn)?;
-    Ok(rows.iter().map(ChildSummary::from).collect())
+    query
 }
 
 fn escape_like(s: &str) -> String {

@@ -30,7 +30,9 @@ use crate::db::models::{new_id, now_utc, OutboxRow};
 use crate::db::schema::{children, escalations, outbox};
 use crate::db::{write_transaction, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::paging::Page;
 use crate::service::reach::Reach;
+use crate::service::validate::Checks;
 use crate::settings::Settings;
 
 pub const PENDING: &str = "pending";
@@ -371,53 +373,62 @@ impl From<OutboxRow> for OutboxView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// pending, sending, sent, dead or undeliverable (default: every status).
+    #[param(pattern = "^(pending|sending|sent|dead|undeliverable)$")]
     pub status: Option<String>,
-    /// Most recent messages to return (default 200, at most 5000).
+    /// Messages per page, 1-1000 (default 200).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Messages to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
 }
 
-/// The messages `reach` reaches (`service::reach`), newest first.
-pub fn list(conn: &mut DbConn, q: &OutboxQuery, reach: &Reach) -> AppResult<Vec<OutboxView>> {
-    let limit = q.limit.unwrap_or(200);
-    if !(1..=5000).contains(&limit) {
-        return Err(AppError::invalid("limit", "must be between 1 and 5000"));
+/// One page of the messages `reach` reaches (`service::reach`), newest first, and how many
+/// match in all.
+pub fn list(conn: &mut DbConn, q: &OutboxQuery, reach: &Reach) -> AppResult<Page<OutboxView>> {
+    let mut c = Checks::new();
+    let (limit, offset) = c.page(q.limit, q.offset, 200);
+    if q.status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
+        c.fail("status", format!("must be one of {}", STATUSES.join(", ")));
     }
-    let mut query = outbox::table.into_boxed();
-    if let Some(s) = &q.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(AppError::invalid(
-                "status",
-                format!("must be one of {}", STATUSES.join(", ")),
-            ));
+    c.finish()?;
+    let matching = || {
+        let mut query = outbox::table.into_boxed();
+        if let Some(s) = &q.status {
+            query = query.filter(outbox::status.eq(s.clone()));
         }
-        query = query.filter(outbox::status.eq(s.clone()));
-    }
-    if let Some(codes) = reach.children.codes() {
-        let about_children_reached = outbox::escalation_id.eq_any(
-            escalations::table
-                .filter(
-                    escalations::child_id.eq_any(
-                        children::table
-                            .filter(children::responsible_la.eq_any(codes.to_vec()))
-                            .select(children::id),
-                    ),
-                )
-                .select(escalations::id.nullable()),
-        );
-        query = if reach.oversees() {
-            query.filter(about_children_reached.or(outbox::escalation_id.is_null()))
-        } else {
-            query.filter(about_children_reached)
-        };
-    }
-    let rows: Vec<OutboxRow> = query
+        if let Some(codes) = reach.children.codes() {
+            let about_children_reached = outbox::escalation_id.eq_any(
+                escalations::table
+                    .filter(
+                        escalations::child_id.eq_any(
+                            children::table
+                                .filter(children::responsible_la.eq_any(codes.to_vec()))
+                                .select(children::id),
+                        ),
+                    )
+                    .select(escalations::id.nullable()),
+            );
+            query = if reach.oversees() {
+                query.filter(about_children_reached.or(outbox::escalation_id.is_null()))
+            } else {
+                query.filter(about_children_reached)
+            };
+        }
+        query
+    };
+    let total: i64 = matching().count().get_result(conn)?;
+    let rows: Vec<OutboxRow> = matching()
         .order((outbox::created_at.desc(), outbox::id.desc()))
-        .limit(limit)
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .offset(i64::try_from(offset).unwrap_or(i64::MAX))
         .select(OutboxRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(OutboxView::from).collect())
+    let items = rows.into_iter().map(OutboxView::from).collect();
+    Ok(Page::new(items, usize::try_from(total).unwrap_or(0), limit, offset))
 }
 
 /// Whether `reach` reaches the message: by the child of its escalation, or (the weekly

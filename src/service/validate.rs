@@ -138,6 +138,56 @@ impl Checks {
     }
 }
 
+/// JSON has one kind of number: `3` and `3.0` are the same number, and JSON Schema (so the
+/// OpenAPI document) calls both an integer. Integer fields of a body accept either form;
+/// `3.5`, or a number out of range, is still refused as malformed (400).
+///
+/// Use as `#[serde(deserialize_with = "whole::i32")]`, or for an optional field
+/// `#[serde(default, deserialize_with = "whole::option_i32")]`.
+pub mod whole {
+    use serde::de::{self, Deserializer, Visitor};
+    use serde::Deserialize;
+
+    struct I32;
+
+    impl Visitor<'_> for I32 {
+        type Value = i32;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a whole number (32-bit)")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i32, E> {
+            i32::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i32, E> {
+            i32::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i32, E> {
+            let whole = v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX);
+            if whole {
+                // Exact: a whole f64 within i32's range converts without loss.
+                Ok(v as i32)
+            } else {
+                Err(E::invalid_value(de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    pub fn i32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+        d.deserialize_any(I32)
+    }
+
+    /// Absent or `null` is `None`.
+    pub fn option_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(deserialize_with = "i32")] i32);
+        Ok(Option::<Wrapped>::deserialize(d)?.map(|Wrapped(v)| v))
+    }
+}
+
 fn looks_like_email(v: &str) -> bool {
     let Some((local, domain)) = v.split_once('@') else {
         return false;
@@ -178,6 +228,30 @@ mod tests {
                 Err(AppError::Invalid(errors)) => assert_eq!(errors[0].field, "as_of", "{bad}"),
                 other => panic!("{bad}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Body {
+            #[serde(deserialize_with = "whole::i32")]
+            n: i32,
+            #[serde(default, deserialize_with = "whole::option_i32")]
+            m: Option<i32>,
+        }
+        let read = |json: &str| serde_json::from_str::<Body>(json).map(|b| (b.n, b.m));
+        assert_eq!(read(r#"{"n": 3}"#).unwrap(), (3, None));
+        assert_eq!(read(r#"{"n": 3.0, "m": -2.0}"#).unwrap(), (3, Some(-2)));
+        assert_eq!(read(r#"{"n": 3, "m": null}"#).unwrap(), (3, None));
+        for bad in [
+            r#"{"n": 3.5}"#,
+            r#"{"n": 1e10}"#,
+            r#"{"n": "3"}"#,
+            r#"{"n": 3, "m": 0.1}"#,
+            r#"{"n": 2147483648}"#,
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
         }
     }
 

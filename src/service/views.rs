@@ -2,7 +2,8 @@
 
 use std::str::FromStr;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Europe::London;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -324,8 +325,10 @@ impl From<&models::Consent> for ConsentView {
 pub struct AppointmentView {
     pub id: String,
     pub assessment_id: String,
-    /// Local time of the appointment (Europe/London), as booked.
-    pub starts_at: NaiveDateTime,
+    /// When it starts: RFC 3339 in Europe/London's local time with the offset in force
+    /// that day, e.g. 2026-01-12T10:30:00+00:00 (GMT) or 2026-06-12T10:30:00+01:00 (BST).
+    #[serde(serialize_with = "local_time")]
+    pub starts_at: DateTime<FixedOffset>,
     pub clinician: String,
     pub location: String,
     pub booked_on: NaiveDate,
@@ -339,7 +342,7 @@ impl From<&models::Appointment> for AppointmentView {
         AppointmentView {
             id: a.id.clone(),
             assessment_id: a.assessment_id.clone(),
-            starts_at: a.starts_at,
+            starts_at: london_time(a.starts_at),
             clinician: a.clinician.clone(),
             location: a.location.clone(),
             booked_on: a.booked_on,
@@ -348,6 +351,27 @@ impl From<&models::Appointment> for AppointmentView {
             version: a.version,
         }
     }
+}
+
+/// A stored UTC instant as Europe/London's local time with its offset: the time on the
+/// clinic's clock, which a client can still compare and convert exactly.
+pub fn london_time(utc: NaiveDateTime) -> DateTime<FixedOffset> {
+    London.from_utc_datetime(&utc).fixed_offset()
+}
+
+/// A local time always writes its offset as digits, `+00:00` in winter too: `Z` would
+/// read as "UTC" rather than "the clock in London, which is on GMT".
+fn local_time<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+}
+
+/// The answer to booking: the assessment after the step, its fields where they always
+/// were, with the appointment the booking made (the answer's `Location` names it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Booked {
+    #[serde(flatten)]
+    pub assessment: AssessmentView,
+    pub appointment: AppointmentView,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

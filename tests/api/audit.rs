@@ -134,7 +134,12 @@ async fn reads_are_audited(b: Backend) {
     let history = get_as(&app, &assurance, &format!("/children/{}/access-history", rec.child))
         .await
         .expect(200, "access history as assurance");
-    let entries = history.as_array().expect("a list");
+    let entries = history["items"].as_array().expect("a page of entries");
+    assert_eq!(
+        history["total"].as_u64(),
+        Some(entries.len() as u64),
+        "one page holds them all: {history}"
+    );
     let seqs: Vec<i64> = entries.iter().filter_map(|e| e["seq"].as_i64()).collect();
     assert!(seqs.windows(2).all(|w| w[0] > w[1]), "newest first: {seqs:?}");
     assert!(

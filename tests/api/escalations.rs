@@ -69,11 +69,13 @@ fn outbox_rows(settings: &Settings, status: Option<&str>) -> Vec<outbox::OutboxV
         &mut conn,
         &OutboxQuery {
             status: status.map(str::to_string),
-            limit: Some(5000),
+            limit: Some(1000),
+            offset: None,
         },
         &cla_tracker::service::reach::Reach::everything(),
     )
     .expect("outbox list")
+    .items
 }
 
 fn fired(r: &SweepReport) -> Vec<(String, u8)> {
@@ -219,7 +221,8 @@ async fn ladder_fires_on_the_right_day_once_climbs_and_clears(b: Backend) {
         .iter()
         .any(|s| s.contains("iha_consent_late level 2") && s.contains(TM)));
     let api = app.get_ok(&format!("/escalations?child_id={child_id}")).await;
-    assert_eq!(api.as_array().unwrap().len(), 3);
+    assert_eq!(api["items"].as_array().unwrap().len(), 3);
+    assert_eq!(api["total"], 3);
 }
 
 /// The relay is down, then busy, then back: every message arrives, once.
@@ -357,7 +360,7 @@ async fn recipient_without_address_is_reported_undeliverable(b: Backend) {
     );
     assert_eq!(smtp.wait_for(1, Duration::from_secs(5))[0].to, vec![DN.to_string()]);
     let list = app.get_ok(&format!("/escalations?child_id={child_id}")).await;
-    let statuses: Vec<String> = list
+    let statuses: Vec<String> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -403,7 +406,8 @@ async fn refused_mail_is_dead_and_an_admin_requeues_it(b: Backend) {
         )
         .await
         .expect(200, "dead letters");
-    let dead = dead.as_array().expect("list");
+    assert_eq!(dead["total"], 1, "{dead}");
+    let dead = dead["items"].as_array().expect("a page of messages");
     assert_eq!(dead.len(), 1);
     assert!(s(&dead[0]["last_error"]).contains("550"), "{}", dead[0]);
     // Health staff may not see the outbox.

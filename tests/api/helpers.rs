@@ -212,8 +212,10 @@ impl TestApp {
 
     /// Sends a request; `path` is under `/api/v1` unless it starts with `/api`, `/health`
     /// or `/ready`.
+    /// Every answer is checked against the OpenAPI document (`contract::check`).
     pub async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>, headers: &[(&str, &str)]) -> Resp {
-        let mut req = self.client.request(method, self.url(path));
+        let url = self.url(path);
+        let mut req = self.client.request(method.clone(), &url);
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b);
         }
@@ -227,6 +229,11 @@ impl TestApp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        crate::contract::check(&method, &url[self.address.len()..], status, content_type, &text);
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
             status,
@@ -267,11 +274,10 @@ impl TestApp {
     }
 
     pub async fn children_count(&self) -> usize {
-        self.get_ok("/children?limit=500")
-            .await
-            .as_array()
-            .expect("GET /children answers a list")
-            .len()
+        let page = self.get_ok("/children?limit=1").await;
+        page["total"]
+            .as_u64()
+            .expect("GET /children answers a page with its total") as usize
     }
 
     /// Registers a child (sex F, LA "SOM", test NHS number only when given).
@@ -341,7 +347,8 @@ impl TestApp {
             .expect(200, "completion")
     }
 
-    /// Books an appointment; returns the assessment view.
+    /// Books an appointment; returns the answer: the assessment view with the new
+    /// `appointment` in it.
     pub async fn book(&self, assessment_id: &str, booked_on: &str, starts_at: &str) -> Value {
         self.post(
             &format!("/assessments/{assessment_id}/appointments"),
@@ -353,7 +360,7 @@ impl TestApp {
             }),
         )
         .await
-        .expect(200, "POST /assessments/{id}/appointments")
+        .expect(201, "POST /assessments/{id}/appointments")
     }
 
     /// The id of the latest appointment of an assessment, read from the child's record.

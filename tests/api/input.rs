@@ -408,7 +408,7 @@ async fn timestamps_are_rfc3339_with_nothing_around(b: Backend) {
     let booked = app
         .post(&path, &with(&booking, "starts_at", json!("2026-02-20T10:00:00+00:00")))
         .await
-        .expect(200, "an RFC 3339 timestamp with an offset");
+        .expect(201, "an RFC 3339 timestamp with an offset");
     assert_eq!(booked["state"], "booked");
 }
 

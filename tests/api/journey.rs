@@ -137,14 +137,20 @@ async fn journey_of_one_child(b: Backend) {
         "consent by day 5 (Tue 30 Dec)"
     );
 
-    // Booking.
+    // Booking answers the assessment and the appointment it made, so the outcome can be
+    // recorded without reading the child again.
     let v = app.book(&iha_id, "2025-12-31", "2026-01-06T10:00:00Z").await;
     assert_eq!(v["state"], "booked");
     assert_eq!(v["appointment_on"], "2026-01-06");
     assert_eq!(v["first_booked_on"], "2025-12-31");
+    let first_appointment = s(&v["appointment"]["id"]);
+    assert_eq!(
+        first_appointment,
+        app.latest_appointment(&child_id, &iha_id).await,
+        "the answer's appointment is the one on the record"
+    );
 
     // Was not brought: back to booking, counted, and the LA's side.
-    let first_appointment = app.latest_appointment(&child_id, &iha_id).await;
     let v = app
         .post(
             &format!("/appointments/{first_appointment}/outcome"),
@@ -185,8 +191,12 @@ async fn journey_of_one_child(b: Backend) {
     let v = app.book(&iha_id, "2026-01-07", "2026-01-16T09:30:00Z").await;
     assert_eq!(v["state"], "booked");
     assert_eq!(v["first_booked_on"], "2025-12-31", "first booking date is kept");
-    let second_appointment = app.latest_appointment(&child_id, &iha_id).await;
+    let second_appointment = s(&v["appointment"]["id"]);
     assert_ne!(second_appointment, first_appointment);
+    assert_eq!(
+        v["appointment"]["starts_at"], "2026-01-16T09:30:00+00:00",
+        "London time in winter"
+    );
     let v = app
         .post(
             &format!("/appointments/{second_appointment}/outcome"),

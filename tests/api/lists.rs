@@ -1,5 +1,5 @@
-//! The lists people work from: GET /assessments with its filters, and the weekly IHA
-//! assurance list.
+//! The lists people work from: GET /assessments with its filters, the weekly IHA
+//! assurance list, and the one page shape every list shares.
 
 use serde_json::Value;
 
@@ -11,6 +11,8 @@ both!(
     rag_filter_agrees_with_the_rag_shown_as_of_a_date,
     lists_answer_the_same_once_the_rags_are_stored,
     assurance_list_pages_keep_one_order_and_one_summary,
+    every_list_answers_one_page_shape_and_checks_its_paging,
+    children_search_counts_every_match_across_pages,
 );
 
 const TODAY: &str = "2026-02-16";
@@ -412,4 +414,101 @@ async fn assurance_list_pages_keep_one_order_and_one_summary(b: Backend) {
         let r = app.get(&format!("/assurance/iha?{query}")).await;
         assert_problem(&r, 422, Some(field), query);
     }
+}
+
+/// Every list answers `{items, total, limit, offset}` and checks `limit` (1-1000) and
+/// `offset` (not negative) the same way.
+async fn every_list_answers_one_page_shape_and_checks_its_paging(b: Backend) {
+    use cla_tracker::access::Role;
+    let app = spawn_app(b, TODAY).await;
+    let (child, _, _) = app.child_in_care("P-1", "2014-01-01", "2026-02-02").await;
+    let admin = crate::security::user_with_token(&app, "admin@test.nhs.uk", "ICB", &[Role::Admin]).await;
+    let lists: [(&str, String, bool); 9] = [
+        ("children", "/children?q=".into(), false),
+        ("assessments", "/assessments?kind=IHA".into(), false),
+        ("assurance", "/assurance/iha?weeks=6".into(), false),
+        ("escalations", format!("/escalations?child_id={child}"), false),
+        ("access history", format!("/children/{child}/access-history?"), false),
+        (
+            "holidays",
+            "/calendar/holidays?from=2026-01-01&to=2026-12-31".into(),
+            false,
+        ),
+        ("outbox", "/outbox?".into(), true),
+        ("users", "/users?".into(), true),
+        ("tokens", "/tokens?".into(), true),
+    ];
+    for (name, base, as_admin) in lists {
+        let get = |query: String| {
+            let (app, admin, base) = (&app, &admin, &base);
+            async move {
+                let path = format!("{base}&{query}");
+                if as_admin {
+                    crate::security::get_as(app, admin, &path).await
+                } else {
+                    app.get(&path).await
+                }
+            }
+        };
+        let page = get("limit=1&offset=0".into()).await.expect(200, name);
+        for field in ["items", "total", "limit", "offset"] {
+            assert!(!page[field].is_null(), "{name} answers {field}: {page}");
+        }
+        assert_eq!(
+            (page["limit"].as_i64(), page["offset"].as_i64()),
+            (Some(1), Some(0)),
+            "{name}"
+        );
+        let total = page["total"].as_u64().expect("a total");
+        let items = page["items"].as_array().expect("items").len() as u64;
+        assert_eq!(
+            items,
+            total.min(1),
+            "{name}: one item a page when there are any: {page}"
+        );
+        let past = get("limit=5&offset=1000000".into()).await.expect(200, name);
+        assert_eq!(
+            past["items"].as_array().map(Vec::len),
+            Some(0),
+            "{name}: past the end is empty"
+        );
+        // Reading the access history is itself on the child's record: one more entry.
+        let grown = u64::from(name == "access history");
+        assert_eq!(
+            past["total"].as_u64(),
+            Some(total + grown),
+            "{name}: the total counts every page"
+        );
+        for (query, field) in [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset")] {
+            let r = get(query.into()).await;
+            assert_problem(&r, 422, Some(field), &format!("{name} with {query}"));
+        }
+    }
+}
+
+async fn children_search_counts_every_match_across_pages(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    for n in 1..=5 {
+        app.register(&format!("S-{n}"), "2014-01-01").await;
+    }
+    app.register("Other-1", "2014-01-01").await;
+    let mut seen = Vec::new();
+    for offset in [0, 2, 4] {
+        let page = app.get_ok(&format!("/children?q=TestS&limit=2&offset={offset}")).await;
+        assert_eq!(page["total"], 5, "every match counts, not just this page: {page}");
+        seen.extend(
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|c| s(&c["local_id"])),
+        );
+    }
+    assert_eq!(seen, ["S-1", "S-2", "S-3", "S-4", "S-5"], "pages follow one order");
+    let all = app.get_ok("/children").await;
+    assert_eq!(
+        (all["total"].as_u64(), all["limit"].as_u64()),
+        (Some(6), Some(50)),
+        "{all}"
+    );
 }

@@ -34,6 +34,7 @@ macro_rules! both {
 mod audit;
 mod calendar;
 mod cli;
+mod contract;
 mod escalations;
 mod helpers;
 mod input;

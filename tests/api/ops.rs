@@ -132,5 +132,18 @@ async fn answers_carry_security_headers(b: Backend) {
     assert_security_headers(&missing, "a 404 problem");
     let wrong = app.send(reqwest::Method::DELETE, "/children", None, &[]).await;
     assert_eq!(wrong.status, 405);
-    assert_security_headers(&wrong, "a 405 from the framework");
+    assert_security_headers(&wrong, "a 405");
+    for path in ["/health", "/ready", "/api/openapi.json"] {
+        let r = app.send(reqwest::Method::POST, path, None, &[]).await;
+        assert_eq!(
+            (r.status, r.content_type()),
+            (405, "application/problem+json"),
+            "POST {path}"
+        );
+        assert_eq!(
+            r.headers.get("allow").and_then(|v| v.to_str().ok()),
+            Some("GET"),
+            "POST {path}"
+        );
+    }
 }

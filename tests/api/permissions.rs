@@ -217,9 +217,9 @@ async fn revoked_token_answers_401(b: Backend) {
     assert_problem(&r, 404, None, "revoking a revoked token again");
 
     let tokens = get_as(&app, &admin, "/tokens").await.expect(200, "GET /tokens");
-    let listed = tokens
+    let listed = tokens["items"]
         .as_array()
-        .expect("a list")
+        .expect("a page of tokens")
         .iter()
         .find(|t| t["id"] == id.as_str())
         .cloned()
@@ -259,16 +259,22 @@ async fn wrong_method_is_405_and_unknown_path_is_404(b: Backend) {
     let rec = record(&app, "P-1").await;
     let c = &rec.child;
     let a = &rec.iha;
-    for (m, path) in [
-        (Method::PUT, "/children".to_string()),
-        (Method::DELETE, format!("/children/{c}")),
-        (Method::GET, format!("/assessments/{a}/notification")),
-        (Method::POST, "/me".to_string()),
-        (Method::DELETE, format!("/tokens/{a}/revoke")),
-        (Method::POST, "/audit/export".to_string()),
+    for (m, path, allow) in [
+        (Method::PUT, "/children".to_string(), "GET, POST"),
+        (Method::DELETE, format!("/children/{c}"), "GET, PATCH"),
+        (Method::GET, format!("/assessments/{a}/notification"), "POST"),
+        (Method::POST, "/me".to_string(), "GET"),
+        (Method::DELETE, format!("/tokens/{a}/revoke"), "POST"),
+        (Method::POST, "/audit/export".to_string(), "GET"),
     ] {
         let r = app.send(m.clone(), &path, None, &[]).await;
         assert_problem(&r, 405, None, &format!("{m} {path}"));
+        let allowed = r.headers.get("allow").and_then(|v| v.to_str().ok());
+        assert_eq!(
+            allowed,
+            Some(allow),
+            "{m} {path}: a 405 names the methods allowed (RFC 9110)"
+        );
     }
     for path in [
         "/nothing".to_string(),

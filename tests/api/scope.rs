@@ -479,11 +479,15 @@ async fn get_by(app: &TestApp, token: Option<&String>, path: &str) -> Resp {
 
 async fn out_of_scope_appointment_answers_like_an_unknown_one(b: Backend) {
     let Setup { app, rec, all, .. } = setup(b).await;
-    let p = probe(
-        Method::POST,
-        "/appointments/{appointment}/outcome",
-        Some(json!({"outcome": "attended", "recorded_on": "2026-02-10"})),
-    );
-    let wrong = indistinguishable(&app, &all, &p, &rec).await;
-    assert!(wrong.is_none(), "{}", wrong.unwrap_or_default());
+    for p in [
+        probe(Method::GET, "/appointments/{appointment}", None),
+        probe(
+            Method::POST,
+            "/appointments/{appointment}/outcome",
+            Some(json!({"outcome": "attended", "recorded_on": "2026-02-10"})),
+        ),
+    ] {
+        let wrong = indistinguishable(&app, &all, &p, &rec).await;
+        assert!(wrong.is_none(), "{}", wrong.unwrap_or_default());
+    }
 }

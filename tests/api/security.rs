@@ -136,20 +136,24 @@ pub async fn read(res: reqwest::Response) -> Resp {
 
 /// Sends a request with exactly these headers. `path` is under `/api/v1` unless it starts
 /// with `/api` (as `TestApp::url`); a JSON body is sent as such.
+/// The answer is checked against the OpenAPI document (`contract::check`).
 pub async fn call(app: &TestApp, method: Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {
-    let mut req = bare_client().request(method, app.url(path));
+    let url = app.url(path);
+    let mut req = bare_client().request(method.clone(), &url);
     if let Some(b) = body {
         req = req.header("content-type", "application/json").body(b.to_string());
     }
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    read(
+    let r = read(
         req.send()
             .await
             .unwrap_or_else(|e| panic!("request to {path} failed: {e}")),
     )
-    .await
+    .await;
+    crate::contract::check(&method, &url[app.address.len()..], r.status, r.content_type(), &r.text);
+    r
 }
 
 /// Sends a request with this bearer token (and no other credentials).
@@ -239,7 +243,7 @@ pub async fn browse(
     form: Option<&[(&str, &str)]>,
     headers: &[(&str, &str)],
 ) -> Resp {
-    let mut req = bare_client().request(method, format!("{}{path}", app.address));
+    let mut req = bare_client().request(method.clone(), format!("{}{path}", app.address));
     if !cookies.is_empty() {
         let jar: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
         req = req.header("cookie", jar.join("; "));
@@ -255,12 +259,14 @@ pub async fn browse(
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    read(
+    let r = read(
         req.send()
             .await
             .unwrap_or_else(|e| panic!("request to {path} failed: {e}")),
     )
-    .await
+    .await;
+    crate::contract::check(&method, path, r.status, r.content_type(), &r.text);
+    r
 }
 
 /// GET /login: `(the form's hidden csrf, the cla_login_csrf cookie)`.

@@ -22,7 +22,104 @@ both!(
     as_of_view_shows_what_was_true_then,
     as_of_view_rolls_back_state_and_dated_facts,
     eighteenth_birthday_closes_open_obligations,
+    booking_answers_the_appointment_it_made_and_where_it_is,
+    appointment_times_are_london_time_with_the_offset_in_force,
 );
+
+/// A child in care since `started_on`, notified and consented on `on`: ready to book.
+async fn ready_to_book(app: &TestApp, local_id: &str, started_on: &str, on: &str) -> (String, String) {
+    let (child, _, iha) = app.child_in_care(local_id, "2014-01-01", started_on).await;
+    notify(app, &iha, on).await;
+    consent(
+        app,
+        &iha,
+        json!({"given_on": on, "basis": "parent_with_pr", "given_by": "Mother"}),
+    )
+    .await
+    .expect(200, "consent");
+    (child, iha)
+}
+
+/// A client records the outcome straight from the booking's answer: 201, `Location` names
+/// the appointment, and the body is the assessment with the appointment in it.
+async fn booking_answers_the_appointment_it_made_and_where_it_is(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    let (child, iha) = ready_to_book(&app, "B-1", "2026-02-09", "2026-02-10").await;
+    let r = app
+        .post(
+            &format!("/assessments/{iha}/appointments"),
+            &json!({"starts_at": "2026-02-16T09:00:00Z", "clinician": "Dr Patel", "location": "Taunton", "booked_on": "2026-02-11"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let location = r
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("a Location header")
+        .to_string();
+    let booked = r.json;
+    assert_eq!(
+        (booked["id"].as_str(), booked["state"].as_str()),
+        (Some(iha.as_str()), Some("booked"))
+    );
+    assert_eq!(
+        booked["appointment_on"], "2026-02-16",
+        "the assessment's fields stay where they were"
+    );
+    let appointment = &booked["appointment"];
+    assert_eq!(location, format!("/api/v1/appointments/{}", s(&appointment["id"])));
+    assert_eq!(appointment["assessment_id"], iha.as_str());
+    assert_eq!(appointment["clinician"], "Dr Patel");
+    assert_eq!(appointment["booked_on"], "2026-02-11");
+    assert!(appointment["outcome"].is_null());
+    assert_eq!(
+        &app.get_ok(&location).await,
+        appointment,
+        "Location serves the appointment"
+    );
+    let on_record = &app.child(&child).await["appointments"][0];
+    assert_eq!(on_record, appointment, "the child's record holds the same appointment");
+    let v = app
+        .post(
+            &format!("{location}/outcome"),
+            &json!({"outcome": "attended", "recorded_on": TODAY, "version": appointment["version"]}),
+        )
+        .await
+        .expect(200, "the outcome recorded with the answer's id and version");
+    assert_eq!(v["state"], "awaiting_report");
+}
+
+/// Appointments are booked on the clinic's clock: answers give Europe/London's local time
+/// with the offset in force that day (BST in summer, GMT in winter), whatever offset the
+/// booking was sent with.
+async fn appointment_times_are_london_time_with_the_offset_in_force(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    for (n, sent, shown) in [
+        (1, "2026-06-12T09:30:00Z", "2026-06-12T10:30:00+01:00"),
+        (2, "2026-06-12T10:30:00+01:00", "2026-06-12T10:30:00+01:00"),
+        (3, "2026-06-12T05:30:00-04:00", "2026-06-12T10:30:00+01:00"),
+        (4, "2026-11-02T10:30:00Z", "2026-11-02T10:30:00+00:00"),
+        (5, "2026-03-29T01:30:00+00:00", "2026-03-29T02:30:00+01:00"),
+    ] {
+        let (child, iha) = ready_to_book(&app, &format!("T-{n}"), "2026-02-09", "2026-02-10").await;
+        let booked = app.book(&iha, "2026-02-11", sent).await;
+        assert_eq!(booked["appointment"]["starts_at"], shown, "booked for {sent}");
+        let detail = app.child(&child).await;
+        assert_eq!(
+            detail["appointments"][0]["starts_at"], shown,
+            "the record shows {sent} so"
+        );
+    }
+    let (_, iha) = ready_to_book(&app, "T-6", "2026-02-09", "2026-02-10").await;
+    let r = app
+        .post(
+            &format!("/assessments/{iha}/appointments"),
+            &json!({"starts_at": "2026-06-12T10:30:00", "clinician": "Dr Patel", "location": "Taunton"}),
+        )
+        .await;
+    assert_problem(&r, 400, Some("starts_at"), "a time without an offset is ambiguous");
+}
 
 const TODAY: &str = "2026-02-16";
 
