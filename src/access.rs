@@ -332,17 +332,48 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Post, "/api/v1/outbox/{id}/requeue", Action::OutboxAdmin),
 ];
 
+/// Every page of the browser service and the action it performs: the same action as its
+/// API twin (a test checks), so a role sees in the browser exactly what it may read or do
+/// through the API. A page missing here is refused, like an API route. A literal segment
+/// (`/children/new`) comes before the `{id}` pattern that would also match it.
+pub const PAGES: &[(Method, &str, Action)] = &[
+    (Method::Get, "/", Action::Me),
+    (Method::Post, "/logout", Action::Me),
+    (Method::Get, "/children", Action::ChildRead),
+    (Method::Get, "/children/{id}", Action::ChildRead),
+];
+
 /// The action a request performs, if the route is known. `{id}` matches one path segment.
 pub fn route_action(method: &str, path: &str) -> Option<Action> {
-    ROUTES
+    action_in(ROUTES, method, path)
+}
+
+/// Whether some route has this path (under any method): a wrong method is then 405.
+pub fn path_known(path: &str) -> bool {
+    known_in(ROUTES, path)
+}
+
+/// The action a page request performs, if the page is known.
+pub fn page_action(method: &str, path: &str) -> Option<Action> {
+    // HEAD reads what GET reads.
+    let method = if method == "HEAD" { "GET" } else { method };
+    action_in(PAGES, method, path)
+}
+
+/// Whether some page has this path (under any method).
+pub fn page_known(path: &str) -> bool {
+    known_in(PAGES, path)
+}
+
+fn action_in(table: &[(Method, &str, Action)], method: &str, path: &str) -> Option<Action> {
+    table
         .iter()
         .find(|(m, pattern, _)| m.as_str() == method && pattern_matches(pattern, path))
         .map(|(_, _, action)| *action)
 }
 
-/// Whether some route has this path (under any method): a wrong method is then 405.
-pub fn path_known(path: &str) -> bool {
-    ROUTES.iter().any(|(_, pattern, _)| pattern_matches(pattern, path))
+fn known_in(table: &[(Method, &str, Action)], path: &str) -> bool {
+    table.iter().any(|(_, pattern, _)| pattern_matches(pattern, path))
 }
 
 fn pattern_matches(pattern: &str, path: &str) -> bool {
@@ -368,13 +399,22 @@ pub fn permissions_document() -> String {
          the table is refused. A user may perform an action when any of their roles has \"yes\". \
          Which children they see is decided by their organisation: a local authority's staff see \
          the children it is responsible for; ICB and provider staff see the children of every \
-         local authority in their ICB; a child outside that scope answers 404.\n\n{}",
-        matrix_markdown()
+         local authority in their ICB; a child outside that scope answers 404.\n\n{}\n\
+         ## Pages\n\n\
+         The browser service's pages go through the same check: each page is mapped to the \
+         action of its API twin, and a page not in this table is refused. A signed-out browser \
+         is sent to `/login`; every form carries the session's CSRF token.\n\n{}",
+        matrix_markdown(),
+        table_markdown(PAGES)
     )
 }
 
 /// The matrix as a Markdown table.
 pub fn matrix_markdown() -> String {
+    table_markdown(ROUTES)
+}
+
+fn table_markdown(routes: &[(Method, &str, Action)]) -> String {
     let mut out = String::from("| method | path | action |");
     for r in Role::ALL {
         out.push_str(&format!(" {r} |"));
@@ -382,7 +422,7 @@ pub fn matrix_markdown() -> String {
     out.push_str("\n|---|---|---|");
     out.push_str(&"---|".repeat(Role::ALL.len()));
     out.push('\n');
-    for (m, path, action) in ROUTES {
+    for (m, path, action) in routes {
         out.push_str(&format!("| {} | `{path}` | {} |", m.as_str(), action.name()));
         for r in Role::ALL {
             out.push_str(if permits(r, *action) { " yes |" } else { " - |" });
@@ -440,6 +480,30 @@ mod tests {
         assert_eq!(route_action("DELETE", "/api/v1/children/abc"), None);
         assert_eq!(route_action("GET", "/api/v1/children//"), None);
         assert_eq!(route_action("GET", "/api/v1/nothing"), None);
+    }
+
+    #[test]
+    fn pages_perform_the_action_of_their_api_twin() {
+        let mut twins = 0;
+        for (m, path, action) in PAGES {
+            let api = format!("/api/v1{}", path.trim_end_matches('/'));
+            if let Some(api_action) = route_action(m.as_str(), &api) {
+                assert_eq!(api_action, *action, "{} {path} and {api}", m.as_str());
+                twins += 1;
+            }
+        }
+        assert!(twins >= 2, "the record pages have API twins");
+    }
+
+    #[test]
+    fn unknown_pages_are_refused_and_literal_segments_win() {
+        assert_eq!(page_action("GET", "/children/abc"), Some(Action::ChildRead));
+        assert_eq!(page_action("HEAD", "/"), Some(Action::Me));
+        assert_eq!(page_action("GET", "/children/abc/secret"), None);
+        assert_eq!(page_action("POST", "/children/abc"), None);
+        assert!(page_known("/children/abc"));
+        assert!(!page_known("/admin"));
+        assert_eq!(page_action("GET", "/api/v1/children"), None, "API routes are not pages");
     }
 
     #[test]

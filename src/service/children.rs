@@ -245,8 +245,12 @@ pub fn load_visible(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<m
     Ok(child)
 }
 
-/// Search by exact local id or NHS number, or by the start of a family or given name.
+/// Search by exact local id or NHS number, or by the start of a family or given name. The
+/// answer names children, so the search is on the audit trail (before anything is read).
 pub fn search(conn: &mut DbConn, ctx: &DomainCtx, q: &str, limit: i64, offset: i64) -> AppResult<Vec<ChildSummary>> {
+    write_transaction(conn, |conn| {
+        ctx.audit(conn, AuditEvent::ok("search", "child", None, None))
+    })?;
     let q = q.trim();
     let mut query = children::table.select(models::Child::as_select()).into_boxed();
     if let Some(codes) = ctx.scope.codes() {

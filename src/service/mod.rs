@@ -14,6 +14,7 @@ pub mod periods;
 pub mod rag_store;
 pub mod validate;
 pub mod views;
+pub mod work;
 
 use std::sync::Arc;
 

@@ -32,6 +32,7 @@ macro_rules! both {
 }
 
 mod audit;
+mod browser;
 mod calendar;
 mod cli;
 mod escalations;
@@ -41,8 +42,10 @@ mod lists;
 mod logins;
 mod malformed;
 mod ops;
+mod pages;
 mod permissions;
 mod scope;
+mod screens;
 mod security;
 mod sessions;
 mod smtp;
