@@ -5,6 +5,7 @@ pub mod assessment_list;
 pub mod assessments;
 pub mod assurance;
 pub mod calendar_store;
+pub mod casework;
 pub mod children;
 pub mod escalations;
 pub mod housekeeping;

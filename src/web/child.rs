@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 
 use super::forms::{self, DateField, FormErrors, Posted};
 use super::layout::Layout;
+use crate::access::Role;
 use crate::error::AppResult;
 use crate::http::auth::Access;
 use crate::http::{extract, AppState};
@@ -31,9 +32,27 @@ pub struct ChildPage {
     pub as_of: NaiveDate,
     pub today: NaiveDate,
     pub as_of_field: DateField,
+    pub roles: Vec<Role>,
+    /// What was just recorded, for the success banner.
+    pub done: Option<&'static str>,
 }
 
 impl ChildPage {
+    pub fn may_open_assessments(&self) -> bool {
+        super::may(&self.roles, "GET", &format!("/assessments/{}", self.detail.child.id))
+    }
+
+    /// A new period can start when none is open, and the user's roles allow it.
+    pub fn may_start_period(&self) -> bool {
+        let open = self.detail.periods.iter().any(|p| p.ended_on.is_none());
+        !open
+            && super::may(
+                &self.roles,
+                "POST",
+                &format!("/children/{}/periods/new", self.detail.child.id),
+            )
+    }
+
     /// The latest period of care that had started by `as_of`.
     pub fn period(&self) -> Option<&PeriodView> {
         self.detail.periods.iter().rfind(|p| p.started_on <= self.as_of)
@@ -129,6 +148,8 @@ pub async fn record(
         as_of,
         today,
         as_of_field,
+        roles: access.principal.roles.clone(),
+        done: (super::query_value(&req, "done") == "period").then_some("Period of care started"),
     };
     Ok(super::respond(&req, status, page))
 }

@@ -121,11 +121,12 @@ impl FormErrors {
         self.items.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 
-    /// The errors of a refused change, mapped onto the page's fields (`fields` lists the
-    /// field names in page order with the id of each one's first input). An error naming
-    /// no field on the page links to the form itself; a stale version says so. None for
-    /// errors that are not about the input (not found, forbidden, a refused step).
-    pub fn from_error(error: &AppError, fields: &[(&str, &str)], form_id: &str) -> Option<FormErrors> {
+    /// The errors of a refused change, mapped onto the page's fields. `fields` lists, in
+    /// page order, the service's name for each field, the form's name for it and the id of
+    /// its first input. An error naming no field on the page links to the form itself; a
+    /// stale version says so. None for errors that are not about the input (not found,
+    /// forbidden, a refused step).
+    pub fn from_error(error: &AppError, fields: &[(&str, &str, &str)], form_id: &str) -> Option<FormErrors> {
         let list: Vec<FieldError> = match error {
             AppError::Invalid(list) => list.clone(),
             AppError::BadRequest { errors, .. } => errors.clone(),
@@ -136,12 +137,12 @@ impl FormErrors {
             _ => return None,
         };
         let mut out = FormErrors::new();
-        for (name, target) in fields {
-            for e in list.iter().filter(|e| e.field == *name) {
+        for (service_name, name, target) in fields {
+            for e in list.iter().filter(|e| e.field == *service_name) {
                 out.add(name, target, sentence(&e.message));
             }
         }
-        for e in list.iter().filter(|e| !fields.iter().any(|(n, _)| *n == e.field)) {
+        for e in list.iter().filter(|e| !fields.iter().any(|(n, _, _)| *n == e.field)) {
             out.add(&e.field, form_id, sentence(&e.message));
         }
         Some(out)
@@ -429,6 +430,38 @@ impl ChoiceField {
     }
 }
 
+/// A drop-down list, for choices too many for radios.
+#[derive(Debug, Clone, Default)]
+pub struct SelectField {
+    pub name: String,
+    pub label: String,
+    pub hint: Option<String>,
+    /// (value, label, selected); the first is the "choose" prompt with an empty value.
+    pub options: Vec<(String, String, bool)>,
+    pub error: Option<String>,
+}
+
+impl SelectField {
+    pub fn new(
+        name: &str,
+        label: &str,
+        options: &[(String, String)],
+        posted: &Posted,
+        errors: &FormErrors,
+    ) -> SelectField {
+        let chosen = posted.get(name);
+        let mut all = vec![(String::new(), "Choose one".to_string(), chosen.is_empty())];
+        all.extend(options.iter().map(|(v, l)| (v.clone(), l.clone(), v == chosen)));
+        SelectField {
+            name: name.to_string(),
+            label: label.to_string(),
+            hint: None,
+            options: all,
+            error: errors.message(name).map(str::to_string),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,7 +547,10 @@ mod tests {
             FieldError::new("date_of_birth", "must not be in the future"),
             FieldError::new("responsible_la", "not yours"),
         ]);
-        let fields = [("date_of_birth", "date_of_birth-day"), ("sex", "sex-1")];
+        let fields = [
+            ("date_of_birth", "date_of_birth", "date_of_birth-day"),
+            ("sex", "sex", "sex-1"),
+        ];
         let errors = FormErrors::from_error(&e, &fields, "form").unwrap();
         let order: Vec<&str> = errors.items.iter().map(|i| i.field.as_str()).collect();
         assert_eq!(order, ["date_of_birth", "sex", "responsible_la"]);

@@ -6,7 +6,7 @@
 //! - Navigation lists only pages the user's roles may open (asked of `access::PAGES` and the
 //!   role matrix), so no link leads to a refusal.
 
-use crate::access::{self, Role};
+use crate::access::Role;
 use crate::auth::Principal;
 
 pub const SERVICE_NAME: &str = "CLA health tracker";
@@ -37,7 +37,11 @@ pub struct NavItem {
 }
 
 /// The main navigation, in order; each shown only to roles that may open it.
-const NAVIGATION: [(&str, &str); 2] = [("/", "Home"), ("/children", "Find a child")];
+const NAVIGATION: [(&str, &str); 3] = [
+    ("/", "Home"),
+    ("/children", "Find a child"),
+    ("/children/new", "Register a child"),
+];
 
 impl Layout {
     /// A page outside a session (sign-in, errors for signed-out browsers).
@@ -76,9 +80,7 @@ impl Chrome {
 pub fn navigation(roles: &[Role], path: &str) -> Vec<NavItem> {
     NAVIGATION
         .iter()
-        .filter(|(href, _)| {
-            access::page_action("GET", href).is_some_and(|action| access::granting_role(roles, action).is_some())
-        })
+        .filter(|(href, _)| super::may(roles, "GET", href))
         .map(|(href, label)| NavItem {
             href,
             label,
@@ -90,6 +92,7 @@ pub fn navigation(roles: &[Role], path: &str) -> Vec<NavItem> {
 fn current(href: &str, path: &str) -> bool {
     match href {
         "/" => path == "/",
+        "/children" => path == href || (path.starts_with("/children/") && path != "/children/new"),
         _ => path == href || path.starts_with(&format!("{href}/")),
     }
 }
@@ -115,7 +118,13 @@ mod tests {
         let admin: Vec<&str> = navigation(&[Role::Admin], "/").iter().map(|n| n.label).collect();
         assert_eq!(admin, ["Home"], "admins do not read children's records");
         let worker: Vec<&str> = navigation(&[Role::SocialWorker], "/").iter().map(|n| n.label).collect();
-        assert_eq!(worker, ["Home", "Find a child"]);
+        assert_eq!(worker, ["Home", "Find a child", "Register a child"]);
+        let clinician: Vec<&str> = navigation(&[Role::Clinician], "/").iter().map(|n| n.label).collect();
+        assert_eq!(
+            clinician,
+            ["Home", "Find a child"],
+            "clinicians do not register children"
+        );
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! - `home`: the signed-in user's work, by role (`/`);
 //! - `children`: finding a child (`/children?q=`);
 //! - `child`: a child's whole record (`/children/{id}?as_of=`);
+//! - `register`: registering a child and starting a period of care (`/children/new`,
+//!   `/children/{id}/periods/new`);
+//! - `assessment`: one assessment and the forms for its next steps (`/assessments/{id}`,
+//!   posting to the API's step paths without `/api/v1`);
 //! - `signin`: the sign-in page (handled in `http::pages`);
 //! - shared: `layout` (header, navigation, footer), `forms` (design-system form pieces),
 //!   `format` (dates, NHS numbers, RAG tags), `errors` (error pages), `assets` (embedded CSS,
@@ -20,6 +24,7 @@
 //! - Pages answer under a strict CSP: everything from this origin, no inline script or
 //!   style (`PAGE_CSP`); `/api` keeps its stricter policy.
 
+pub mod assessment;
 pub mod assets;
 pub mod child;
 pub mod children;
@@ -28,6 +33,7 @@ pub mod format;
 pub mod forms;
 pub mod home;
 pub mod layout;
+pub mod register;
 pub mod signin;
 
 use actix_web::body::MessageBody;
@@ -49,7 +55,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::head().to(home::page)),
         )
         .service(web::resource("/children").route(web::get().to(children::search)))
-        .service(web::resource("/children/{id}").route(web::get().to(child::record)));
+        .service(
+            web::resource("/children/new")
+                .route(web::get().to(register::new_child))
+                .route(web::post().to(register::create_child)),
+        )
+        .service(web::resource("/children/{id}").route(web::get().to(child::record)))
+        .service(
+            web::resource("/children/{id}/periods/new")
+                .route(web::get().to(register::new_period))
+                .route(web::post().to(register::start_period)),
+        )
+        .service(web::resource("/assessments/{id}").route(web::get().to(assessment::page)))
+        .service(web::resource("/assessments/{id}/notification").route(web::post().to(assessment::notification)))
+        .service(web::resource("/assessments/{id}/consent").route(web::post().to(assessment::consent)))
+        .service(web::resource("/assessments/{id}/appointments").route(web::post().to(assessment::book)))
+        .service(web::resource("/assessments/{id}/completion").route(web::post().to(assessment::completion)))
+        .service(web::resource("/assessments/{id}/reoffer").route(web::post().to(assessment::reoffer)))
+        .service(web::resource("/assessments/{id}/not-required").route(web::post().to(assessment::not_required)))
+        .service(web::resource("/assessments/{id}/close").route(web::post().to(assessment::close)))
+        .service(web::resource("/appointments/{id}/outcome").route(web::post().to(assessment::outcome)))
+        .service(web::resource("/out-of-area-requests/{id}").route(web::post().to(assessment::request)));
+}
+
+/// Whether a user with these roles may open this page (the route table and role matrix).
+pub fn may(roles: &[crate::access::Role], method: &str, path: &str) -> bool {
+    crate::access::page_action(method, path).is_some_and(|action| crate::access::granting_role(roles, action).is_some())
 }
 
 /// Sets the pages' content security policy (the API's default stays on everything else).

@@ -28,6 +28,10 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const DESKTOP: (u32, u32) = (1280, 1000);
 pub const NARROW: u32 = 320;
+/// WebDriver key codes.
+pub const TAB: &str = "\u{E004}";
+pub const ENTER: &str = "\u{E007}";
+pub const ARROW_DOWN: &str = "\u{E015}";
 
 /// Whether the browser tests can run here (see the module notes).
 pub fn available(test: &str) -> bool {
@@ -209,6 +213,35 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Clicks (or presses `keys` on the focus, when given) and waits for the next page to
+    /// load, so nothing is read from the page being left.
+    pub async fn and_wait(&self, action: impl std::future::Future<Output = ()>) {
+        self.script("window.__leaving = true; return null;").await;
+        action.await;
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css("body"))
+            .await
+            .expect("a page");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let fresh = self
+                .script("return window.__leaving !== true && document.readyState === 'complete';")
+                .await;
+            if fresh == Value::Bool(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the next page did not load");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Submits with the button `css` and waits for the answer page.
+    pub async fn submit(&self, css: &str) {
+        self.and_wait(self.click(css)).await;
+    }
+
     pub async fn click_link(&self, text: &str) {
         self.client
             .find(Locator::LinkText(text))
@@ -224,9 +257,37 @@ impl Browser {
         self.goto("/login").await;
         self.type_into("#email", email).await;
         self.type_into("#password", TEST_PASSWORD).await;
-        self.click("form button[type=submit]").await;
+        self.submit("form button[type=submit]").await;
         self.find("#maincontent h1").await;
         assert_eq!(self.path().await, "/", "signing in as {email} lands on the home page");
+    }
+
+    /// Presses keys on whatever has the focus (WebDriver key codes: `TAB`, `ENTER` ...).
+    pub async fn press(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("a focused element")
+            .send_keys(keys)
+            .await
+            .expect("press keys");
+    }
+
+    /// Tabs forward until the focus is on the element `matches` picks (a JavaScript
+    /// expression over `e`, the focused element), as a keyboard user would.
+    pub async fn tab_until(&self, matches: &str) {
+        let check = format!("const e = document.activeElement; return !!(e && ({matches}));");
+        for _ in 0..200 {
+            if self.script(&check).await == Value::Bool(true) {
+                return;
+            }
+            self.press(TAB).await;
+        }
+        panic!("tabbing never reached an element where {matches}");
+    }
+
+    pub async fn tab_to(&self, id: &str) {
+        self.tab_until(&format!("e.id === {}", json!(id))).await;
     }
 
     pub async fn script(&self, source: &str) -> Value {
