@@ -333,18 +333,63 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Post, "/api/v1/outbox/{id}/requeue", Action::OutboxAdmin),
 ];
 
+/// Every page of the browser service and the action it performs: the same action as its
+/// API twin (a test checks), so a role sees in the browser exactly what it may read or do
+/// through the API. A page missing here is refused, like an API route. A literal segment
+/// (`/children/new`) comes before the `{id}` pattern that would also match it.
+pub const PAGES: &[(Method, &str, Action)] = &[
+    (Method::Get, "/", Action::Me),
+    (Method::Post, "/logout", Action::Me),
+    (Method::Get, "/children", Action::ChildRead),
+    (Method::Get, "/children/new", Action::ChildCreate),
+    (Method::Post, "/children/new", Action::ChildCreate),
+    (Method::Get, "/children/{id}", Action::ChildRead),
+    (Method::Get, "/children/{id}/periods/new", Action::PeriodStart),
+    (Method::Post, "/children/{id}/periods/new", Action::PeriodStart),
+    (Method::Get, "/assessments/{id}", Action::AssessmentRead),
+    (Method::Post, "/assessments/{id}/notification", Action::Notify),
+    (Method::Post, "/assessments/{id}/consent", Action::Consent),
+    (Method::Post, "/assessments/{id}/appointments", Action::Book),
+    (Method::Post, "/assessments/{id}/completion", Action::Complete),
+    (Method::Post, "/assessments/{id}/reoffer", Action::Reoffer),
+    (Method::Post, "/assessments/{id}/not-required", Action::MarkNotRequired),
+    (Method::Post, "/assessments/{id}/close", Action::Close),
+    (Method::Post, "/appointments/{id}/outcome", Action::RecordOutcome),
+    (Method::Post, "/out-of-area-requests/{id}", Action::OutOfAreaUpdate),
+];
+
 /// The action a request performs, if the route is known. `{id}` matches one path segment.
 pub fn route_action(method: &str, path: &str) -> Option<Action> {
-    ROUTES
-        .iter()
-        .find(|(m, pattern, _)| m.as_str() == method && pattern_matches(pattern, path))
-        .map(|(_, _, action)| *action)
+    action_in(ROUTES, method, path)
 }
 
 /// The methods some route allows on this path: none means the path is unknown (404), and
 /// otherwise a wrong method is 405 with these in `Allow`.
 pub fn allowed_methods(path: &str) -> Vec<&'static str> {
-    ROUTES
+    allowed_in(ROUTES, path)
+}
+
+/// The action a page request performs, if the page is known.
+pub fn page_action(method: &str, path: &str) -> Option<Action> {
+    // HEAD reads what GET reads.
+    let method = if method == "HEAD" { "GET" } else { method };
+    action_in(PAGES, method, path)
+}
+
+/// The methods some page allows on this path, as [`allowed_methods`] for the API.
+pub fn page_allowed_methods(path: &str) -> Vec<&'static str> {
+    allowed_in(PAGES, path)
+}
+
+fn action_in(table: &[(Method, &str, Action)], method: &str, path: &str) -> Option<Action> {
+    table
+        .iter()
+        .find(|(m, pattern, _)| m.as_str() == method && pattern_matches(pattern, path))
+        .map(|(_, _, action)| *action)
+}
+
+fn allowed_in(table: &[(Method, &str, Action)], path: &str) -> Vec<&'static str> {
+    table
         .iter()
         .filter(|(_, pattern, _)| pattern_matches(pattern, path))
         .map(|(m, _, _)| m.as_str())
@@ -377,13 +422,22 @@ pub fn permissions_document() -> String {
          local authority in their ICB; a child outside that scope answers 404. Users, tokens, \
          outbox messages and audit entries are limited by organisation too \
          (`src/service/reach.rs`): a local authority's admins and auditors reach only its own, an \
-         ICB's everything in the ICB; another's token or message answers 404.\n\n{}",
-        matrix_markdown()
+         ICB's everything in the ICB; another's token or message answers 404.\n\n{}\n\
+         ## Pages\n\n\
+         The browser service's pages go through the same check: each page is mapped to the \
+         action of its API twin, and a page not in this table is refused. A signed-out browser \
+         is sent to `/login`; every form carries the session's CSRF token.\n\n{}",
+        matrix_markdown(),
+        table_markdown(PAGES)
     )
 }
 
 /// The matrix as a Markdown table.
 pub fn matrix_markdown() -> String {
+    table_markdown(ROUTES)
+}
+
+fn table_markdown(routes: &[(Method, &str, Action)]) -> String {
     let mut out = String::from("| method | path | action |");
     for r in Role::ALL {
         out.push_str(&format!(" {r} |"));
@@ -391,7 +445,7 @@ pub fn matrix_markdown() -> String {
     out.push_str("\n|---|---|---|");
     out.push_str(&"---|".repeat(Role::ALL.len()));
     out.push('\n');
-    for (m, path, action) in ROUTES {
+    for (m, path, action) in routes {
         out.push_str(&format!("| {} | `{path}` | {} |", m.as_str(), action.name()));
         for r in Role::ALL {
             out.push_str(if permits(r, *action) { " yes |" } else { " - |" });
@@ -449,6 +503,40 @@ mod tests {
         assert_eq!(route_action("DELETE", "/api/v1/children/abc"), None);
         assert_eq!(route_action("GET", "/api/v1/children//"), None);
         assert_eq!(route_action("GET", "/api/v1/nothing"), None);
+    }
+
+    #[test]
+    fn pages_perform_the_action_of_their_api_twin() {
+        let mut twins = 0;
+        for (m, path, action) in PAGES {
+            let api = format!("/api/v1{path}");
+            if let Some((_, _, api_action)) = ROUTES.iter().find(|(am, ap, _)| am == m && *ap == api) {
+                assert_eq!(api_action, action, "{} {path} and {api}", m.as_str());
+                twins += 1;
+            }
+        }
+        assert!(twins >= 12, "the record pages and every step have API twins: {twins}");
+        // Pages without a twin of the same path still do what their API call does.
+        assert_eq!(
+            page_action("POST", "/children/new"),
+            route_action("POST", "/api/v1/children")
+        );
+        assert_eq!(
+            page_action("POST", "/children/x/periods/new"),
+            route_action("POST", "/api/v1/children/x/periods")
+        );
+    }
+
+    #[test]
+    fn unknown_pages_are_refused_and_literal_segments_win() {
+        assert_eq!(page_action("GET", "/children/abc"), Some(Action::ChildRead));
+        assert_eq!(page_action("GET", "/children/new"), Some(Action::ChildCreate));
+        assert_eq!(page_action("HEAD", "/"), Some(Action::Me));
+        assert_eq!(page_action("GET", "/children/abc/secret"), None);
+        assert_eq!(page_action("POST", "/children/abc"), None);
+        assert_eq!(page_allowed_methods("/children/abc"), vec!["GET"]);
+        assert!(page_allowed_methods("/admin").is_empty());
+        assert_eq!(page_action("GET", "/api/v1/children"), None, "API routes are not pages");
     }
 
     #[test]

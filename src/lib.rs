@@ -2,7 +2,8 @@
 //!
 //! A pure core (`calendar`, `workflow`, `obligations`, `status`, `nhs_number`, `ssda903`,
 //! `input`) under thin shells: `db` (one diesel layer over SQLite and PostgreSQL),
-//! `service` (one transaction per use case), `http` (actix-web) and `cli`.
+//! `service` (one transaction per use case), `http` (actix-web: the API and the
+//! middleware), `web` (the browser's pages over the same services) and `cli`.
 
 pub mod access;
 pub mod audit;
@@ -23,6 +24,7 @@ pub mod service;
 pub mod settings;
 pub mod ssda903;
 pub mod status;
+pub mod web;
 pub mod workflow;
 
 use chrono::NaiveDate;

@@ -27,6 +27,8 @@ pub struct Principal {
     pub display_name: String,
     pub organisation_id: String,
     pub organisation_code: String,
+    /// Shown in the browser's header.
+    pub organisation_name: String,
     pub organisation_kind: String,
     pub roles: Vec<Role>,
     /// Codes of the local authorities whose children this user may see.
@@ -82,6 +84,7 @@ pub fn principal(conn: &mut DbConn, user: &User, session: Option<SessionInfo>) -
         display_name: user.display_name.clone(),
         organisation_id: org.id.clone(),
         organisation_code: org.code.clone(),
+        organisation_name: org.name.clone(),
         organisation_kind: org.kind.clone(),
         roles,
         scope: scope_codes(conn, &org)?,

@@ -1,7 +1,10 @@
-//! Authentication and authorisation for `/api/v1`, in one place: every request is mapped
-//! to an action through `access::ROUTES` (unknown routes are refused), its credentials are
-//! checked (bearer token, or session cookie plus CSRF header for changes), and the role
-//! matrix decides. Refusals are audited.
+//! Authentication and authorisation for `/api/v1` and the browser pages, in one place:
+//! every request is mapped to an action through `access::ROUTES` or `access::PAGES`
+//! (unknown routes are refused), its credentials are checked (bearer token, or session
+//! cookie plus the CSRF token for changes: the `X-CSRF-Token` header for the API, the
+//! form's `csrf` field for pages, checked before the handler runs), and the role matrix
+//! decides. Refusals are audited. A signed-out browser asking for a page is sent to
+//! `/login?next=<the page>`.
 
 use std::future::{ready, Ready};
 
@@ -88,73 +91,186 @@ impl FromRequest for Access {
     }
 }
 
-/// The middleware. Public routes (health, readiness, the OpenAPI document, sign-in pages)
-/// live outside `/api/v1` and pass untouched.
+/// Where a request is going, which decides how it is checked and how refusals look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// `/api/v1`: bearer token or session (plus the CSRF header for changes); problem+json.
+    Api,
+    /// The browser service's pages: session, CSRF form field on posts, HTML refusals.
+    Page,
+    /// Health, readiness, the OpenAPI document, the sign-in form and the static assets.
+    Public,
+}
+
+impl Zone {
+    pub fn of(path: &str) -> Zone {
+        if path.starts_with("/api/v1/") || path == "/api/v1" {
+            Zone::Api
+        } else if path.starts_with("/api/")
+            || path.starts_with("/assets/")
+            || matches!(path, "/api" | "/health" | "/ready" | "/login" | "/favicon.ico")
+        {
+            Zone::Public
+        } else {
+            Zone::Page
+        }
+    }
+
+    fn audit_entity(self) -> &'static str {
+        match self {
+            Zone::Page => "page",
+            _ => "api",
+        }
+    }
+}
+
+/// The middleware. Every request to `/api/v1` and to a page is mapped to an action through
+/// `access` (unknown routes are refused), its credentials are checked and the role matrix
+/// decides. Public routes pass untouched.
 pub async fn authorize(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if !req.path().starts_with("/api/v1") {
+    let zone = Zone::of(req.path());
+    if zone == Zone::Public {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.error_response(AppError::Internal("no application state".into())));
     };
-    let request = Request {
-        method: req.method().as_str().to_string(),
-        path: req.path().to_string(),
-        credentials: credentials(req.request()),
-        csrf_header: req
+    let csrf = match zone {
+        Zone::Page if req.method() == actix_web::http::Method::POST => match form_csrf(&mut req).await {
+            Ok(token) => token,
+            Err(e) => return Ok(req.error_response(e)),
+        },
+        _ => req
             .headers()
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+    };
+    let request = Request {
+        zone,
+        method: req.method().as_str().to_string(),
+        path: req.path().to_string(),
+        credentials: credentials(req.request()),
+        csrf,
         client_address: client_address(req.request()),
     };
     let settings = state.settings.auth.clone();
     let pool = state.pool.clone();
     let decision = web::block(move || {
         let mut conn = pool.get()?;
-        decide(&mut conn, &request, &settings)
+        let principal = identify(&mut conn, &request, &settings)?;
+        let access = principal.clone().map(|p| authorise(&mut conn, &request, p));
+        Ok::<_, AppError>((principal, access))
     })
     .await
     .map_err(AppError::from)
     .and_then(|r| r);
     match decision {
-        Ok(access) => {
+        Ok((_, Some(Ok(access)))) => {
             req.extensions_mut().insert(access);
             next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+        }
+        Ok((None, _)) if zone == Zone::Page => {
+            let redirect = sign_in_first(req.request());
+            Ok(req.into_response(redirect))
+        }
+        Ok((principal, refusal)) => {
+            // Error pages still show who is signed in.
+            if let Some(p) = principal {
+                req.extensions_mut().insert(SignedIn(p));
+            }
+            let error = refusal.and_then(Result::err).unwrap_or(AppError::Unauthenticated);
+            Ok(req.error_response(error))
         }
         Err(e) => Ok(req.error_response(e)),
     }
 }
 
+/// The signed-in user of a request that was refused (for the error page's header).
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Principal);
+
+/// A signed-out browser goes to the sign-in form, which brings it back here afterwards
+/// (pages read with GET only: a form posted while signed out is not replayed).
+fn sign_in_first(req: &HttpRequest) -> actix_web::HttpResponse {
+    let wanted = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
+    let location = match req.method().as_str() {
+        "GET" | "HEAD" if wanted != "/" => format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(wanted.as_bytes()).collect::<String>()
+        ),
+        _ => "/login".to_string(),
+    };
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}
+
+/// A page form's `csrf` field. The body is read here (within the configured size limit)
+/// and put back for the handler.
+async fn form_csrf(req: &mut ServiceRequest) -> AppResult<Option<String>> {
+    let body = req
+        .extract::<web::Bytes>()
+        .await
+        .map_err(|_| AppError::bad_request("body", "the form could not be read"))?;
+    let token = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned());
+    let (_, mut payload) = actix_http::h1::Payload::create(true);
+    payload.unread_data(body);
+    req.set_payload(payload.into());
+    Ok(token)
+}
+
 struct Request {
+    zone: Zone,
     method: String,
     path: String,
     credentials: Credentials,
-    csrf_header: Option<String>,
+    /// The CSRF token sent: the header for the API, the form field for pages.
+    csrf: Option<String>,
     client_address: String,
 }
 
-fn decide(conn: &mut DbConn, r: &Request, settings: &AuthSettings) -> AppResult<Access> {
+/// Who is asking, if anyone; a request without valid credentials is recorded.
+fn identify(conn: &mut DbConn, r: &Request, settings: &AuthSettings) -> AppResult<Option<Principal>> {
     let now = now_utc();
     let principal = match &r.credentials {
         Credentials::Bearer(token) => auth::by_token(conn, token, now)?,
         Credentials::Session(cookie) => auth::by_session(conn, cookie, now, settings)?,
         Credentials::None => None,
     };
-    let Some(principal) = principal else {
+    if principal.is_none() {
         let reason = match r.credentials {
             Credentials::None => "no credentials",
             _ => "invalid, expired or revoked credentials",
         };
         refuse(conn, None, r, reason)?;
-        return Err(AppError::Unauthenticated);
+    }
+    Ok(principal)
+}
+
+/// Whether the signed-in user may make this request: known route, CSRF token for changes
+/// made with a session, and a role that grants the action.
+fn authorise(conn: &mut DbConn, r: &Request, principal: Principal) -> AppResult<Access> {
+    let (action, allowed) = match r.zone {
+        Zone::Page => (
+            access::page_action(&r.method, &r.path),
+            access::page_allowed_methods(&r.path),
+        ),
+        _ => (
+            access::route_action(&r.method, &r.path),
+            access::allowed_methods(&r.path),
+        ),
     };
-    let Some(action) = access::route_action(&r.method, &r.path) else {
+    let Some(action) = action else {
         refuse(conn, Some(&principal), r, "no such route")?;
-        let allowed = access::allowed_methods(&r.path);
         return Err(if allowed.is_empty() {
             AppError::NotFound("resource")
         } else {
@@ -164,7 +280,7 @@ fn decide(conn: &mut DbConn, r: &Request, settings: &AuthSettings) -> AppResult<
     if let (Credentials::Session(_), Some(session)) = (&r.credentials, &principal.session) {
         let safe = matches!(r.method.as_str(), "GET" | "HEAD");
         let token_ok = r
-            .csrf_header
+            .csrf
             .as_deref()
             .is_some_and(|h| auth::token::constant_time_eq(h, &session.csrf_token));
         if !safe && !token_ok {
@@ -204,7 +320,7 @@ fn refuse(conn: &mut DbConn, who: Option<&Principal>, r: &Request, reason: &str)
             &actor,
             AuditEvent {
                 action: "request",
-                entity: "api",
+                entity: r.zone.audit_entity(),
                 entity_id: None,
                 child_id: None,
                 outcome: "denied",

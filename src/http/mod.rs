@@ -117,16 +117,19 @@ impl AppState {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(ops::routes).configure(pages::routes).service(
-        web::scope("/api/v1")
-            .configure(children::routes)
-            .configure(periods::routes)
-            .configure(assessments::routes)
-            .configure(assurance::routes)
-            .configure(calendar::routes)
-            .configure(admin::routes)
-            .configure(escalations::routes),
-    );
+    cfg.configure(ops::routes)
+        .configure(pages::routes)
+        .configure(crate::web::routes)
+        .service(
+            web::scope("/api/v1")
+                .configure(children::routes)
+                .configure(periods::routes)
+                .configure(assessments::routes)
+                .configure(assurance::routes)
+                .configure(calendar::routes)
+                .configure(admin::routes)
+                .configure(escalations::routes),
+        );
 }
 
 /// A bound, not yet running server; `port()` tells which port the OS chose for port 0.
@@ -145,6 +148,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(state.settings.max_body_bytes))
                 .wrap(actix_web::middleware::from_fn(auth::authorize))
                 .wrap(ErrorHandlers::new().default_handler(as_problem))
+                .wrap(actix_web::middleware::from_fn(crate::web::page_policy))
                 .wrap(security_headers(&state.settings.public_url))
                 .wrap(actix_web::middleware::Compress::default())
                 .configure(configure)
@@ -198,14 +202,24 @@ async fn not_found() -> AppResult<HttpResponse> {
 }
 
 /// Framework errors (payload too large, wrong method, unsupported media) come out as
-/// plain text; this turns every error response that is not yet problem+json into one.
+/// plain text; this turns every error response that is not yet problem+json into one, or,
+/// for a page, into an HTML error page.
 fn as_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    // Our own answers (problem+json, and the HTML sign-in pages) pass untouched; only the
-    // framework's bare text errors are rewritten.
-    let ours = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
-        let v = v.as_bytes();
-        v.starts_with(b"application/problem+json") || v.starts_with(b"text/html")
-    });
+    // Pages rendered on purpose (a form shown again with its errors) pass untouched.
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    if crate::web::errors::is_page(res.request().path()) {
+        return Ok(crate::web::errors::as_page(res));
+    }
+    let ours = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
     if ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -252,8 +252,23 @@ pub fn load_visible(conn: &mut DbConn, ctx: &DomainCtx, id: &str) -> AppResult<m
 }
 
 /// Search by exact local id or NHS number, or by the start of a family or given name: one
-/// page, by family name then given name, and how many match in all.
+/// page, by family name then given name, and how many match in all. The answer names
+/// children, so the search goes on the audit trail.
 pub fn search(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    q: &str,
+    limit: usize,
+    offset: usize,
+) -> AppResult<Page<ChildSummary>> {
+    ctx.read_audited(
+        conn,
+        |conn| search_page(conn, ctx, q, limit, offset),
+        |_| AuditEvent::ok("search", "child", None, None),
+    )
+}
+
+fn search_page(
     conn: &mut DbConn,
     ctx: &DomainCtx,
     q: &str,

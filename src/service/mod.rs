@@ -9,6 +9,7 @@ pub mod assessments;
 pub mod assurance;
 pub mod audit_trail;
 pub mod calendar_store;
+pub mod casework;
 pub mod children;
 pub mod escalations;
 pub mod housekeeping;
@@ -19,6 +20,7 @@ pub mod rag_store;
 pub mod reach;
 pub mod validate;
 pub mod views;
+pub mod work;
 
 use std::sync::Arc;
 

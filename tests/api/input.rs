@@ -173,9 +173,12 @@ async fn sign_in_email_with_a_control_character_is_refused_like_a_wrong_password
             "{email:?}: the sign-in page: {:?}",
             r.content_type()
         );
+        // The form keeps the address typed (without its control characters); nothing else
+        // differs.
+        let typed: String = email.chars().filter(|c| !c.is_control()).collect();
         assert_eq!(
-            without_csrf_values(&r.text),
-            without_csrf_values(&wrong.text),
+            without_csrf_values(&r.text).replace(&typed, "ADDRESS TYPED"),
+            without_csrf_values(&wrong.text).replace(user, "ADDRESS TYPED"),
             "{email:?}: answered exactly like a wrong password"
         );
         assert!(

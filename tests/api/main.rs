@@ -32,7 +32,9 @@ macro_rules! both {
 }
 
 mod audit;
+mod browser;
 mod calendar;
+mod casework;
 mod cli;
 mod contract;
 mod escalations;
@@ -44,10 +46,12 @@ mod locks;
 mod logins;
 mod malformed;
 mod ops;
+mod pages;
 mod permissions;
 mod races;
 mod reach;
 mod scope;
+mod screens;
 mod security;
 mod sessions;
 mod smtp;

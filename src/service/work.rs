@@ -1,0 +1,306 @@
+//! Each person's work, by role: what the browser's home page lists. Built on the same list
+//! service as `GET /assessments` (scope, stored RAGs, audit), so a queue's count is the
+//! list's total.
+//!
+//! Rules:
+//! - A health admin's queues are open assessments by what they wait on: notification,
+//!   consent, booking and the report, and separately those waiting on an out-of-area host
+//!   provider (an open request replaces booking and the report as the wait, so those two
+//!   queues leave such assessments out). Soonest due first.
+//! - A social worker's: their authority's children waiting on notification or consent, and
+//!   non-attendances in the last `RECENT_DAYS` days, newest first.
+//! - A clinician's: appointments in the week (Monday to Sunday) of `as_of`, and assessments
+//!   waiting for the report.
+//! - Every read is scoped to the caller and audited.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use diesel::prelude::*;
+
+use super::assessment_list::{self, AssessmentFilter};
+use super::views::{assessment_view, AppointmentView, AssessmentRows, AssessmentView};
+use super::DomainCtx;
+use crate::audit::AuditEvent;
+use crate::db::models;
+use crate::db::schema::*;
+use crate::db::{write_transaction, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::workflow::State;
+
+/// How far back a non-attendance counts as recent.
+pub const RECENT_DAYS: i64 = 28;
+
+/// One queue of work: its whole count and its first items.
+#[derive(Debug)]
+pub struct Queue {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub total: usize,
+    pub items: Vec<WorkItem>,
+}
+
+/// An assessment with the name of its child, for a list people read.
+#[derive(Debug)]
+pub struct WorkItem {
+    pub given_name: String,
+    pub family_name: String,
+    pub assessment: AssessmentView,
+}
+
+/// An appointment with its child.
+#[derive(Debug)]
+pub struct AppointmentItem {
+    pub child_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub local_id: String,
+    pub appointment: AppointmentView,
+}
+
+/// A queue: its key, title, and the list filter that is its definition.
+struct QueueDef {
+    key: &'static str,
+    title: &'static str,
+    state: Option<State>,
+    out_of_area: Option<bool>,
+}
+
+const NOTIFICATION: QueueDef = QueueDef {
+    key: "notification",
+    title: "Waiting for notification",
+    state: Some(State::AwaitingNotification),
+    out_of_area: None,
+};
+const CONSENT: QueueDef = QueueDef {
+    key: "consent",
+    title: "Waiting for consent",
+    state: Some(State::AwaitingConsent),
+    out_of_area: None,
+};
+const BOOKING: QueueDef = QueueDef {
+    key: "booking",
+    title: "Waiting to be booked",
+    state: Some(State::AwaitingBooking),
+    out_of_area: Some(false),
+};
+const REPORT: QueueDef = QueueDef {
+    key: "report",
+    title: "Waiting for the report",
+    state: Some(State::AwaitingReport),
+    out_of_area: Some(false),
+};
+const HOST: QueueDef = QueueDef {
+    key: "host",
+    title: "Waiting on an out-of-area host provider",
+    state: None,
+    out_of_area: Some(true),
+};
+
+pub fn health_admin_queues(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    as_of: NaiveDate,
+    first: usize,
+) -> AppResult<Vec<Queue>> {
+    [NOTIFICATION, CONSENT, BOOKING, REPORT, HOST]
+        .iter()
+        .map(|q| queue(conn, ctx, q, as_of, first))
+        .collect()
+}
+
+pub fn social_worker_queues(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    as_of: NaiveDate,
+    first: usize,
+) -> AppResult<Vec<Queue>> {
+    [NOTIFICATION, CONSENT]
+        .iter()
+        .map(|q| queue(conn, ctx, q, as_of, first))
+        .collect()
+}
+
+pub fn reports_awaited(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate, first: usize) -> AppResult<Queue> {
+    queue(conn, ctx, &REPORT, as_of, first)
+}
+
+fn queue(conn: &mut DbConn, ctx: &DomainCtx, q: &QueueDef, as_of: NaiveDate, first: usize) -> AppResult<Queue> {
+    let page = assessment_list::list(
+        conn,
+        ctx,
+        AssessmentFilter {
+            kind: None,
+            state: q.state.map(|s| s.as_str().to_string()),
+            rag: None,
+            due_before: None,
+            out_of_area: q.out_of_area,
+            child_id: None,
+            as_of: Some(as_of),
+            limit: Some(first as i64),
+            offset: None,
+        },
+    )?;
+    Ok(Queue {
+        key: q.key,
+        title: q.title,
+        total: page.total,
+        items: with_names(conn, page.items)?,
+    })
+}
+
+fn with_names(conn: &mut DbConn, views: Vec<AssessmentView>) -> AppResult<Vec<WorkItem>> {
+    let ids: Vec<&str> = views.iter().map(|v| v.child_id.as_str()).collect();
+    let names = names(conn, &ids)?;
+    views
+        .into_iter()
+        .map(|assessment| {
+            let (given_name, family_name) = names
+                .get(&assessment.child_id)
+                .cloned()
+                .ok_or_else(|| AppError::Internal("assessment without its child".into()))?;
+            Ok(WorkItem {
+                given_name,
+                family_name,
+                assessment,
+            })
+        })
+        .collect()
+}
+
+fn names(conn: &mut DbConn, ids: &[&str]) -> AppResult<HashMap<String, (String, String)>> {
+    Ok(children::table
+        .filter(children::id.eq_any(ids))
+        .select((children::id, children::given_name, children::family_name))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, given, family)| (id, (given, family)))
+        .collect())
+}
+
+/// Assessments with a non-attendance in the `RECENT_DAYS` days to `as_of`, newest first.
+pub fn recent_non_attendances(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    as_of: NaiveDate,
+    first: usize,
+) -> AppResult<Vec<WorkItem>> {
+    let since = as_of - Duration::days(RECENT_DAYS);
+    let mut q = assessments::table
+        .filter(assessments::last_non_attendance_on.ge(since))
+        .filter(assessments::last_non_attendance_on.le(as_of))
+        .into_boxed();
+    if let Some(codes) = ctx.scope.codes() {
+        q = q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
+    }
+    let rows: Vec<models::Assessment> = write_transaction(conn, |conn| {
+        ctx.audit(conn, AuditEvent::ok("list", "assessment", None, None))?;
+        Ok::<_, AppError>(
+            q.order((assessments::last_non_attendance_on.desc(), assessments::id.asc()))
+                .limit(first as i64)
+                .select(models::Assessment::as_select())
+                .load(conn)?,
+        )
+    })?;
+    let child_ids: Vec<&str> = rows.iter().map(|a| a.child_id.as_str()).collect();
+    let children: HashMap<String, models::Child> = children::table
+        .filter(children::id.eq_any(&child_ids))
+        .select(models::Child::as_select())
+        .load::<models::Child>(conn)?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let ids: Vec<&str> = rows.iter().map(|a| a.id.as_str()).collect();
+    let requests = super::assessments::open_requests(conn, &ids)?;
+    rows.iter()
+        .map(|a| {
+            let child = children
+                .get(&a.child_id)
+                .ok_or_else(|| AppError::Internal("assessment without its child".into()))?;
+            let view = assessment_view(
+                &AssessmentRows {
+                    assessment: a,
+                    child_local_id: &child.local_id,
+                    date_of_birth: child.date_of_birth,
+                    out_of_area: requests.iter().find(|r| r.assessment_id == a.id),
+                },
+                ctx,
+                as_of,
+            )?;
+            Ok(WorkItem {
+                given_name: child.given_name.clone(),
+                family_name: child.family_name.clone(),
+                assessment: view,
+            })
+        })
+        .collect()
+}
+
+/// Monday to Sunday of the week holding `day`.
+pub fn week_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+    (monday, monday + Duration::days(6))
+}
+
+/// The appointments in the week of `as_of`, in time order.
+pub fn appointments_this_week(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate) -> AppResult<Vec<AppointmentItem>> {
+    let (monday, sunday) = week_of(as_of);
+    // Stored in UTC; a day's appointments in England lie within a day either side.
+    let from = (monday - Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default();
+    let to = (sunday + Duration::days(2)).and_hms_opt(0, 0, 0).unwrap_or_default();
+    let mut q = appointments::table
+        .inner_join(assessments::table.inner_join(children::table))
+        .filter(appointments::starts_at.ge(from))
+        .filter(appointments::starts_at.lt(to))
+        .into_boxed();
+    if let Some(codes) = ctx.scope.codes() {
+        q = q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
+    }
+    let rows: Vec<(models::Appointment, (String, String, String, String))> = write_transaction(conn, |conn| {
+        ctx.audit(conn, AuditEvent::ok("list", "appointment", None, None))?;
+        Ok::<_, AppError>(
+            q.order((appointments::starts_at.asc(), appointments::id.asc()))
+                .select((
+                    models::Appointment::as_select(),
+                    (
+                        children::id,
+                        children::given_name,
+                        children::family_name,
+                        children::local_id,
+                    ),
+                ))
+                .load(conn)?,
+        )
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter(|(a, _)| {
+            let local = a
+                .starts_at
+                .and_utc()
+                .with_timezone(&chrono_tz::Europe::London)
+                .date_naive();
+            (monday..=sunday).contains(&local)
+        })
+        .map(|(a, (child_id, given_name, family_name, local_id))| AppointmentItem {
+            child_id,
+            given_name,
+            family_name,
+            local_id,
+            appointment: AppointmentView::from(&a),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_week_runs_monday_to_sunday() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(week_of(d("2026-01-21")), (d("2026-01-19"), d("2026-01-25")));
+        assert_eq!(week_of(d("2026-01-19")), (d("2026-01-19"), d("2026-01-25")));
+        assert_eq!(week_of(d("2026-01-25")), (d("2026-01-19"), d("2026-01-25")));
+    }
+}

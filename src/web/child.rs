@@ -1,0 +1,155 @@
+//! `/children/{id}?as_of=`: a child's whole record, as it stood on a day.
+//!
+//! Rules:
+//! - The record is the API's (`service::children::detail`): the same scope (a child outside
+//!   it is a 404 page), the same audit entry, the same derived clocks for `as_of`.
+//! - `as_of` comes as `YYYY-MM-DD` (links) or as Day, Month and Year fields (the form on the
+//!   page); a date that is not real is shown as an error with today's record.
+//! - The current period is the latest that had started by `as_of`; its placement the latest
+//!   that had started by then.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use askama_web::WebTemplate;
+use chrono::NaiveDate;
+
+use super::forms::{self, DateField, FormErrors, Posted};
+use super::layout::Layout;
+use crate::access::Role;
+use crate::error::AppResult;
+use crate::http::auth::Access;
+use crate::http::{extract, AppState};
+use crate::service::children;
+use crate::service::views::{AppointmentView, ChildDetail, ConsentView, PeriodView, PlacementView};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "child.html")]
+pub struct ChildPage {
+    pub layout: Layout,
+    pub errors: FormErrors,
+    pub detail: ChildDetail,
+    pub as_of: NaiveDate,
+    pub today: NaiveDate,
+    pub as_of_field: DateField,
+    pub roles: Vec<Role>,
+    /// What was just recorded, for the success banner.
+    pub done: Option<&'static str>,
+}
+
+impl ChildPage {
+    pub fn may_open_assessments(&self) -> bool {
+        super::may(&self.roles, "GET", &format!("/assessments/{}", self.detail.child.id))
+    }
+
+    /// A new period can start when none is open, and the user's roles allow it.
+    pub fn may_start_period(&self) -> bool {
+        let open = self.detail.periods.iter().any(|p| p.ended_on.is_none());
+        !open
+            && super::may(
+                &self.roles,
+                "POST",
+                &format!("/children/{}/periods/new", self.detail.child.id),
+            )
+    }
+
+    /// The latest period of care that had started by `as_of`.
+    pub fn period(&self) -> Option<&PeriodView> {
+        self.detail.periods.iter().rfind(|p| p.started_on <= self.as_of)
+    }
+
+    /// Whether that period was still open on `as_of`.
+    pub fn in_care(&self) -> bool {
+        self.period()
+            .is_some_and(|p| p.ended_on.is_none_or(|end| end > self.as_of))
+    }
+
+    /// When the current period ended, if it had by `as_of`.
+    pub fn period_end(&self) -> Option<NaiveDate> {
+        self.period()?.ended_on.filter(|end| *end <= self.as_of)
+    }
+
+    /// The placement in force on `as_of` within the current period.
+    pub fn placement(&self) -> Option<&PlacementView> {
+        self.period()?.placements.iter().rfind(|p| p.started_on <= self.as_of)
+    }
+
+    pub fn appointments_of(&self, assessment_id: &str) -> Vec<&AppointmentView> {
+        self.detail
+            .appointments
+            .iter()
+            .filter(|a| a.assessment_id == assessment_id)
+            .collect()
+    }
+
+    pub fn consents_of(&self, assessment_id: &str) -> Vec<&ConsentView> {
+        self.detail
+            .consents
+            .iter()
+            .filter(|c| c.assessment_id == assessment_id)
+            .collect()
+    }
+
+    /// "IHA" or "RHA" for an assessment of this record.
+    pub fn kind_of(&self, assessment_id: &str) -> &'static str {
+        self.detail
+            .assessments
+            .iter()
+            .find(|a| a.id == assessment_id)
+            .map(|a| a.kind.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// The `as_of` asked for: `as_of=YYYY-MM-DD`, or the Day/Month/Year fields.
+fn asked_as_of(posted: &Posted, errors: &mut FormErrors) -> Option<NaiveDate> {
+    let iso = posted.get("as_of");
+    if !iso.is_empty() {
+        return match iso.parse::<NaiveDate>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.add("as_of", "as_of-day", "Date to view the record on must be a real date");
+                None
+            }
+        };
+    }
+    forms::read_optional_date(posted, "as_of", "Date to view the record on", errors)
+}
+
+pub async fn record(
+    state: web::Data<AppState>,
+    access: Access,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "child")?;
+    let posted = Posted::parse(req.query_string().as_bytes());
+    let mut errors = FormErrors::new();
+    let today = state.today();
+    let as_of = asked_as_of(&posted, &mut errors).unwrap_or(today);
+    let detail = state
+        .run_as(&access, move |conn, ctx| children::detail(conn, ctx, &id, as_of))
+        .await?;
+    let name = format!("{} {}", detail.child.given_name, detail.child.family_name);
+    let as_of_field = if errors.is_empty() {
+        DateField::new("as_of", "Show the record as it stood on", &Posted::default(), &errors).with_date(Some(as_of))
+    } else {
+        DateField::new("as_of", "Show the record as it stood on", &posted, &errors)
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ChildPage {
+        layout: Layout::signed_in(forms::title(&name, &errors), &access.principal, req.path()),
+        errors,
+        detail,
+        as_of,
+        today,
+        as_of_field,
+        roles: access.principal.roles.clone(),
+        done: (super::query_value(&req, "done") == "period").then_some("Period of care started"),
+    };
+    Ok(super::respond(&req, status, page))
+}

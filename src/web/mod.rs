@@ -1,0 +1,163 @@
+//! The browser service: server-rendered pages in the NHS.UK design system over the same
+//! service layer as the API, working without JavaScript. One file per journey:
+//!
+//! - `home`: the signed-in user's work, by role (`/`);
+//! - `children`: finding a child (`/children?q=`);
+//! - `child`: a child's whole record (`/children/{id}?as_of=`);
+//! - `register`: registering a child and starting a period of care (`/children/new`,
+//!   `/children/{id}/periods/new`);
+//! - `assessment`: one assessment and the forms for its next steps (`/assessments/{id}`,
+//!   posting to the API's step paths without `/api/v1`);
+//! - `signin`: the sign-in page (handled in `http::pages`);
+//! - shared: `layout` (header, navigation, footer), `forms` (design-system form pieces),
+//!   `format` (dates, NHS numbers, RAG tags), `errors` (error pages), `assets` (embedded CSS,
+//!   JavaScript and icons).
+//!
+//! Rules:
+//! - Every page goes through the same middleware as the API (`http::auth`): it is in
+//!   `access::PAGES` mapped to its API twin's action, or it is refused; a signed-out browser
+//!   is sent to `/login?next=<page>`; a form post must carry the session's CSRF token.
+//! - Handlers parse, call one service function through `AppState::run_as` (scope and audit
+//!   as for the API) and render a template; no business rule lives here or in a template.
+//! - Templates are askama: compiled with the crate and escaped by default. No HTML is built
+//!   with `format!`.
+//! - Pages answer under a strict CSP: everything from this origin, no inline script or
+//!   style (`PAGE_CSP`); `/api` keeps its stricter policy.
+
+pub mod assessment;
+pub mod assets;
+pub mod child;
+pub mod children;
+pub mod errors;
+pub mod format;
+pub mod forms;
+pub mod home;
+pub mod layout;
+pub mod register;
+pub mod signin;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpRequest, HttpResponse, Responder};
+
+use crate::http::auth::Zone;
+
+pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(assets::routes)
+        .service(
+            web::resource("/")
+                .route(web::get().to(home::page))
+                .route(web::head().to(home::page)),
+        )
+        .service(web::resource("/children").route(web::get().to(children::search)))
+        .service(
+            web::resource("/children/new")
+                .route(web::get().to(register::new_child))
+                .route(web::post().to(register::create_child)),
+        )
+        .service(web::resource("/children/{id}").route(web::get().to(child::record)))
+        .service(
+            web::resource("/children/{id}/periods/new")
+                .route(web::get().to(register::new_period))
+                .route(web::post().to(register::start_period)),
+        )
+        .service(web::resource("/assessments/{id}").route(web::get().to(assessment::page)))
+        .service(web::resource("/assessments/{id}/notification").route(web::post().to(assessment::notification)))
+        .service(web::resource("/assessments/{id}/consent").route(web::post().to(assessment::consent)))
+        .service(web::resource("/assessments/{id}/appointments").route(web::post().to(assessment::book)))
+        .service(web::resource("/assessments/{id}/completion").route(web::post().to(assessment::completion)))
+        .service(web::resource("/assessments/{id}/reoffer").route(web::post().to(assessment::reoffer)))
+        .service(web::resource("/assessments/{id}/not-required").route(web::post().to(assessment::not_required)))
+        .service(web::resource("/assessments/{id}/close").route(web::post().to(assessment::close)))
+        .service(web::resource("/appointments/{id}/outcome").route(web::post().to(assessment::outcome)))
+        .service(web::resource("/out-of-area-requests/{id}").route(web::post().to(assessment::request)));
+}
+
+/// Whether a user with these roles may open this page (the route table and role matrix).
+pub fn may(roles: &[crate::access::Role], method: &str, path: &str) -> bool {
+    crate::access::page_action(method, path).is_some_and(|action| crate::access::granting_role(roles, action).is_some())
+}
+
+/// Sets the pages' content security policy (the API's default stays on everything else).
+pub async fn page_policy(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let page = errors::is_page(req.path()) || Zone::of(req.path()) == Zone::Page;
+    let mut res = next.call(req).await?;
+    if page {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    }
+    Ok(res)
+}
+
+/// Where to go after signing in: a path on this site, or the home page. Anything that could
+/// leave the site (`//host`, `/\host`, a scheme) or loop back to sign-in is refused.
+pub fn safe_next(raw: Option<&str>) -> String {
+    let Some(path) = raw.filter(|p| !p.is_empty() && p.len() <= 2000) else {
+        return "/".into();
+    };
+    let same_origin = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace());
+    let loops = ["/login", "/logout"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}?")) || path.starts_with(&format!("{p}/")));
+    if same_origin && !loops {
+        path.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+/// A rendered page with a status (askama_web's responder, customised).
+pub fn respond(req: &HttpRequest, status: actix_web::http::StatusCode, page: impl Responder) -> HttpResponse {
+    page.customize()
+        .with_status(status)
+        .respond_to(req)
+        .map_into_boxed_body()
+}
+
+/// A query string's value for `name` ("" when absent).
+pub fn query_value(req: &HttpRequest, name: &str) -> String {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_a_path_on_this_site_or_home() {
+        assert_eq!(
+            safe_next(Some("/children/abc?as_of=2026-01-05")),
+            "/children/abc?as_of=2026-01-05"
+        );
+        assert_eq!(safe_next(None), "/");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "evil",
+            "/login",
+            "/login?next=/x",
+            "/logout",
+            "/a\nb",
+            "/a b",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(3000)))), "/");
+    }
+}
