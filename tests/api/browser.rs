@@ -297,17 +297,24 @@ impl Browser {
             .unwrap_or_else(|e| panic!("run a script: {e}"))
     }
 
+    /// Resizes the window and waits until the page sees the new width: on a busy machine
+    /// Chromium applies a resize a moment after answering the command.
     pub async fn set_width(&self, width: u32) {
-        self.client
-            .set_window_size(width, DESKTOP.1)
-            .await
-            .expect("resize the window");
-        let inner = self.script("return window.innerWidth;").await;
-        assert_eq!(
-            inner.as_u64(),
-            Some(u64::from(width)),
-            "the viewport is {width} CSS pixels wide"
-        );
+        let mut inner = Value::Null;
+        for attempt in 0..50 {
+            if attempt % 10 == 0 {
+                self.client
+                    .set_window_size(width, DESKTOP.1)
+                    .await
+                    .expect("resize the window");
+            }
+            inner = self.script("return window.innerWidth;").await;
+            if inner.as_u64() == Some(u64::from(width)) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the viewport should be {width} CSS pixels wide, but is {inner}");
     }
 
     /// The stylesheet and the NHS.UK frontend's script loaded under the CSP: the header is
