@@ -318,7 +318,13 @@ impl Loader {
         };
         let mut report = Report::default();
         for slot in 0..self.slots.len() {
-            let problems = cross_check(&self.slots[slot], &chain_options);
+            // A child already refused is skipped whole: checks across its remaining rows
+            // would only report knock-on effects of the refused one.
+            let problems = if self.slots[slot].rejected {
+                Vec::new()
+            } else {
+                cross_check(&self.slots[slot], &chain_options)
+            };
             let periods = period_starts(&self.slots[slot].episodes, self.options.allow_continuations);
             report.children.read += 1;
             report.periods.read += periods;

@@ -23,6 +23,8 @@ pub mod export;
 pub mod files;
 pub mod generate;
 pub mod import;
+#[cfg(test)]
+mod import_tests;
 pub mod model;
 pub mod oc2;
 pub mod report;

@@ -98,17 +98,22 @@ impl Report {
     }
 }
 
-/// A value as shown: at most [`MAX_VALUE_CHARS`] characters, control characters escaped.
+/// A value as shown: control characters escaped, cut after about [`MAX_VALUE_CHARS`]
+/// characters (one escape may run past it) with "..." added.
 pub fn shown(value: &str) -> String {
     let mut out = String::new();
-    for (count, c) in value.chars().enumerate() {
-        if count == MAX_VALUE_CHARS {
+    let mut count = 0;
+    for c in value.chars() {
+        if count >= MAX_VALUE_CHARS {
             out.push_str("...");
             break;
         }
         if c.is_control() {
-            out.extend(c.escape_default());
+            let escaped: String = c.escape_default().collect();
+            count += escaped.chars().count();
+            out.push_str(&escaped);
         } else {
+            count += 1;
             out.push(c);
         }
     }
@@ -183,6 +188,8 @@ mod tests {
         assert_eq!(shown("a\u{0}b\nc"), "a\\u{0}b\\nc");
         let long = "x".repeat(500);
         assert_eq!(shown(&long).chars().count(), MAX_VALUE_CHARS + 3);
+        let controls = "\u{1}".repeat(500);
+        assert!(shown(&controls).chars().count() <= MAX_VALUE_CHARS + 13);
     }
 
     #[test]
