@@ -133,7 +133,9 @@ fn sex_is_read_as_1_2_or_m_f_u() {
 
 #[test]
 fn dates_must_be_dd_mm_yyyy_and_the_rejection_says_where() {
-    let header = format!("{HEADER}A1,1,2013-03-02,WBRI,,,\nA2,1,2/3/2013,WBRI,,,\nA3,1,31/02/2013,WBRI,,,\nA4,1,02/03/2013,WBRI,,,\n");
+    let header = format!(
+        "{HEADER}A1,1,2013-03-02,WBRI,,,\nA2,1,2/3/2013,WBRI,,,\nA3,1,31/02/2013,WBRI,,,\nA4,1,02/03/2013,WBRI,,,\n"
+    );
     let import = run(&[("header.csv", &header)]);
     let r = &import.report;
     let refused: Vec<(u64, Option<&str>, &str, &str)> = r
@@ -149,7 +151,10 @@ fn dates_must_be_dd_mm_yyyy_and_the_rejection_says_where() {
             (4, Some("A3"), "DOB", "31/02/2013")
         ]
     );
-    assert!(r.rejections.iter().all(|x| x.file == "header.csv" && x.reason.contains("DD/MM/YYYY")));
+    assert!(r
+        .rejections
+        .iter()
+        .all(|x| x.file == "header.csv" && x.reason.contains("DD/MM/YYYY")));
     assert_eq!(import.accepted(), 1);
     assert_eq!((r.children.read, r.children.rejected), (4, 3));
 }
@@ -175,7 +180,12 @@ BAD,20/06/2023,P,C9,N1,U6,PR1,,,,TA1 1AA,TA2 2BB,XXXXXXX\n"
     assert_eq!((r.episodes.read, r.episodes.rejected), (3, 2));
     let episodes_file = &r.files[1];
     assert_eq!(
-        (episodes_file.rows_read, episodes_file.rows_imported, episodes_file.rows_rejected, episodes_file.rows_skipped),
+        (
+            episodes_file.rows_read,
+            episodes_file.rows_imported,
+            episodes_file.rows_rejected,
+            episodes_file.rows_skipped
+        ),
         (3, 1, 1, 1)
     );
     assert_eq!((r.files[0].rows_skipped, r.files[2].rows_skipped), (1, 1));
@@ -196,7 +206,10 @@ Z9,20/06/2023,P,C1,N1,U6,PR1,,,,,,\n"
     let lines: Vec<(u64, &str)> = r.rejections.iter().map(|x| (x.line, x.reason.as_str())).collect();
     assert_eq!(
         lines,
-        [(3, "this child is not in the header file"), (4, "this child is not in the header file")]
+        [
+            (3, "this child is not in the header file"),
+            (4, "this child is not in the header file")
+        ]
     );
     assert_eq!(import.accepted(), 1);
     assert_balanced(r);
@@ -281,7 +294,10 @@ fn broken_xml_stops_the_file_and_refuses_the_child_being_read() {
     let import = run(&[("903.xml", xml)]);
     assert_eq!(import.accepted(), 1);
     let r = &import.report;
-    assert!(r.files[0].problem.as_deref().is_some_and(|p| p.starts_with("line 4:")), "{r}");
+    assert!(
+        r.files[0].problem.as_deref().is_some_and(|p| p.starts_with("line 4:")),
+        "{r}"
+    );
     assert_eq!(r.rejections[0].child.as_deref(), Some("A2"));
     assert_balanced(r);
 }
@@ -347,7 +363,11 @@ fn generated_data_has_what_the_import_must_handle() {
     assert!(periods().any(|p| p.legal_status == "V3" && !p.legal_status_changes.is_empty()));
     let placements: Vec<_> = periods().flat_map(|p| &p.placements).collect();
     let out = placements.iter().filter(|p| p.out_of_area == Some(true)).count();
-    assert!(out * 100 / placements.len() >= 15, "{out} of {} out of area", placements.len());
+    assert!(
+        out * 100 / placements.len() >= 15,
+        "{out} of {} out of area",
+        placements.len()
+    );
     assert!(generated.iter().any(|c| c.uasc.is_some()));
     let oc2 = generated.iter().filter(|c| c.oc2.is_some()).count();
     assert!(oc2 > 200, "{oc2} in the OC2 cohort");

@@ -23,7 +23,8 @@
 //!   range). Blank for every other child. Never both score and reason.
 //! - CONVICTED (aged 10 or over), SUBSTANCE_MISUSE and INTERVENTION_RECEIVED/OFFERED: the
 //!   tracker does not hold them; they are carried from an imported OC2 row, else blank.
-//!   CONVICTED is blank under 10; the interventions are blank unless SUBSTANCE_MISUSE is 1.
+//!   CONVICTED is blank under 10; the interventions are blank unless SUBSTANCE_MISUSE is 1,
+//!   and INTERVENTION_OFFERED is blank when an intervention was received (DfE rule 158).
 //! - Required fields left blank are listed in [`Oc2Outcome::missing`] so the export can say
 //!   what the local authority must add before submitting.
 
@@ -132,7 +133,9 @@ pub fn values(date_of_birth: NaiveDate, facts: &HealthFacts, year_ending: i32) -
     }
     let misuse = substance_misuse == Some(true);
     let intervention_received = carried.intervention_received.filter(|_| misuse);
-    let intervention_offered = carried.intervention_offered.filter(|_| misuse);
+    let intervention_offered = carried
+        .intervention_offered
+        .filter(|_| misuse && intervention_received == Some(false));
     if misuse && intervention_received.is_none() {
         missing.push("INTERVENTION_RECEIVED");
     }
@@ -375,6 +378,21 @@ mod tests {
         let fifteen = values(d("01/06/2008"), &facts, 2024);
         assert_eq!(fifteen.values.convicted, Some(true));
         assert_eq!(fifteen.values.intervention_received, Some(true));
+        assert_eq!(
+            fifteen.values.intervention_offered, None,
+            "offered only asked when not received"
+        );
+        let not_received = HealthFacts {
+            carried: Some(Oc2Values {
+                intervention_received: Some(false),
+                ..carried
+            }),
+            ..HealthFacts::default()
+        };
+        assert_eq!(
+            values(d("01/06/2008"), &not_received, 2024).values.intervention_offered,
+            Some(false)
+        );
         let nothing = values(d("01/06/2008"), &HealthFacts::default(), 2024);
         assert_eq!(nothing.missing, vec!["SDQ_SCORE", "CONVICTED", "SUBSTANCE_MISUSE"]);
     }
