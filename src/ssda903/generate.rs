@@ -194,7 +194,11 @@ fn new_place(rng: &mut StdRng, age: u32, legal_status: &str, current: Option<&st
         ];
         let allowed: Vec<(&'static str, u32)> = candidates
             .into_iter()
-            .filter(|(place, _)| !(*place == "P1" && legal_status == "V2") && !(*place == "S1" && age < 4))
+            .filter(|(place, _)| {
+                let parents_under_section_20 = *place == "P1" && legal_status == "V2";
+                let school_under_4 = *place == "S1" && age < 4;
+                !parents_under_section_20 && !school_under_4
+            })
             .collect();
         pick(rng, &allowed)
     };

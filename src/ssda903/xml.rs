@@ -42,13 +42,16 @@ struct Open {
     text: String,
 }
 
-/// The leaves of one `<CHILD>`: (name, value, line).
+/// A leaf element: (name, value, line).
+type Leaf = (String, String, u64);
+
+/// The leaves of one `<CHILD>`; OC2 and each episode with the line they start on.
 #[derive(Default)]
 struct ChildLeaves {
     line: u64,
-    header: Vec<(String, String, u64)>,
-    oc2: Option<(u64, Vec<(String, String, u64)>)>,
-    episodes: Vec<(u64, Vec<(String, String, u64)>)>,
+    header: Vec<Leaf>,
+    oc2: Option<(u64, Vec<Leaf>)>,
+    episodes: Vec<(u64, Vec<Leaf>)>,
 }
 
 impl ChildLeaves {
@@ -200,7 +203,7 @@ fn xml_name(column: &str) -> &str {
     }
 }
 
-fn build_row(kind: FileKind, line: u64, own: &[(String, String, u64)], header: &[(String, String, u64)]) -> Row {
+fn build_row(kind: FileKind, line: u64, own: &[Leaf], header: &[Leaf]) -> Row {
     let mut row = Row::new(kind, line);
     for (i, column) in kind.columns().iter().enumerate() {
         let name = xml_name(column);
