@@ -14,13 +14,14 @@
 //! - Elements may nest at most [`MAX_DEPTH`] deep, so a hostile file cannot grow the stack.
 //! - Line numbers are counted from the events themselves (every newline is inside one).
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::files::{FileKind, Row};
+use super::files::{FileKind, Row, EPISODE_COLUMNS, HEADER_COLUMNS, OC2_COLUMNS};
 
 /// Deepest nesting read.
 pub const MAX_DEPTH: usize = 32;
@@ -34,16 +35,31 @@ pub struct XmlError {
     pub child: Option<String>,
 }
 
+/// Element names the reader looks for, held without allocating.
+const STRUCTURE: &[&str] = &["CHILD", "CHILDID", "HEADER", "EPISODE", "OC2", "PL", "UASC", "DUC"];
+
+/// The name as a `'static` string when it is one the reader knows (nearly all of a file),
+/// so millions of elements do not each allocate their name.
+fn intern(name: &str) -> Cow<'static, str> {
+    STRUCTURE
+        .iter()
+        .chain(HEADER_COLUMNS)
+        .chain(EPISODE_COLUMNS)
+        .chain(OC2_COLUMNS)
+        .find(|known| **known == name)
+        .map_or_else(|| Cow::Owned(name.to_string()), |known| Cow::Borrowed(*known))
+}
+
 /// An element being read.
 struct Open {
-    name: String,
+    name: Cow<'static, str>,
     line: u64,
     has_children: bool,
     text: String,
 }
 
 /// A leaf element: (name, value, line).
-type Leaf = (String, String, u64);
+type Leaf = (Cow<'static, str>, String, u64);
 
 /// The leaves of one `<CHILD>`; OC2 and each episode with the line they start on.
 #[derive(Default)]
@@ -86,7 +102,7 @@ pub fn read(input: impl BufRead, mut emit: impl FnMut(FileKind, &Row)) -> Result
                 if let Some(parent) = stack.last_mut() {
                     parent.has_children = true;
                 }
-                let name = start.name().0.to_string();
+                let name = intern(start.name().0);
                 if stack.len() == 1 && name == "CHILD" {
                     child = ChildLeaves {
                         line,
@@ -110,7 +126,7 @@ pub fn read(input: impl BufRead, mut emit: impl FnMut(FileKind, &Row)) -> Result
                 if let Some(parent) = stack.last_mut() {
                     parent.has_children = true;
                 }
-                let name = empty.name().0.to_string();
+                let name = intern(empty.name().0);
                 leaf(&stack, &mut child, name, String::new(), line);
             }
             Event::End(_) => {
@@ -162,35 +178,52 @@ fn append(stack: &mut [Open], text: &str) {
     }
 }
 
-/// Path names below the root: `[CHILD, EPISODE]` for an episode's leaves.
-fn path(stack: &[Open]) -> Vec<&str> {
-    stack.iter().skip(1).map(|open| open.name.as_str()).collect()
+/// Which part of a child the innermost open element (`stack`'s last) is, without
+/// allocating: this runs for every element of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Child,
+    Header,
+    Episode,
+    Oc2,
+    Other,
+}
+
+fn part(stack: &[Open]) -> Part {
+    let name = |i: usize| stack.get(i).map(|open| open.name.as_ref());
+    match (stack.len(), name(1), name(2), name(3)) {
+        (2, Some("CHILD"), _, _) => Part::Child,
+        (3, Some("CHILD"), Some("HEADER"), _) => Part::Header,
+        (3, Some("CHILD"), Some("EPISODE"), _) => Part::Episode,
+        (3, Some("CHILD"), Some("OC2"), _) | (4, Some("CHILD"), Some("HEADER"), Some("OC2")) => Part::Oc2,
+        _ => Part::Other,
+    }
 }
 
 fn is_episode(stack: &[Open], name: &str) -> bool {
-    name == "EPISODE" && path(stack) == ["CHILD"]
+    name == "EPISODE" && part(stack) == Part::Child
 }
 
 fn is_oc2(stack: &[Open], name: &str) -> bool {
-    name == "OC2" && matches!(path(stack).as_slice(), ["CHILD"] | ["CHILD", "HEADER"])
+    name == "OC2" && matches!(part(stack), Part::Child | Part::Header)
 }
 
 /// Files a leaf under the part of the child it belongs to; leaves elsewhere are skipped.
-fn leaf(stack: &[Open], child: &mut ChildLeaves, name: String, value: String, line: u64) {
+fn leaf(stack: &[Open], child: &mut ChildLeaves, name: Cow<'static, str>, value: String, line: u64) {
     let entry = (name, value, line);
-    match path(stack).as_slice() {
-        ["CHILD"] | ["CHILD", "HEADER"] => child.header.push(entry),
-        ["CHILD", "EPISODE"] => {
+    match part(stack) {
+        Part::Child | Part::Header => child.header.push(entry),
+        Part::Episode => {
             if let Some((_, leaves)) = child.episodes.last_mut() {
                 leaves.push(entry);
             }
         }
-        ["CHILD", "OC2"] | ["CHILD", "HEADER", "OC2"] => {
+        Part::Oc2 => {
             if let Some((_, leaves)) = child.oc2.as_mut() {
                 leaves.push(entry);
             }
         }
-        _ => {}
+        Part::Other => {}
     }
 }
 
