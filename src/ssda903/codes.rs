@@ -178,6 +178,74 @@ pub const REASONS_NEW_EPISODE: &[Code] = &[
     ),
 ];
 
+/// PLACE_PROVIDER: who provides the placement (blank for temporary placements T0-T4 and Z1).
+pub const PLACEMENT_PROVIDERS: &[Code] = &[
+    ("PR0", "Parent(s) or other person(s) with parental responsibility"),
+    ("PR1", "Own provision (by the local authority)"),
+    ("PR2", "Other local authority provision"),
+    ("PR3", "Other public provision"),
+    ("PR4", "Private provision"),
+    ("PR5", "Voluntary or third sector provision"),
+];
+
+/// REASON_PLACE_CHANGE: recorded on the episode that ended because the placement changed.
+pub const REASONS_PLACE_CHANGE: &[Code] = &[
+    ("CARPL", "Change to or implementation of the care plan"),
+    ("CLOSE", "Resignation or closure of the provision"),
+    ("ALLEG", "Allegation (section 47)"),
+    ("STAND", "Standards of care concern"),
+    ("APPRR", "Approval removed"),
+    (
+        "CREQB",
+        "Carer requests the placement end because of the child's behaviour",
+    ),
+    ("CREQO", "Carer requests the placement end for another reason"),
+    ("CHILD", "Child requests the placement end"),
+    ("LAREQ", "Responsible or area authority requests the placement end"),
+    ("PLACE", "Change in the status of the placement only"),
+    ("CUSTOD", "Custody arrangement"),
+    ("OTHER", "Other"),
+];
+
+/// ETHNIC: the child's ethnic origin.
+pub const ETHNICITIES: &[Code] = &[
+    ("WBRI", "White British"),
+    ("WIRI", "White Irish"),
+    ("WOTH", "Any other White background"),
+    ("WIRT", "Traveller of Irish heritage"),
+    ("WROM", "Gypsy or Roma"),
+    ("MWBC", "White and Black Caribbean"),
+    ("MWBA", "White and Black African"),
+    ("MWAS", "White and Asian"),
+    ("MOTH", "Any other mixed background"),
+    ("AIND", "Indian"),
+    ("APKN", "Pakistani"),
+    ("ABAN", "Bangladeshi"),
+    ("AOTH", "Any other Asian background"),
+    ("BCRB", "Caribbean"),
+    ("BAFR", "African"),
+    ("BOTH", "Any other Black background"),
+    ("CHNE", "Chinese"),
+    ("OOTH", "Any other ethnic group"),
+    ("REFU", "Refused"),
+    ("NOBT", "Information not yet obtained"),
+];
+
+/// SDQ_REASON: why there is no SDQ score (OC2).
+pub const SDQ_REASONS: &[Code] = &[
+    (
+        "SDQ1",
+        "No form returned as the child was aged under 4 or over 17 at the date of the latest assessment",
+    ),
+    ("SDQ2", "Carer refused to complete and return the questionnaire"),
+    (
+        "SDQ3",
+        "Not possible to complete the questionnaire because of the severity of the child's disability",
+    ),
+    ("SDQ4", "Other"),
+    ("SDQ5", "Child or young person refuses to allow an SDQ to be completed"),
+];
+
 /// The code lists, so callers can validate and explain without naming each constant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeList {
@@ -186,6 +254,10 @@ pub enum CodeList {
     PlacementType,
     ReasonEpisodeCeased,
     ReasonNewEpisode,
+    PlacementProvider,
+    ReasonPlaceChange,
+    Ethnicity,
+    SdqReason,
 }
 
 impl CodeList {
@@ -197,7 +269,30 @@ impl CodeList {
             Self::PlacementType => PLACEMENT_TYPES,
             Self::ReasonEpisodeCeased => REASONS_EPISODE_CEASED,
             Self::ReasonNewEpisode => REASONS_NEW_EPISODE,
+            Self::PlacementProvider => PLACEMENT_PROVIDERS,
+            Self::ReasonPlaceChange => REASONS_PLACE_CHANGE,
+            Self::Ethnicity => ETHNICITIES,
+            Self::SdqReason => SDQ_REASONS,
         }
+    }
+
+    /// The position of `code` in the list (lists are short, so a `u8` holds it). Compact
+    /// records keep this instead of the code itself.
+    pub fn index_of(self, code: &str) -> Option<u8> {
+        self.entries()
+            .iter()
+            .position(|(c, _)| *c == code)
+            .and_then(|i| u8::try_from(i).ok())
+    }
+
+    /// The code at `index`, or "" for an index the list does not have.
+    pub fn code_at(self, index: u8) -> &'static str {
+        self.entries().get(usize::from(index)).map_or("", |(code, _)| *code)
+    }
+
+    /// The list's own copy of `code`, so parsed values can be held as `&'static str`.
+    pub fn canonical(self, code: &str) -> Option<&'static str> {
+        self.entries().iter().find(|(c, _)| *c == code).map(|(c, _)| *c)
     }
 
     /// The SSDA903 field name, for messages ("LS must be one of ...").
@@ -208,6 +303,10 @@ impl CodeList {
             Self::PlacementType => "PLACE",
             Self::ReasonEpisodeCeased => "REC",
             Self::ReasonNewEpisode => "RNE",
+            Self::PlacementProvider => "PLACE_PROVIDER",
+            Self::ReasonPlaceChange => "REASON_PLACE_CHANGE",
+            Self::Ethnicity => "ETHNIC",
+            Self::SdqReason => "SDQ_REASON",
         }
     }
 }
@@ -271,16 +370,60 @@ pub fn ends_period_of_care(reason_episode_ceased: &str) -> bool {
     reason_episode_ceased != "X1"
 }
 
+/// RNE codes that start a new placement (P, T, B, U); L changes the legal status only.
+pub fn changes_placement(reason_new_episode: &str) -> bool {
+    matches!(reason_new_episode, "P" | "T" | "B" | "U")
+}
+
+/// SEX in the header and UASC files. DfE wrote 1 (male) and 2 (female) up to the 2023-24
+/// return and M, F and U (unknown or not recorded) from 2024-25.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sex {
+    Male,
+    Female,
+    Unknown,
+}
+
+impl Sex {
+    /// Reads either form: "1"/"M", "2"/"F", "U".
+    pub fn parse(code: &str) -> Option<Sex> {
+        match code {
+            "1" | "M" => Some(Sex::Male),
+            "2" | "F" => Some(Sex::Female),
+            "U" => Some(Sex::Unknown),
+            _ => None,
+        }
+    }
+
+    /// The code for the return whose year ends on 31 March `year_ending`. Before 2024-25
+    /// there was no code for unknown, so `Unknown` has none (`None`) in those years.
+    pub fn code_for_year(self, year_ending: i32) -> Option<&'static str> {
+        let letters = year_ending >= 2025;
+        match (self, letters) {
+            (Sex::Male, true) => Some("M"),
+            (Sex::Female, true) => Some("F"),
+            (Sex::Unknown, true) => Some("U"),
+            (Sex::Male, false) => Some("1"),
+            (Sex::Female, false) => Some("2"),
+            (Sex::Unknown, false) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ALL: [CodeList; 5] = [
+    const ALL: [CodeList; 9] = [
         CodeList::LegalStatus,
         CodeList::CategoryOfNeed,
         CodeList::PlacementType,
         CodeList::ReasonEpisodeCeased,
         CodeList::ReasonNewEpisode,
+        CodeList::PlacementProvider,
+        CodeList::ReasonPlaceChange,
+        CodeList::Ethnicity,
+        CodeList::SdqReason,
     ];
 
     #[test]
@@ -341,6 +484,34 @@ mod tests {
         for ls in ["V2", "V3", "V4", "J1", "J2", "J3", "L1", "L2", "L3", "XX"] {
             assert!(!la_holds_parental_responsibility(ls), "{ls}");
         }
+    }
+
+    #[test]
+    fn every_code_has_an_index_that_gives_it_back() {
+        for list in ALL {
+            for code in codes(list) {
+                let index = list.index_of(code).expect("listed code has an index");
+                assert_eq!(list.code_at(index), code);
+                assert_eq!(list.canonical(code), Some(code));
+            }
+            assert_eq!(list.index_of("nope"), None);
+            assert_eq!(list.code_at(250), "");
+        }
+    }
+
+    #[test]
+    fn sex_is_read_as_1_2_or_m_f_u_and_written_in_the_years_form() {
+        assert_eq!(Sex::parse("1"), Some(Sex::Male));
+        assert_eq!(Sex::parse("M"), Some(Sex::Male));
+        assert_eq!(Sex::parse("2"), Some(Sex::Female));
+        assert_eq!(Sex::parse("F"), Some(Sex::Female));
+        assert_eq!(Sex::parse("U"), Some(Sex::Unknown));
+        assert_eq!(Sex::parse("3"), None);
+        assert_eq!(Sex::parse("m"), None);
+        assert_eq!(Sex::Female.code_for_year(2024), Some("2"));
+        assert_eq!(Sex::Female.code_for_year(2025), Some("F"));
+        assert_eq!(Sex::Unknown.code_for_year(2024), None);
+        assert_eq!(Sex::Unknown.code_for_year(2025), Some("U"));
     }
 
     #[test]
