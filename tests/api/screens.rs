@@ -107,8 +107,9 @@ mod inner {
 
         // Search by typing and pressing Enter, as a keyboard user would.
         browser.goto("/children").await;
-        browser.type_into("#q", "TestB\u{E007}").await;
-        browser.find("table").await;
+        browser
+            .and_wait(browser.type_into("#q", &format!("TestB{ENTER}")))
+            .await;
         assert_eq!(browser.path().await, "/children?q=TestB");
         assert!(browser.text().await.contains("Amy TestB3"));
         browser.check_page("find-a-child").await;
