@@ -322,6 +322,13 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
         Action::ConsentWithdraw,
     ),
     (Method::Get, "/api/v1/assurance/iha", Action::AssuranceRead),
+    (Method::Get, "/api/v1/reports/kpi", Action::AssuranceRead),
+    (Method::Get, "/api/v1/reports/kpi.csv", Action::AssuranceRead),
+    (
+        Method::Get,
+        "/api/v1/reports/kpi/{measure}/{month}",
+        Action::AssuranceRead,
+    ),
     (Method::Get, "/api/v1/calendar/holidays", Action::CalendarRead),
     (Method::Get, "/api/v1/calendar/add-working-days", Action::CalendarRead),
     (Method::Get, "/api/v1/audit/export", Action::AuditExport),

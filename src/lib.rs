@@ -15,6 +15,7 @@ pub mod error;
 pub mod escalation;
 pub mod http;
 pub mod input;
+pub mod kpi;
 pub mod nhs_number;
 pub mod obligations;
 pub mod paging;

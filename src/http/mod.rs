@@ -13,6 +13,7 @@ pub mod openapi;
 mod ops;
 mod pages;
 mod periods;
+mod reports;
 
 use std::net::TcpListener;
 use std::sync::{Arc, RwLock};
@@ -126,6 +127,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(periods::routes)
                 .configure(assessments::routes)
                 .configure(assurance::routes)
+                .configure(reports::routes)
                 .configure(calendar::routes)
                 .configure(admin::routes)
                 .configure(escalations::routes),

@@ -22,7 +22,7 @@ use utoipa::openapi::{Content, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::auth::{CSRF_HEADER, SESSION_COOKIE};
-use super::{admin, assessments, assurance, calendar, children, escalations, ops, periods};
+use super::{admin, assessments, assurance, calendar, children, escalations, ops, periods, reports};
 use crate::access::{self, Role};
 
 #[derive(OpenApi)]
@@ -39,6 +39,7 @@ use crate::access::{self, Role};
         assessments::outcome, assessments::completion, assessments::reoffer_step, assessments::not_required,
         assessments::close_step, assessments::out_of_area, assessments::withdrawal,
         assurance::iha,
+        reports::kpi, reports::kpi_csv, reports::drill_down,
         calendar::holidays, calendar::add_working_days,
         admin::me, admin::users, admin::tokens, admin::revoke, admin::access_history, admin::export,
         escalations::list, escalations::outbox_list, escalations::requeue,
@@ -46,7 +47,7 @@ use crate::access::{self, Role};
     components(schemas(crate::error::Problem)),
     modifiers(&Conventions),
     tags(
-        (name = "children"), (name = "periods"), (name = "assessments"), (name = "assurance"),
+        (name = "children"), (name = "periods"), (name = "assessments"), (name = "assurance"), (name = "reports"),
         (name = "calendar"), (name = "operations"), (name = "accounts"), (name = "audit"), (name = "escalations"),
     )
 )]
