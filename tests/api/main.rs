@@ -50,6 +50,7 @@ mod pages;
 mod permissions;
 mod races;
 mod reach;
+mod record;
 mod scope;
 mod screens;
 mod security;
