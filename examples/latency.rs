@@ -2,7 +2,8 @@
 //!
 //! BENCH_TOKEN=... cargo run --release --example latency -- URL [REQUESTS]
 //!
-//! `BENCH_TOKEN`, when set, is sent as the bearer token.
+//! `BENCH_TOKEN`, when set, is sent as the bearer token; `BENCH_COOKIE` (for pages, e.g.
+//! `cla_session=...`) as the cookie.
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(token) = std::env::var("BENCH_TOKEN") {
         headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse()?);
     }
-    let client = reqwest::Client::builder().default_headers(headers).build()?;
+    if let Ok(cookie) = std::env::var("BENCH_COOKIE") {
+        headers.insert(reqwest::header::COOKIE, cookie.parse()?);
+    }
+    // A redirect (to sign in) is a failure, never a measurement of the sign-in page.
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     // Warm up caches and the connection before measuring.
     for _ in 0..5 {
         client.get(&url).send().await?.bytes().await?;

@@ -363,6 +363,11 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Post, "/assessments/{id}/close", Action::Close),
     (Method::Post, "/appointments/{id}/outcome", Action::RecordOutcome),
     (Method::Post, "/out-of-area-requests/{id}", Action::OutOfAreaUpdate),
+    (Method::Post, "/periods/{id}/placements", Action::PlacementChange),
+    (Method::Post, "/periods/{id}/end", Action::PeriodEnd),
+    (Method::Post, "/children/{id}/health-checks", Action::HealthCheckAdd),
+    (Method::Post, "/children/{id}/notes", Action::NoteAdd),
+    (Method::Post, "/consents/{id}/withdrawal", Action::ConsentWithdraw),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.

@@ -17,6 +17,7 @@ use crate::settings::Settings;
 
 mod accounts;
 mod escalate;
+mod relay;
 
 pub use escalate::{spawn_workers as spawn_escalation_workers, Workers};
 
@@ -119,6 +120,8 @@ pub enum OutboxCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
+    /// List every organisation: code, kind, name and the ICB it belongs to.
+    List,
     /// Set (or, with an empty value, clear) the team manager address of a local authority:
     /// where its `la_team_manager` escalations go.
     TeamManager {
@@ -268,8 +271,24 @@ fn register_seed_authorities(conn: &mut DbConn, settings: &Settings) -> anyhow::
         };
         crate::auth::add_organisation(conn, &actor, org).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    eprintln!("seed-demo: local authorities registered in {icb}; add users with `cla-tracker user add`");
+    print!("{}", seed_summary(icb, crate::seed::local_authorities()));
     Ok(())
+}
+
+/// What `seed-demo` tells its user: the organisation codes the demo children belong to, and
+/// which one to give a new user so that they see them.
+fn seed_summary<'a>(icb: &str, authorities: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = format!(
+        "seed-demo: the demo children belong to these local authorities, organisations in the ICB (code {icb}):\n"
+    );
+    for (code, name) in authorities {
+        out.push_str(&format!("  {code:<6} {name}\n"));
+    }
+    out.push_str(&format!(
+        "The ICB's users see every one of them: add one with \
+         `cla-tracker user add --org {icb} --role health_admin ...`; `cla-tracker org list` lists every organisation.\n"
+    ));
+    out
 }
 
 fn init_logging() {
@@ -384,6 +403,7 @@ pub fn prepare(settings: Settings) -> anyhow::Result<AppState> {
 
 fn serve(settings: Settings, workers: Option<usize>) -> anyhow::Result<()> {
     let bind = settings.bind_address.clone();
+    relay::warn_if_unreachable(&settings.smtp_url);
     let state = prepare(settings)?;
     let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
     actix_web::rt::System::new().block_on(async move {

@@ -43,6 +43,10 @@ pub(crate) fn cli_actor() -> Actor {
 pub fn org(settings: Settings, command: OrgCommand) -> anyhow::Result<()> {
     let mut conn = ready(&settings)?;
     match command {
+        OrgCommand::List => {
+            let orgs = list_organisations(&mut conn)?;
+            print!("{}", organisation_table(&orgs));
+        }
         OrgCommand::TeamManager { code, email } => {
             let email = Some(email.trim()).filter(|e| !e.is_empty());
             crate::service::escalations::set_team_manager(&mut conn, &cli_actor(), &code, email)
@@ -70,6 +74,55 @@ pub fn org(settings: Settings, command: OrgCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Every organisation, ICBs first, then by kind and code.
+fn list_organisations(conn: &mut DbConn) -> anyhow::Result<Vec<db::models::Organisation>> {
+    use crate::db::schema::organisations;
+    use diesel::prelude::*;
+    let mut orgs: Vec<db::models::Organisation> = organisations::table
+        .order((organisations::kind, organisations::code))
+        .select(db::models::Organisation::as_select())
+        .load(conn)?;
+    orgs.sort_by_key(|o| o.kind != "icb");
+    Ok(orgs)
+}
+
+/// `org list`: one line per organisation, aligned, with the code of its ICB ("-" for an ICB).
+fn organisation_table(orgs: &[db::models::Organisation]) -> String {
+    let icb_code = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|id| orgs.iter().find(|o| &o.id == id))
+            .map(|o| o.code.as_str())
+            .unwrap_or("-")
+    };
+    let rows: Vec<[&str; 4]> = orgs
+        .iter()
+        .map(|o| [o.code.as_str(), o.kind.as_str(), icb_code(&o.icb_id), o.name.as_str()])
+        .collect();
+    let header = ["code", "kind", "icb", "name"];
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].len())
+            .chain([header[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [width(0), width(1), width(2)];
+    let mut out = String::new();
+    for r in std::iter::once(&header).chain(rows.iter()) {
+        out.push_str(&format!(
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        ));
+    }
+    out
 }
 
 pub fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {

@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/login")
             .route(web::get().to(login_form))
+            .route(web::head().to(login_form))
             .route(web::post().to(login)),
     )
     .service(web::resource("/logout").route(web::post().to(logout)));

@@ -1,4 +1,4 @@
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::auth::Access;
 use super::extract::{self, JsonInput};
@@ -39,10 +39,14 @@ pub async fn change_placement(
     state: web::Data<AppState>,
     access: Access,
     path: web::Path<String>,
+    req: HttpRequest,
     body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "period")?;
-    let input: NewPlacement = extract::json(&body)?;
+    let mut input: NewPlacement = extract::json(&body)?;
+    if let Some(v) = extract::if_match(&req)? {
+        input.version = Some(v);
+    }
     let changed = state
         .run_as(&access, move |conn, ctx| {
             periods::change_placement(conn, ctx, &id, input)
@@ -57,10 +61,14 @@ pub async fn end(
     state: web::Data<AppState>,
     access: Access,
     path: web::Path<String>,
+    req: HttpRequest,
     body: extract::Body,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "period")?;
-    let input: PeriodEnd = extract::json(&body)?;
+    let mut input: PeriodEnd = extract::json(&body)?;
+    if let Some(v) = extract::if_match(&req)? {
+        input.version = Some(v);
+    }
     let ended = state
         .run_as(&access, move |conn, ctx| periods::end(conn, ctx, &id, input))
         .await?;

@@ -40,6 +40,10 @@ pub struct NewPlacement {
     pub out_of_area: bool,
     pub host_la: Option<String>,
     pub host_provider_email: Option<String>,
+    /// A placement change only: the period's `version` as read (or `If-Match`); a stale one
+    /// is refused with 409. Not given within a new period.
+    #[serde(default)]
+    pub version: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,6 +69,9 @@ pub struct PeriodEnd {
     pub ended_on: NaiveDate,
     /// SSDA903 reason episode ceased (REC); X1 is not an end of care.
     pub reason: String,
+    /// The period's `version` as read (or `If-Match`); a stale one is refused with 409.
+    #[serde(default)]
+    pub version: Option<i32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,6 +158,9 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             .as_ref()
             .map(|p| (p, check_placement(&mut c, p, "placement.")));
         if let Some((p, _)) = &placement {
+            if p.version.is_some() {
+                c.fail("placement.version", "only for a placement change");
+            }
             if let Some(on) = p.started_on {
                 c.not_before("placement.started_on", on, input.started_on, "the start of the period");
                 c.not_future("placement.started_on", on, ctx.today);
@@ -390,6 +400,7 @@ pub fn change_placement(
         if let Some(ended_on) = period.ended_on {
             return Err(period_ended(ended_on));
         }
+        check_version(&period, input.version)?;
         c.not_future("started_on", started_on, ctx.today);
         c.not_before(
             "started_on",
@@ -428,6 +439,18 @@ pub fn change_placement(
             out_of_area_request: request,
         })
     })
+}
+
+/// A change made on a version read earlier is refused when the period has moved on since
+/// (the conditional update that follows keeps this true against a change made meanwhile).
+fn check_version(period: &models::Period, sent: Option<i32>) -> AppResult<()> {
+    match sent {
+        Some(v) if v != period.version => Err(AppError::StaleVersion {
+            sent: v,
+            current: period.version,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn period_ended(on: NaiveDate) -> AppError {
@@ -486,6 +509,7 @@ pub fn end(conn: &mut DbConn, ctx: &DomainCtx, period_id: &str, input: PeriodEnd
         if period.ended_on.is_some() {
             return Err(AppError::Conflict("the period has already ended".into()));
         }
+        check_version(&period, input.version)?;
         let n = diesel::update(
             periods::table
                 .filter(periods::id.eq(&period.id))

@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 
 use super::forms::{self, DateField, FormErrors, Posted};
 use super::layout::Layout;
+use super::record::{self, RecordForms};
 use crate::access::Role;
 use crate::error::AppResult;
 use crate::http::auth::Access;
@@ -35,6 +36,8 @@ pub struct ChildPage {
     pub roles: Vec<Role>,
     /// What was just recorded, for the success banner.
     pub done: Option<&'static str>,
+    /// The forms offered on today's record (`record`).
+    pub forms: RecordForms,
 }
 
 impl ChildPage {
@@ -101,7 +104,8 @@ impl ChildPage {
     }
 }
 
-/// The `as_of` asked for: `as_of=YYYY-MM-DD`, or the Day/Month/Year fields.
+/// The `as_of` asked for: `as_of=YYYY-MM-DD`, or the Day/Month/Year fields (None for
+/// today, or when it is not a real date: `errors` says so).
 fn asked_as_of(posted: &Posted, errors: &mut FormErrors) -> Option<NaiveDate> {
     let iso = posted.get("as_of");
     if !iso.is_empty() {
@@ -125,31 +129,88 @@ pub async fn record(
     let id = extract::id(&path, "child")?;
     let posted = Posted::parse(req.query_string().as_bytes());
     let mut errors = FormErrors::new();
+    let as_of = asked_as_of(&posted, &mut errors);
+    let view = View {
+        as_of,
+        as_of_posted: (!errors.is_empty()).then_some(posted),
+        failed: None,
+        errors,
+    };
+    show(&state, &access, &req, id, view).await
+}
+
+/// The record as it is today, after a form on it failed: `failed` names the form and what
+/// was posted, `errors` what is wrong (or that the record changed meanwhile).
+pub async fn render(
+    state: &AppState,
+    access: &Access,
+    req: &HttpRequest,
+    id: String,
+    failed: Option<(&str, &Posted)>,
+    errors: FormErrors,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let view = View {
+        as_of: None,
+        as_of_posted: None,
+        failed: failed.map(|(k, p)| (k.to_string(), p.clone())),
+        errors,
+    };
+    let mut res = show(state, access, req, id, view).await?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// What to show: the day, and the errors of the `as_of` fields or of a failed form.
+struct View {
+    as_of: Option<NaiveDate>,
+    /// The `as_of` fields as asked, when they were not a real date.
+    as_of_posted: Option<Posted>,
+    failed: Option<(String, Posted)>,
+    errors: FormErrors,
+}
+
+async fn show(state: &AppState, access: &Access, req: &HttpRequest, id: String, view: View) -> AppResult<HttpResponse> {
     let today = state.today();
-    let as_of = asked_as_of(&posted, &mut errors).unwrap_or(today);
+    let as_of = view.as_of.unwrap_or(today);
     let detail = state
-        .run_as(&access, move |conn, ctx| children::detail(conn, ctx, &id, as_of))
+        .run_as(access, move |conn, ctx| children::detail(conn, ctx, &id, as_of))
         .await?;
     let name = format!("{} {}", detail.child.given_name, detail.child.family_name);
-    let as_of_field = if errors.is_empty() {
-        DateField::new("as_of", "Show the record as it stood on", &Posted::default(), &errors).with_date(Some(as_of))
-    } else {
-        DateField::new("as_of", "Show the record as it stood on", &posted, &errors)
+    let errors = view.errors;
+    let as_of_field = match &view.as_of_posted {
+        Some(posted) => DateField::new("as_of", "Show the record as it stood on", posted, &errors),
+        None => DateField::new("as_of", "Show the record as it stood on", &Posted::default(), &errors)
+            .with_date(Some(as_of)),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
+    let roles = access.principal.roles.clone();
+    let offered = if as_of == today && view.as_of_posted.is_none() {
+        let failed = view.failed.as_ref().map(|(k, p)| (k.as_str(), p));
+        RecordForms::build(&detail, &roles, failed, &errors)
     } else {
+        RecordForms::default()
+    };
+    let status = if view.as_of_posted.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
     };
+    let done = if errors.is_empty() {
+        record::done_message(&super::query_value(req, "done"))
+    } else {
+        None
+    };
+    let path = format!("/children/{}", detail.child.id);
     let page = ChildPage {
-        layout: Layout::signed_in(forms::title(&name, &errors), &access.principal, req.path()),
+        layout: Layout::signed_in(forms::title(&name, &errors), &access.principal, &path),
         errors,
         detail,
         as_of,
         today,
         as_of_field,
-        roles: access.principal.roles.clone(),
-        done: (super::query_value(&req, "done") == "period").then_some("Period of care started"),
+        roles,
+        done,
+        forms: offered,
     };
-    Ok(super::respond(&req, status, page))
+    Ok(super::respond(req, status, page))
 }

@@ -33,6 +33,7 @@ pub mod format;
 pub mod forms;
 pub mod home;
 pub mod layout;
+pub mod record;
 pub mod register;
 pub mod signin;
 
@@ -54,19 +55,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(home::page))
                 .route(web::head().to(home::page)),
         )
-        .service(web::resource("/children").route(web::get().to(children::search)))
+        .service(
+            web::resource("/children")
+                .route(web::get().to(children::search))
+                .route(web::head().to(children::search)),
+        )
         .service(
             web::resource("/children/new")
                 .route(web::get().to(register::new_child))
+                .route(web::head().to(register::new_child))
                 .route(web::post().to(register::create_child)),
         )
-        .service(web::resource("/children/{id}").route(web::get().to(child::record)))
+        .service(
+            web::resource("/children/{id}")
+                .route(web::get().to(child::record))
+                .route(web::head().to(child::record)),
+        )
         .service(
             web::resource("/children/{id}/periods/new")
                 .route(web::get().to(register::new_period))
+                .route(web::head().to(register::new_period))
                 .route(web::post().to(register::start_period)),
         )
-        .service(web::resource("/assessments/{id}").route(web::get().to(assessment::page)))
+        .service(
+            web::resource("/assessments/{id}")
+                .route(web::get().to(assessment::page))
+                .route(web::head().to(assessment::page)),
+        )
         .service(web::resource("/assessments/{id}/notification").route(web::post().to(assessment::notification)))
         .service(web::resource("/assessments/{id}/consent").route(web::post().to(assessment::consent)))
         .service(web::resource("/assessments/{id}/appointments").route(web::post().to(assessment::book)))
@@ -75,7 +90,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/assessments/{id}/not-required").route(web::post().to(assessment::not_required)))
         .service(web::resource("/assessments/{id}/close").route(web::post().to(assessment::close)))
         .service(web::resource("/appointments/{id}/outcome").route(web::post().to(assessment::outcome)))
-        .service(web::resource("/out-of-area-requests/{id}").route(web::post().to(assessment::request)));
+        .service(web::resource("/out-of-area-requests/{id}").route(web::post().to(assessment::request)))
+        .service(web::resource("/periods/{id}/placements").route(web::post().to(record::placement)))
+        .service(web::resource("/periods/{id}/end").route(web::post().to(record::end)))
+        .service(web::resource("/children/{id}/health-checks").route(web::post().to(record::health_check)))
+        .service(web::resource("/children/{id}/notes").route(web::post().to(record::note)))
+        .service(web::resource("/consents/{id}/withdrawal").route(web::post().to(record::withdrawal)));
 }
 
 /// Whether a user with these roles may open this page (the route table and role matrix).

@@ -348,6 +348,7 @@ pub async fn start_period(
             out_of_area,
             host_la: posted.optional("host_la").filter(|_| out_of_area),
             host_provider_email: posted.optional("host_provider_email").filter(|_| out_of_area),
+            version: None,
         }),
         prior_assessment_on: prior,
     });

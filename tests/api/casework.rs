@@ -21,13 +21,13 @@ both!(
     a_step_the_state_does_not_allow_is_a_409_page,
 );
 
-struct Browser<'a> {
-    app: &'a TestApp,
-    session: String,
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub session: String,
 }
 
 impl Browser<'_> {
-    async fn open<'a>(app: &'a TestApp, email: &str, org: &str, roles: &[Role]) -> Browser<'a> {
+    pub async fn open<'a>(app: &'a TestApp, email: &str, org: &str, roles: &[Role]) -> Browser<'a> {
         add_user(app, email, org, roles).await;
         Browser {
             app,
@@ -35,7 +35,7 @@ impl Browser<'_> {
         }
     }
 
-    async fn get(&self, path: &str) -> Resp {
+    pub async fn get(&self, path: &str) -> Resp {
         browse(
             self.app,
             Method::GET,
@@ -48,7 +48,7 @@ impl Browser<'_> {
     }
 
     /// Posts a form the way the page would: with the session's CSRF token.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let csrf = hidden_csrf(&self.get("/").await.text).expect("the page carries the CSRF token");
         let mut form = vec![("csrf", csrf.as_str())];
         form.extend_from_slice(fields);
@@ -64,7 +64,7 @@ impl Browser<'_> {
     }
 }
 
-fn location(r: &Resp) -> String {
+pub fn location(r: &Resp) -> String {
     r.headers
         .get("location")
         .and_then(|v| v.to_str().ok())
@@ -73,7 +73,7 @@ fn location(r: &Resp) -> String {
 }
 
 /// The value of the hidden `version` field of the form posting to `action`.
-fn form_version(html: &str, action: &str) -> String {
+pub fn form_version(html: &str, action: &str) -> String {
     let form = html
         .split(&format!("action=\"{action}\""))
         .nth(1)

@@ -147,6 +147,56 @@ fn every_subcommand_has_help() {
     assert!(!Path::new(&sc.db_url).exists(), "help touches no database");
 }
 
+/// A new user's first run: the demo prints the organisation codes it made, `org list` shows
+/// every organisation, and the README's `org add` example does not collide with the demo.
+#[test]
+fn seed_demo_prints_its_organisations_and_org_list_shows_them() {
+    let sc = scratch();
+    let out = ok(sc.run(&["seed-demo", "--children", "30", "--years", "1"]), "seed-demo");
+    for (code, name) in [
+        ("933", "Wessex Shire Council"),
+        ("865", "Kennet Vale Council"),
+        ("803", "Severnside Council"),
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.split_whitespace().next() == Some(code) && l.contains(name)),
+            "seed-demo names {code} {name}:\n{out}"
+        );
+    }
+    assert!(
+        out.contains("--org ICB"),
+        "and which code to give a user who should see them:\n{out}"
+    );
+    ok(
+        sc.run(&[
+            "org",
+            "add",
+            "--kind",
+            "local_authority",
+            "--name",
+            "Bath and North East Somerset Council",
+            "--code",
+            "800",
+        ]),
+        "the README's org add example",
+    );
+    let list = ok(sc.run(&["org", "list"]), "org list");
+    let rows: Vec<Vec<&str>> = list.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows[0], ["code", "kind", "icb", "name"], "{list}");
+    assert_eq!(rows[1][..3], ["ICB", "icb", "-"], "the ICB first:\n{list}");
+    for code in ["933", "865", "803", "800"] {
+        assert!(
+            rows.iter().any(|r| r[..3] == [code, "local_authority", "ICB"]),
+            "{code} is a local authority in the ICB:\n{list}"
+        );
+    }
+    assert!(
+        list.contains("Bath and North East Somerset Council"),
+        "names in full:\n{list}"
+    );
+}
+
 #[test]
 fn invalid_settings_stop_with_a_message_naming_the_key() {
     let sc = scratch();

@@ -50,6 +50,7 @@ mod pages;
 mod permissions;
 mod races;
 mod reach;
+mod record;
 mod reports;
 mod scope;
 mod screens;

@@ -25,6 +25,7 @@ both!(
     home_lists_each_roles_work,
     child_record_shows_each_clock_and_as_of,
     search_finds_children_a_page_at_a_time,
+    every_page_answers_head_as_it_answers_get,
 );
 
 async fn page(app: &TestApp, session: &str, path: &str) -> Resp {
@@ -693,4 +694,31 @@ async fn search_finds_children_a_page_at_a_time(b: Backend) {
         long.text.contains("href=\"#q\""),
         "the error summary links to the field"
     );
+}
+
+/// Monitors and link checkers ask with HEAD: every page answers it as it answers GET, with
+/// no body, and through the same gate (a signed-out HEAD is sent to sign in).
+async fn every_page_answers_head_as_it_answers_get(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    add_user(&app, "nurse@test.nhs.uk", "ICB", &[Role::HealthAdmin]).await;
+    let (child, iha) = child_waiting_for_consent(&app, "HD1").await;
+    let nurse = session_for(&app, "nurse@test.nhs.uk").await;
+    for path in [
+        "/".to_string(),
+        "/children?q=HD1".to_string(),
+        "/children/new".to_string(),
+        format!("/children/{child}"),
+        format!("/children/{child}/periods/new"),
+        format!("/assessments/{iha}"),
+        "/login".to_string(),
+    ] {
+        let get = page(&app, &nurse, &path).await;
+        let head = browse(&app, Method::HEAD, &path, &[("cla_session", nurse.as_str())], None, &[]).await;
+        assert_eq!((head.status, get.status), (200, 200), "{path}: {}", head.text);
+        assert!(head.text.is_empty(), "{path}: no body");
+        assert!(head.content_type().starts_with("text/html"), "{path}");
+    }
+    let r = browse(&app, Method::HEAD, &format!("/children/{child}"), &[], None, &[]).await;
+    assert_eq!(r.status, 303, "signed out");
+    assert!(location(&r).starts_with("/login?next="));
 }

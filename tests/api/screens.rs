@@ -32,6 +32,7 @@ browser_test!(
     sign_in_and_error_pages_are_accessible,
     an_iha_from_consent_to_completion_by_three_roles,
     a_child_is_registered_and_taken_into_care,
+    the_forms_on_a_childs_record,
 );
 
 /// A small caseload: one child at each early step, one out of area, one not brought.
@@ -333,6 +334,109 @@ mod inner {
         let record = app.child(&id).await;
         assert_eq!(record["periods"][0]["legal_status"], "C2");
         assert_eq!(record["assessments"][0]["state"], "awaiting_notification");
+        browser.close().await;
+    }
+
+    /// The forms on a child's record: a social worker changes the placement (with one
+    /// mistake on the way) and records a consent withdrawn; a clinician adds an SDQ and a note.
+    pub async fn the_forms_on_a_childs_record(b: Backend) {
+        let app = spawn_app(b, TODAY).await;
+        let child = caseload(&app).await;
+        let iha = app.child(&child).await["assessments"][0]["id"]
+            .as_str()
+            .expect("the IHA")
+            .to_string();
+        app.post(
+            &format!("/assessments/{iha}/consent"),
+            &json!({"given_on": "2025-12-23", "basis": "local_authority", "given_by": "Ann Social"}),
+        )
+        .await
+        .expect(200, "consent");
+        add_user(&app, "sw@test.nhs.uk", "SOM", &[Role::SocialWorker]).await;
+        add_user(&app, "dr@test.nhs.uk", "ICB", &[Role::Clinician]).await;
+        let browser = Browser::open(&app).await;
+        browser.sign_in("sw@test.nhs.uk").await;
+        browser.goto(&format!("/children/{child}")).await;
+        // Every form opened, so the checks see them all.
+        browser
+            .script("document.querySelectorAll('details').forEach(d => { d.open = true; }); return null;")
+            .await;
+        browser.check_page("child-record-forms").await;
+
+        browser.goto(&format!("/children/{child}")).await;
+        browser.click("#placement summary").await;
+        browser
+            .find("#placement_type")
+            .await
+            .select_by_value("U1")
+            .await
+            .expect("choose a placement");
+        browser.type_into("#placement_started_on-day", "2").await;
+        browser.submit("#placement-form button[type=submit]").await;
+        browser.find(".nhsuk-error-summary").await;
+        assert!(browser.title().await.starts_with("Error: "));
+        let open = browser
+            .script("return document.querySelector('#placement').open;")
+            .await;
+        assert_eq!(open, json!(true), "the form with the mistake is open");
+        browser.check_page("child-record-error").await;
+        browser.click(".nhsuk-error-summary a").await;
+        let focused = browser.script("return document.activeElement.id;").await;
+        assert_eq!(
+            focused, "placement_started_on-month",
+            "the summary's link leads to the field"
+        );
+        browser.type_into("#placement_started_on-month", "1").await;
+        browser.type_into("#placement_started_on-year", "2026").await;
+        browser.submit("#placement-form button[type=submit]").await;
+        browser.find(".nhsuk-notification-banner--success").await;
+        assert!(browser.text().await.contains("Placement change recorded"));
+
+        browser.click("details[id^='withdrawal-'] summary").await;
+        browser.type_into("input[id^='withdrawn_on-'][id$='-day']", "4").await;
+        browser.type_into("input[id^='withdrawn_on-'][id$='-month']", "1").await;
+        browser
+            .type_into("input[id^='withdrawn_on-'][id$='-year']", "2026")
+            .await;
+        browser.submit("form[id^='withdrawal-'] button[type=submit]").await;
+        browser.find(".nhsuk-notification-banner--success").await;
+        assert!(browser.text().await.contains("Consent withdrawal recorded"));
+        browser.submit(".nhsuk-header__account-button").await;
+
+        browser.sign_in("dr@test.nhs.uk").await;
+        browser.goto(&format!("/children/{child}")).await;
+        browser.click("#health-check summary").await;
+        browser.click("#kind-3").await;
+        browser.type_into("#checked_on-day", "5").await;
+        browser.type_into("#checked_on-month", "1").await;
+        browser.type_into("#checked_on-year", "2026").await;
+        browser.type_into("#sdq_score", "12").await;
+        browser.submit("#health_check-form button[type=submit]").await;
+        browser.find(".nhsuk-notification-banner--success").await;
+        assert!(browser.text().await.contains("Score 12 of 40"));
+        browser.click("#note summary").await;
+        browser
+            .type_into("#note_body", "Carer asked for an afternoon appointment.")
+            .await;
+        browser.submit("#note-form button[type=submit]").await;
+        browser.find(".nhsuk-notification-banner--success").await;
+        assert!(browser
+            .text()
+            .await
+            .contains("Carer asked for an afternoon appointment."));
+
+        let record = app.child(&child).await;
+        let placements = record["periods"][0]["placements"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            placements.last().map(|p| p["placement_type"].clone()),
+            Some(json!("U1"))
+        );
+        assert_eq!(record["consents"][0]["withdrawn_on"], "2026-01-04");
+        assert_eq!(record["health_checks"][0]["sdq_score"], 12);
+        assert_eq!(record["notes"][0]["body"], "Carer asked for an afternoon appointment.");
         browser.close().await;
     }
 }
