@@ -373,12 +373,14 @@ pub fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let ladder = crate::service::escalations::load_ladder(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(rules = ladder.rules.len(), "escalation ladder loaded");
     let dummy_hash = crate::auth::password::dummy_hash(&accounts::password_params(&settings));
+    let audit = crate::audit::group::Appender::start(&url).context("starting the audit appender")?;
     Ok(AppState {
         pool,
         settings: Arc::new(settings),
         calendar: Arc::new(RwLock::new(Arc::new(calendar))),
         dummy_hash: Arc::new(dummy_hash),
         ladder: Arc::new(ladder),
+        audit,
     })
 }
 

@@ -42,6 +42,8 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// The escalation ladder read at start-up.
     pub ladder: Arc<crate::escalation::Ladder>,
+    /// Appends the audit entries of reads in group commits (`audit::group`).
+    pub audit: Arc<crate::audit::group::Appender>,
 }
 
 impl AppState {
@@ -72,15 +74,20 @@ impl AppState {
         ctx.actor = access.actor();
         ctx.scope = Scope::LocalAuthorities(Arc::new(access.principal.scope.clone()));
         let access = access.clone();
+        let appender = self.audit.clone();
         web::block(move || {
             let mut conn = pool.get()?;
-            let result = f(&mut conn, &ctx);
+            let (result, receipts) = crate::audit::group::deferring(&appender, || f(&mut conn, &ctx));
             if let Err(e) = &result {
                 if !matches!(e, AppError::Unavailable | AppError::Internal(_)) {
                     auth::audit_failure(&mut conn, &access, e);
                 }
             }
-            result
+            // The connection goes back before waiting for the reads' audit entries, and
+            // the answer is given only once they have committed (`audit::group`).
+            drop(conn);
+            let written = crate::audit::group::wait_all(receipts);
+            result.and_then(|answer| written.map(|()| answer))
         })
         .await?
     }
