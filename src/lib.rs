@@ -15,6 +15,8 @@ pub mod error;
 pub mod escalation;
 pub mod http;
 pub mod input;
+pub mod logging;
+pub mod metrics;
 pub mod nhs_number;
 pub mod obligations;
 pub mod paging;

@@ -46,6 +46,7 @@ mod lists;
 mod locks;
 mod logins;
 mod malformed;
+mod metrics;
 mod ops;
 mod pages;
 mod permissions;
