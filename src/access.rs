@@ -97,10 +97,11 @@ pub enum Action {
     EscalationRead,
     OutboxAdmin,
     Me,
+    MetricsRead,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::ChildRead,
         Action::ChildCreate,
         Action::ChildUpdate,
@@ -129,6 +130,7 @@ impl Action {
         Action::EscalationRead,
         Action::OutboxAdmin,
         Action::Me,
+        Action::MetricsRead,
     ];
 
     pub fn name(self) -> &'static str {
@@ -161,6 +163,7 @@ impl Action {
             Action::EscalationRead => "escalation_read",
             Action::OutboxAdmin => "outbox_admin",
             Action::Me => "me",
+            Action::MetricsRead => "metrics_read",
         }
     }
 
@@ -174,6 +177,7 @@ impl Action {
                 | Action::TokenAdmin
                 | Action::OutboxAdmin
                 | Action::Me
+                | Action::MetricsRead
         )
     }
 }
@@ -185,7 +189,7 @@ pub fn permits(role: Role, action: Action) -> bool {
     match role {
         Admin => matches!(
             action,
-            CalendarRead | AuditRead | AuditExport | UserAdmin | TokenAdmin | OutboxAdmin | Me
+            CalendarRead | AuditRead | AuditExport | UserAdmin | TokenAdmin | OutboxAdmin | Me | MetricsRead
         ),
         HealthAdmin => matches!(
             action,
@@ -338,6 +342,7 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Get, "/api/v1/escalations", Action::EscalationRead),
     (Method::Get, "/api/v1/outbox", Action::OutboxAdmin),
     (Method::Post, "/api/v1/outbox/{id}/requeue", Action::OutboxAdmin),
+    (Method::Get, "/metrics", Action::MetricsRead),
 ];
 
 /// Every page of the browser service and the action it performs: the same action as its
@@ -434,7 +439,9 @@ pub fn permissions_document() -> String {
          local authority in their ICB; a child outside that scope answers 404. Users, tokens, \
          outbox messages and audit entries are limited by organisation too \
          (`src/service/reach.rs`): a local authority's admins and auditors reach only its own, an \
-         ICB's everything in the ICB; another's token or message answers 404.\n\n{}\n\
+         ICB's everything in the ICB; another's token or message answers 404. `GET /metrics` \
+         (Prometheus) also answers a request whose bearer token is the one configured as \
+         `metrics_token` (`CLA_METRICS_TOKEN`), so a scraper needs no user account.\n\n{}\n\
          ## Pages\n\n\
          The browser service's pages go through the same check: each page is mapped to the \
          action of its API twin, and a page not in this table is refused. A signed-out browser \

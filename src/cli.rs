@@ -216,7 +216,7 @@ pub enum CalendarCommand {
 
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging();
+    init_logging()?;
     let settings = Settings::load()?;
     match cli.command {
         Command::Serve { workers } => serve(settings, workers),
@@ -291,13 +291,26 @@ fn seed_summary<'a>(icb: &str, authorities: impl Iterator<Item = (&'a str, &'a s
     out
 }
 
-fn init_logging() {
+/// Logs to standard error, filtered by `CLA_LOG` (tracing `EnvFilter` syntax), as text or,
+/// with `CLA_LOG_FORMAT=json`, one JSON object a line (`crate::logging`). Read before the
+/// settings, so that their errors are logged in the chosen form.
+fn init_logging() -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CLA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    let _ = tracing_subscriber::fmt()
+    let format = std::env::var("CLA_LOG_FORMAT").unwrap_or_default();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    match format.as_str() {
+        "" | "text" => {
+            let _ = builder.try_init();
+        }
+        "json" => {
+            let _ = builder.event_format(crate::logging::Json).try_init();
+        }
+        other => anyhow::bail!("CLA_LOG_FORMAT: {other:?} is not a log format; use text or json"),
+    }
+    Ok(())
 }
 
 pub(crate) fn connect(settings: &Settings) -> anyhow::Result<DbConn> {
@@ -392,12 +405,15 @@ pub fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let ladder = crate::service::escalations::load_ladder(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(rules = ladder.rules.len(), "escalation ladder loaded");
     let dummy_hash = crate::auth::password::dummy_hash(&accounts::password_params(&settings));
+    let audit = crate::audit::group::Appender::start(&url).context("starting the audit appender")?;
     Ok(AppState {
         pool,
         settings: Arc::new(settings),
         calendar: Arc::new(RwLock::new(Arc::new(calendar))),
         dummy_hash: Arc::new(dummy_hash),
         ladder: Arc::new(ladder),
+        audit,
+        metrics: Arc::new(crate::metrics::Metrics::new()),
     })
 }
 

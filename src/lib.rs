@@ -16,6 +16,8 @@ pub mod escalation;
 pub mod http;
 pub mod input;
 pub mod kpi;
+pub mod logging;
+pub mod metrics;
 pub mod nhs_number;
 pub mod obligations;
 pub mod paging;

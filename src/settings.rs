@@ -23,6 +23,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub housekeeping_interval_seconds: u64,
     pub escalations_file: String,
+    /// A bearer token that may read `/metrics` without a user account (empty: none).
+    pub metrics_token: String,
     pub iha: IhaSettings,
     pub rha: RhaSettings,
     pub assurance: AssuranceSettings,
@@ -251,6 +253,12 @@ impl Settings {
                 "must be between 1024 and 16777216",
             ));
         }
+        if !self.metrics_token.is_empty() && self.metrics_token.chars().count() < 32 {
+            return Err(SettingsError::new(
+                "metrics_token",
+                "must be empty or at least 32 characters (e.g. `openssl rand -hex 32`)",
+            ));
+        }
         if self.housekeeping_interval_seconds == 0 {
             return Err(SettingsError::new(
                 "housekeeping_interval_seconds",
@@ -390,13 +398,14 @@ fn merge(into: &mut toml::Table, from: toml::Table) {
 
 /// `CLA_IHA__CONSENT_BY=7` sets `iha.consent_by`. Values are read as TOML when they parse
 /// (numbers, booleans) and as strings otherwise. Variables that name no setting are an error,
-/// so a typo cannot be silently ignored; `CLA_CONFIG_FILE` and `CLA_TEST_*` are not settings.
+/// so a typo cannot be silently ignored; `CLA_CONFIG_FILE`, `CLA_TEST_*`, and `CLA_LOG` and
+/// `CLA_LOG_FORMAT` (read before the settings, to log their errors) are not settings.
 fn apply_env(table: &mut toml::Table, env: &BTreeMap<String, String>) -> Result<(), SettingsError> {
     for (name, raw) in env {
         let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
             continue;
         };
-        if rest == "CONFIG_FILE" || rest.starts_with("TEST_") || rest == "LOG" {
+        if rest == "CONFIG_FILE" || rest.starts_with("TEST_") || rest == "LOG" || rest == "LOG_FORMAT" {
             continue;
         }
         let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();

@@ -205,6 +205,7 @@ pub fn spawn_workers(state: &AppState) -> std::io::Result<Workers> {
     let pool = state.pool.clone();
     let calendar = state.calendar.clone();
     let ladder = state.ladder.clone();
+    let metrics = state.metrics.clone();
     std::thread::spawn(move || loop {
         if stop.load(Ordering::SeqCst) {
             return;
@@ -218,7 +219,10 @@ pub fn spawn_workers(state: &AppState) -> std::io::Result<Workers> {
         let cfg = EscalationConfig::new(ladder.clone(), &settings);
         match pool.get() {
             Ok(mut conn) => {
-                match escalations::sweep(&mut conn, &ctx, &cfg, ctx.today, false) {
+                let started = std::time::Instant::now();
+                let swept = escalations::sweep(&mut conn, &ctx, &cfg, ctx.today, false);
+                metrics.observe_sweep(chrono::Utc::now().timestamp(), started.elapsed(), swept.is_ok());
+                match swept {
                     Ok(r) if r.fired.is_empty() && r.resolved.is_empty() => {}
                     Ok(r) => tracing::info!(
                         fired = r.fired.len(),

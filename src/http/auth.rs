@@ -104,7 +104,7 @@ pub enum Zone {
 
 impl Zone {
     pub fn of(path: &str) -> Zone {
-        if path.starts_with("/api/v1/") || path == "/api/v1" {
+        if path.starts_with("/api/v1/") || path == "/api/v1" || path == "/metrics" {
             Zone::Api
         } else if path.starts_with("/api/")
             || path.starts_with("/assets/")
@@ -138,6 +138,9 @@ pub async fn authorize(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.error_response(AppError::Internal("no application state".into())));
     };
+    if zone == Zone::Api && req.path() == "/metrics" && is_scraper(req.request(), &state.settings.metrics_token) {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
     let csrf = match zone {
         Zone::Page if req.method() == actix_web::http::Method::POST => match form_csrf(&mut req).await {
             Ok(token) => token,
@@ -159,8 +162,9 @@ pub async fn authorize(
     };
     let settings = state.settings.auth.clone();
     let pool = state.pool.clone();
+    let metrics = state.metrics.clone();
     let decision = web::block(move || {
-        let mut conn = pool.get()?;
+        let mut conn = super::pooled(&pool, &metrics)?;
         let principal = identify(&mut conn, &request, &settings)?;
         let access = principal.clone().map(|p| authorise(&mut conn, &request, p));
         Ok::<_, AppError>((principal, access))
@@ -186,6 +190,15 @@ pub async fn authorize(
             Ok(req.error_response(error))
         }
         Err(e) => Ok(req.error_response(e)),
+    }
+}
+
+/// Whether the request bears the token configured for scraping `/metrics` (none when the
+/// setting is empty).
+fn is_scraper(req: &HttpRequest, metrics_token: &str) -> bool {
+    match credentials(req) {
+        Credentials::Bearer(token) => !metrics_token.is_empty() && auth::token::constant_time_eq(&token, metrics_token),
+        _ => false,
     }
 }
 

@@ -43,6 +43,10 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// The escalation ladder read at start-up.
     pub ladder: Arc<crate::escalation::Ladder>,
+    /// Appends the audit entries of reads in group commits (`audit::group`).
+    pub audit: Arc<crate::audit::group::Appender>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -73,15 +77,21 @@ impl AppState {
         ctx.actor = access.actor();
         ctx.scope = Scope::LocalAuthorities(Arc::new(access.principal.scope.clone()));
         let access = access.clone();
+        let appender = self.audit.clone();
+        let metrics = self.metrics.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
-            let result = f(&mut conn, &ctx);
+            let mut conn = pooled(&pool, &metrics)?;
+            let (result, receipts) = crate::audit::group::deferring(&appender, || f(&mut conn, &ctx));
             if let Err(e) = &result {
                 if !matches!(e, AppError::Unavailable | AppError::Internal(_)) {
                     auth::audit_failure(&mut conn, &access, e);
                 }
             }
-            result
+            // The connection goes back before waiting for the reads' audit entries, and
+            // the answer is given only once they have committed (`audit::group`).
+            drop(conn);
+            let written = crate::audit::group::wait_all(receipts);
+            result.and_then(|answer| written.map(|()| answer))
         })
         .await?
     }
@@ -109,12 +119,41 @@ impl AppState {
     {
         let pool = self.pool.clone();
         let ctx = self.ctx();
+        let metrics = self.metrics.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = pooled(&pool, &metrics)?;
             f(&mut conn, &ctx)
         })
         .await?
     }
+}
+
+/// A pooled connection, counted as waiting (`/metrics`) until the pool hands it over.
+pub fn pooled(pool: &Pool, metrics: &crate::metrics::Metrics) -> Result<crate::db::PooledConn, r2d2::Error> {
+    use std::sync::atomic::Ordering::Relaxed;
+    metrics.pool_waiting.fetch_add(1, Relaxed);
+    let conn = pool.get();
+    metrics.pool_waiting.fetch_sub(1, Relaxed);
+    conn
+}
+
+/// Counts every answer by route pattern, method and status, and times it (`/metrics`).
+async fn observe(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    if let Some(state) = state {
+        // The pattern, never the path: ids stay out of the labels.
+        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        state
+            .metrics
+            .observe_request(&route, method.as_str(), res.status().as_u16(), started.elapsed());
+    }
+    Ok(res)
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -153,6 +192,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::web::page_policy))
                 .wrap(security_headers(&state.settings.public_url))
                 .wrap(actix_web::middleware::Compress::default())
+                .wrap(actix_web::middleware::from_fn(observe))
                 .configure(configure)
                 .default_service(web::to(not_found))
         })

@@ -3,8 +3,9 @@
 //!
 //! Rules the document keeps (tests below check each):
 //! - query parameters are `in: query`, and only those a handler requires are required;
-//! - every `/api/v1` operation names its security: a bearer token, or the session cookie
-//!   (plus the `X-CSRF-Token` header for anything but a read); public routes have none;
+//! - every `/api/v1` operation (and `/metrics`) names its security: a bearer token, or the
+//!   session cookie (plus the `X-CSRF-Token` header for anything but a read); public routes
+//!   have none;
 //! - every error answer is `application/problem+json` with the `Problem` schema, and each
 //!   operation lists the errors it can give: 401 and (where some role is refused, or a
 //!   session write lacks its CSRF token) 403 under `/api/v1`; 400 wherever it reads a query
@@ -31,7 +32,7 @@ use crate::access::{self, Role};
         Dates are YYYY-MM-DD; timestamps are RFC 3339 with an offset. Errors are RFC 9457 problem documents. \
         Every list answers one page as {items, total, limit, offset}: limit 1-1000, offset from 0."),
     paths(
-        ops::health, ops::ready,
+        ops::health, ops::ready, ops::metrics,
         children::create, children::search, children::get, children::update, children::add_health_check, children::add_note,
         periods::start, periods::change_placement, periods::end,
         assessments::list, assessments::get, assessments::notification, assessments::consent, assessments::appointment,
@@ -234,7 +235,7 @@ fn apply(path: &str, method: &str, op: &mut Operation) {
             .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
     });
     let reads_body = op.request_body.is_some();
-    if path.starts_with("/api/v1") {
+    if protected(path) {
         let read = method == "GET";
         op.security = Some(vec![
             SecurityRequirement::new(BEARER, Vec::<String>::new()),
@@ -279,6 +280,11 @@ fn apply(path: &str, method: &str, op: &mut Operation) {
             }
         }
     }
+}
+
+/// Whether the route needs credentials: all of `/api/v1`, and `/metrics`.
+fn protected(path: &str) -> bool {
+    path.starts_with("/api/v1") || path == "/metrics"
 }
 
 /// Whether every role may perform the route's action (then no 403 can come of it).
@@ -394,7 +400,7 @@ mod tests {
         assert_eq!(schemes[SESSION]["name"], SESSION_COOKIE);
         for (method, path, op) in each_operation(&doc) {
             let security = op["security"].as_array();
-            if !path.starts_with("/api/v1") {
+            if !protected(&path) {
                 assert!(security.is_none(), "{method} {path} is public");
                 continue;
             }

@@ -1,8 +1,8 @@
 //! Application services: each public function is one use case, run in one transaction,
 //! applying the pure rules (`workflow`, `obligations`, `status`) to rows from `db`. An
-//! audited read runs in two: it reads in a read transaction, then appends its audit entry
-//! in a short write transaction (`DomainCtx::read_audited`), so that no read holds the
-//! write lock.
+//! audited read runs in two: it reads in a read transaction, then its audit entry is
+//! appended by the group-commit appender (or, outside a request, in a short write
+//! transaction), so that no read holds the write lock (`DomainCtx::read_audited`).
 
 pub mod assessment_list;
 pub mod assessments;
@@ -102,17 +102,24 @@ impl DomainCtx {
     }
 
     /// An audited read: `read` runs in a read transaction, then the entry `event` makes
-    /// of its answer is appended in a write transaction of its own. Reading, however long
-    /// it takes, never holds SQLite's write lock or the audit chain's lock, so it cannot
-    /// hold up other requests; the write transaction only appends. The answer is returned
-    /// only once its entry has committed: if the entry cannot be written, nothing is shown.
+    /// of its answer is appended. Reading, however long it takes, never holds SQLite's
+    /// write lock or the audit chain's lock, so it cannot hold up other requests.
+    ///
+    /// In a request (`AppState::run_as`) the entry goes to the group-commit appender
+    /// (`audit::group`), and the request waits for its batch's commit after returning its
+    /// connection, before answering. Elsewhere (command line, background work) it is
+    /// appended here in a short write transaction of its own. Either way the answer is
+    /// shown only once its entry has committed: if the entry cannot be written, nothing is.
     pub fn read_audited<T, R, E>(&self, conn: &mut DbConn, read: R, event: E) -> AppResult<T>
     where
         R: FnOnce(&mut DbConn) -> AppResult<T>,
         E: for<'a> FnOnce(&'a T) -> AuditEvent<'a>,
     {
         let answer = crate::db::read_transaction(conn, read)?;
-        crate::db::write_transaction(conn, |conn| self.audit(conn, event(&answer)))?;
+        let entry = audit::NewEntry::new(&self.actor, event(&answer));
+        if let Some(entry) = audit::group::defer(entry) {
+            crate::db::write_transaction(conn, |conn| audit::append(conn, &[&entry]))?;
+        }
         Ok(answer)
     }
 }

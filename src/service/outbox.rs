@@ -333,6 +333,22 @@ pub fn deliver_due(conn: &mut DbConn, mailer: &Mailer, policy: &SenderPolicy) ->
     Ok(report)
 }
 
+/// How many messages there are in each status (for `/metrics`).
+pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    let counted: Vec<(String, i64)> = outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    // Every status is listed, a missing one as 0, so a series never just disappears.
+    Ok(STATUSES
+        .iter()
+        .map(|s| {
+            let n = counted.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n);
+            (s.to_string(), n)
+        })
+        .collect())
+}
+
 /// A message as admins see it (no bodies: those may carry a child's initials and local id).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxView {

@@ -203,7 +203,10 @@ pub fn assert_problem(r: &Resp, status: u16, field: Option<&str>, what: &str) {
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        if ["/api", "/health", "/ready"].iter().any(|p| path.starts_with(p)) {
+        if ["/api", "/health", "/ready", "/metrics"]
+            .iter()
+            .any(|p| path.starts_with(p))
+        {
             format!("{}{path}", self.address)
         } else {
             format!("{}/api/v1{path}", self.address)
