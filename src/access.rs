@@ -356,6 +356,10 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Post, "/assessments/{id}/close", Action::Close),
     (Method::Post, "/appointments/{id}/outcome", Action::RecordOutcome),
     (Method::Post, "/out-of-area-requests/{id}", Action::OutOfAreaUpdate),
+    (Method::Get, "/assurance", Action::AssuranceRead),
+    (Method::Get, "/assurance.csv", Action::AssuranceRead),
+    (Method::Get, "/assurance/print", Action::AssuranceRead),
+    (Method::Get, "/assurance/changes", Action::AssuranceRead),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.

@@ -13,6 +13,7 @@ pub mod casework;
 pub mod children;
 pub mod escalations;
 pub mod housekeeping;
+pub mod meeting_list;
 pub mod outbox;
 pub mod pack;
 pub mod periods;

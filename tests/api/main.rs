@@ -45,6 +45,8 @@ mod lists;
 mod locks;
 mod logins;
 mod malformed;
+mod meeting_screens;
+mod meetings;
 mod ops;
 mod pages;
 mod permissions;
