@@ -373,6 +373,10 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Post, "/children/{id}/health-checks", Action::HealthCheckAdd),
     (Method::Post, "/children/{id}/notes", Action::NoteAdd),
     (Method::Post, "/consents/{id}/withdrawal", Action::ConsentWithdraw),
+    (Method::Get, "/assurance", Action::AssuranceRead),
+    (Method::Get, "/assurance.csv", Action::AssuranceRead),
+    (Method::Get, "/assurance/print", Action::AssuranceRead),
+    (Method::Get, "/assurance/changes", Action::AssuranceRead),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.

@@ -18,7 +18,7 @@ use crate::db::schema::*;
 use crate::db::{no_index, steers_planner, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::obligations;
-use crate::status::Rag;
+use crate::status::{self, Attribution, Blocker, Rag};
 use crate::workflow::{Kind, State};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -37,6 +37,16 @@ pub struct AssuranceQuery {
     /// Items to skip (default 0).
     #[param(minimum = 0)]
     pub offset: Option<i64>,
+    /// Only this local authority's children (its code).
+    pub la: Option<String>,
+    /// Only items of this RAG on `as_of`.
+    pub rag: Option<Rag>,
+    /// Only items held up by this step on `as_of`.
+    pub blocker: Option<Blocker>,
+    /// Only items whose late step is this party's.
+    pub attribution: Option<Attribution>,
+    /// Only items with an open out-of-area request (true) or without (false).
+    pub out_of_area: Option<bool>,
 }
 
 /// Items per page unless asked, as for `GET /assessments`: a county's weekly list is
@@ -110,11 +120,13 @@ pub fn iha_list(conn: &mut DbConn, ctx: &DomainCtx, q: AssuranceQuery, default_w
     let (limit, offset) = c.page(q.limit, q.offset, DEFAULT_PAGE);
     let as_of = c.as_of(q.as_of, ctx.today);
     c.finish()?;
+    let filters = ListFilters::of(&q);
     build(
         conn,
         ctx,
         as_of,
         weeks,
+        &filters,
         offset..offset.saturating_add(limit),
         (limit as i64, offset as i64),
     )
@@ -122,7 +134,26 @@ pub fn iha_list(conn: &mut DbConn, ctx: &DomainCtx, q: AssuranceQuery, default_w
 
 /// Every item on one page, for the weekly pack.
 pub fn whole_iha_list(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate, weeks: u32) -> AppResult<AssuranceList> {
-    build(conn, ctx, as_of, weeks, 0..usize::MAX, (i64::MAX, 0))
+    build(
+        conn,
+        ctx,
+        as_of,
+        weeks,
+        &ListFilters::default(),
+        0..usize::MAX,
+        (i64::MAX, 0),
+    )
+}
+
+/// Every item on one page, filtered: the meeting's CSV and print view.
+pub fn whole_filtered_list(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    as_of: NaiveDate,
+    weeks: u32,
+    filters: &ListFilters,
+) -> AppResult<AssuranceList> {
+    build(conn, ctx, as_of, weeks, filters, 0..usize::MAX, (i64::MAX, 0))
 }
 
 fn build(
@@ -130,15 +161,19 @@ fn build(
     ctx: &DomainCtx,
     as_of: NaiveDate,
     weeks: u32,
+    filters: &ListFilters,
     page: std::ops::Range<usize>,
     (limit, offset): (i64, i64),
 ) -> AppResult<AssuranceList> {
     let window_from = as_of - chrono::Duration::weeks(i64::from(weeks));
+    let narrowed = filters.narrow(ctx);
+    let ctx = &narrowed;
     let stamper = Stamper::for_ctx(ctx);
     let (summary, items) = ctx.read_audited(
         conn,
         |conn| {
             let entries = entries(conn, ctx, &stamper, as_of, window_from)?;
+            let entries = filters.keep(conn, ctx, entries, as_of)?;
             let summary = summarise(&entries);
             let entries = page_in_order(conn, entries, page)?;
             Ok((summary, items(conn, ctx, entries, as_of)?))
@@ -368,4 +403,219 @@ fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDa
             })
         })
         .collect()
+}
+
+/// The meeting's filters (the API's query and the page's URL): each narrows the list, and
+/// the summary counts what is left.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ListFilters {
+    pub la: Option<String>,
+    pub rag: Option<Rag>,
+    pub blocker: Option<Blocker>,
+    pub attribution: Option<Attribution>,
+    pub out_of_area: Option<bool>,
+}
+
+impl ListFilters {
+    pub fn of(q: &AssuranceQuery) -> ListFilters {
+        ListFilters {
+            la: q.la.clone(),
+            rag: q.rag,
+            blocker: q.blocker,
+            attribution: q.attribution,
+            out_of_area: q.out_of_area,
+        }
+    }
+
+    /// The caller's context limited to the chosen authority: no authority at all when it
+    /// is outside the caller's scope (so another's children are never listed).
+    fn narrow(&self, ctx: &DomainCtx) -> DomainCtx {
+        let mut narrowed = ctx.clone();
+        if let Some(la) = &self.la {
+            let codes = if ctx.scope.allows(la) {
+                vec![la.clone()]
+            } else {
+                Vec::new()
+            };
+            narrowed.scope = super::Scope::LocalAuthorities(std::sync::Arc::new(codes));
+        }
+        narrowed
+    }
+
+    /// The entries the filters let through. RAG and out of area are known from the first
+    /// pass; blocker and attribution are derived, for the entries left, only when asked.
+    fn keep(
+        &self,
+        conn: &mut DbConn,
+        ctx: &DomainCtx,
+        mut entries: Vec<Entry>,
+        as_of: NaiveDate,
+    ) -> AppResult<Vec<Entry>> {
+        if ctx.scope.codes().is_some_and(<[String]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        entries.retain(|e| self.rag.is_none_or(|r| e.rag == r) && self.out_of_area.is_none_or(|o| e.out_of_area == o));
+        if self.blocker.is_none() && self.attribution.is_none() {
+            return Ok(entries);
+        }
+        let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+        let rows = rag_store::load_by_ids(conn, &ids, |q| q)?;
+        let requests = super::assessments::open_requests(conn, &ids.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let mut wanted = HashSet::with_capacity(rows.len());
+        for a in &rows {
+            let request = requests.iter().find(|r| r.assessment_id == a.id);
+            let facts = super::views::row_facts(a, request)?;
+            // The date of birth only words RHA explanations; these are IHAs.
+            let d = status::derive(&facts, a.clock_started_on, &ctx.calendar, as_of, &ctx.clock);
+            if self.blocker.is_none_or(|b| d.blocker == b) && self.attribution.is_none_or(|w| d.breach_attribution == w)
+            {
+                wanted.insert(a.id.clone());
+            }
+        }
+        entries.retain(|e| wanted.contains(&e.id));
+        Ok(entries)
+    }
+}
+
+/// What moved since the meeting a week before `as_of`, within the same filters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingChanges {
+    pub as_of: NaiveDate,
+    /// The previous meeting's date (a week before).
+    pub since: NaiveDate,
+    /// On the list now, not on the previous one.
+    pub new: Vec<ChangedItem>,
+    /// On both, with another RAG.
+    pub rag_changed: Vec<ChangedItem>,
+    /// Completed after the previous meeting, on or before `as_of`.
+    pub completed: Vec<ChangedItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangedItem {
+    pub assessment_id: String,
+    pub child_id: String,
+    pub local_id: String,
+    pub initials: String,
+    pub responsible_la: String,
+    pub rag: Rag,
+    /// The RAG at the previous meeting, when the item was on its list.
+    pub previous_rag: Option<Rag>,
+    pub completed_on: Option<NaiveDate>,
+}
+
+/// Changes since the previous meeting: the two lists compared, and the IHAs completed
+/// in between (listed when they were on either list).
+pub fn changes_since_last_meeting(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    as_of: NaiveDate,
+    weeks: u32,
+    filters: &ListFilters,
+) -> AppResult<MeetingChanges> {
+    let since = as_of - chrono::Duration::weeks(1);
+    let window = chrono::Duration::weeks(i64::from(weeks));
+    let narrowed = filters.narrow(ctx);
+    let ctx = &narrowed;
+    let stamper = Stamper::for_ctx(ctx);
+    ctx.read_audited(
+        conn,
+        |conn| {
+            let now = entries(conn, ctx, &stamper, as_of, as_of - window)?;
+            let now = filters.keep(conn, ctx, now, as_of)?;
+            let before = entries(conn, ctx, &stamper, since, since - window)?;
+            let before = filters.keep(conn, ctx, before, since)?;
+            let previous: HashMap<&str, Rag> = before.iter().map(|e| (e.id.as_str(), e.rag)).collect();
+            let on_either: Vec<String> = now
+                .iter()
+                .chain(before.iter())
+                .map(|e| e.id.clone())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let mut completed_on = HashMap::new();
+            for chunk in on_either.chunks(900) {
+                completed_on.extend(
+                    assessments::table
+                        .filter(assessments::id.eq_any(chunk))
+                        .filter(assessments::completed_on.gt(since))
+                        .filter(assessments::completed_on.le(as_of))
+                        .select((assessments::id, assessments::completed_on.assume_not_null()))
+                        .load::<(String, NaiveDate)>(conn)?,
+                );
+            }
+            let rag_now: HashMap<&str, Rag> = now.iter().map(|e| (e.id.as_str(), e.rag)).collect();
+            let mut picked: Vec<(&Entry, u8)> = Vec::new();
+            for e in &now {
+                match previous.get(e.id.as_str()) {
+                    None => picked.push((e, 0)),
+                    Some(r) if *r != e.rag => picked.push((e, 1)),
+                    _ => {}
+                }
+            }
+            for e in now
+                .iter()
+                .chain(before.iter().filter(|e| !rag_now.contains_key(e.id.as_str())))
+            {
+                if completed_on.contains_key(&e.id) {
+                    picked.push((e, 2));
+                }
+            }
+            let child_ids: Vec<String> = picked.iter().map(|(e, _)| e.child_id.clone()).collect();
+            let kids = child_labels(conn, &child_ids)?;
+            let mut out = MeetingChanges {
+                as_of,
+                since,
+                new: Vec::new(),
+                rag_changed: Vec::new(),
+                completed: Vec::new(),
+            };
+            for (e, which) in picked {
+                let Some((local_id, initials, la)) = kids.get(&e.child_id) else {
+                    continue;
+                };
+                let item = ChangedItem {
+                    assessment_id: e.id.clone(),
+                    child_id: e.child_id.clone(),
+                    local_id: local_id.clone(),
+                    initials: initials.clone(),
+                    responsible_la: la.clone(),
+                    rag: rag_now.get(e.id.as_str()).copied().unwrap_or(e.rag),
+                    previous_rag: previous.get(e.id.as_str()).copied(),
+                    completed_on: completed_on.get(&e.id).copied(),
+                };
+                match which {
+                    0 => out.new.push(item),
+                    1 => out.rag_changed.push(item),
+                    _ => out.completed.push(item),
+                }
+            }
+            for list in [&mut out.new, &mut out.rag_changed, &mut out.completed] {
+                list.sort_by(|a, b| (&a.local_id, &a.assessment_id).cmp(&(&b.local_id, &b.assessment_id)));
+            }
+            Ok(out)
+        },
+        |_| AuditEvent::ok("list", "assurance_changes", None, None),
+    )
+}
+
+/// Local id, initials and responsible authority by child id.
+fn child_labels(conn: &mut DbConn, child_ids: &[String]) -> AppResult<HashMap<String, (String, String, String)>> {
+    let mut found = HashMap::with_capacity(child_ids.len());
+    for chunk in child_ids.chunks(900) {
+        let rows = children::table
+            .filter(children::id.eq_any(chunk))
+            .select((
+                children::id,
+                children::local_id,
+                children::given_name,
+                children::family_name,
+                children::responsible_la,
+            ))
+            .load::<(String, String, String, String, String)>(conn)?;
+        for (id, local_id, given, family, la) in rows {
+            found.insert(id, (local_id, crate::escalation::initials(&given, &family), la));
+        }
+    }
+    Ok(found)
 }

@@ -14,6 +14,7 @@ pub mod children;
 pub mod escalations;
 pub mod housekeeping;
 pub mod kpi_report;
+pub mod meeting_list;
 pub mod outbox;
 pub mod pack;
 pub mod periods;

@@ -37,10 +37,11 @@ pub struct NavItem {
 }
 
 /// The main navigation, in order; each shown only to roles that may open it.
-const NAVIGATION: [(&str, &str); 3] = [
+const NAVIGATION: [(&str, &str); 4] = [
     ("/", "Home"),
     ("/children", "Find a child"),
     ("/children/new", "Register a child"),
+    ("/assurance", "Assurance meeting"),
 ];
 
 impl Layout {

@@ -8,6 +8,8 @@
 //!   `/children/{id}/periods/new`);
 //! - `assessment`: one assessment and the forms for its next steps (`/assessments/{id}`,
 //!   posting to the API's step paths without `/api/v1`);
+//! - `assurance`: the weekly IHA assurance meeting's list, CSV, print view and changes
+//!   (`/assurance`, `/assurance.csv`, `/assurance/print`, `/assurance/changes`);
 //! - `signin`: the sign-in page (handled in `http::pages`);
 //! - shared: `layout` (header, navigation, footer), `forms` (design-system form pieces),
 //!   `format` (dates, NHS numbers, RAG tags), `errors` (error pages), `assets` (embedded CSS,
@@ -26,6 +28,7 @@
 
 pub mod assessment;
 pub mod assets;
+pub mod assurance;
 pub mod child;
 pub mod children;
 pub mod errors;
@@ -95,7 +98,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/periods/{id}/end").route(web::post().to(record::end)))
         .service(web::resource("/children/{id}/health-checks").route(web::post().to(record::health_check)))
         .service(web::resource("/children/{id}/notes").route(web::post().to(record::note)))
-        .service(web::resource("/consents/{id}/withdrawal").route(web::post().to(record::withdrawal)));
+        .service(web::resource("/consents/{id}/withdrawal").route(web::post().to(record::withdrawal)))
+        .service(web::resource("/assurance").route(web::get().to(assurance::page)))
+        .service(web::resource("/assurance.csv").route(web::get().to(assurance::csv)))
+        .service(web::resource("/assurance/print").route(web::get().to(assurance::print)))
+        .service(web::resource("/assurance/changes").route(web::get().to(assurance::changes)));
 }
 
 /// Whether a user with these roles may open this page (the route table and role matrix).

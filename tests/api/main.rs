@@ -46,6 +46,8 @@ mod lists;
 mod locks;
 mod logins;
 mod malformed;
+mod meeting_screens;
+mod meetings;
 mod metrics;
 mod ops;
 mod pages;
