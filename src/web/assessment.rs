@@ -25,7 +25,7 @@ use super::forms::{self, ChoiceField, DateField, FormErrors, Posted, TextArea, T
 use super::layout::Layout;
 use crate::access::Role;
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::auth::Access;
 use crate::http::{extract, AppState};
 use crate::service::assessments::{
@@ -495,14 +495,10 @@ where
             .finish()),
         Err(e) => {
             let form_id = format!("{}-form", step.form);
-            let (errors, status) = match (&e, FormErrors::from_error(&e, step.fields, &form_id)) {
-                (AppError::StaleVersion { .. }, Some(errors)) => (errors, StatusCode::CONFLICT),
-                (_, Some(errors)) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
-                (AppError::Conflict(message), None) => (
-                    FormErrors::whole_form(format!("{}.", capitalised(message))),
-                    StatusCode::CONFLICT,
-                ),
-                _ => return Err(e),
+            let Some((errors, status)) = forms::refusal(&e, step.fields, &form_id, |message| {
+                format!("{}.", capitalised(message))
+            }) else {
+                return Err(e);
             };
             let failed = Some((step.form, &posted));
             render(&state, &access, &req, assessment_id, failed, errors, status).await

@@ -153,6 +153,25 @@ impl FormErrors {
     }
 }
 
+/// How a page shows a refused change: the form's errors and the status, 409 when the record
+/// changed meanwhile or no longer allows the change (`conflict` words the service's reason),
+/// 422 for input; None when the error is not about the form (not found, forbidden: those
+/// are error pages).
+pub fn refusal(
+    error: &AppError,
+    fields: &[(&str, &str, &str)],
+    form_id: &str,
+    conflict: impl FnOnce(&str) -> String,
+) -> Option<(FormErrors, actix_web::http::StatusCode)> {
+    use actix_web::http::StatusCode;
+    match (error, FormErrors::from_error(error, fields, form_id)) {
+        (AppError::StaleVersion { .. }, Some(errors)) => Some((errors, StatusCode::CONFLICT)),
+        (_, Some(errors)) => Some((errors, StatusCode::UNPROCESSABLE_ENTITY)),
+        (AppError::Conflict(message), None) => Some((FormErrors::whole_form(conflict(message)), StatusCode::CONFLICT)),
+        _ => None,
+    }
+}
+
 /// Service messages are lower-case fragments ("must be M, F or U"); a page shows sentences.
 fn sentence(message: &str) -> String {
     let mut chars = message.chars();
@@ -428,6 +447,28 @@ impl ChoiceField {
     pub fn target(name: &str) -> String {
         format!("{name}-1")
     }
+}
+
+/// "No" and "Yes" radios, "No" chosen until the user chooses.
+pub fn no_or_yes(name: &str, legend: &str, yes_hint: &str, posted: &Posted, errors: &FormErrors) -> ChoiceField {
+    let mut field = ChoiceField::new(
+        name,
+        legend,
+        &[("no", "No", None), ("yes", "Yes", Some(yes_hint))],
+        posted,
+        errors,
+    );
+    if posted.get(name).is_empty() {
+        field.choices[0].checked = true;
+    }
+    field
+}
+
+/// SSDA903 codes as drop-down options, each labelled "CODE: description".
+pub fn coded(list: &[crate::ssda903::Code]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(code, description)| (code.to_string(), format!("{code}: {description}")))
+        .collect()
 }
 
 /// A drop-down list, for choices too many for radios.

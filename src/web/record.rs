@@ -23,7 +23,7 @@ use super::child;
 use super::forms::{self, ChoiceField, DateField, FormErrors, Posted, SelectField, TextArea, TextField};
 use crate::access::Role;
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::auth::Access;
 use crate::http::{extract, AppState};
 use crate::service::assessments::{self, ConsentWithdrawal};
@@ -113,12 +113,6 @@ const HEALTH_CHECK_KINDS: [(&str, &str, Option<&str>); 4] = [
     ("development", "Development check", Some("Under-5s")),
 ];
 
-fn coded(list: &[ssda903::Code]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(code, description)| (code.to_string(), format!("{code}: {description}")))
-        .collect()
-}
-
 /// The withdrawal form's date field: named after the consent, so several on one page
 /// keep their ids apart.
 fn withdrawal_field(consent_id: &str) -> String {
@@ -151,23 +145,13 @@ impl RecordForms {
         if let Some(p) = detail.periods.iter().find(|p| p.ended_on.is_none()) {
             if may(roles, &format!("/periods/{}/placements", p.id)) {
                 let (posted, e) = pick("placement");
-                let mut out_of_area = ChoiceField::new(
+                let out_of_area = forms::no_or_yes(
                     "out_of_area",
                     "Is the new placement outside the local authority's area?",
-                    &[
-                        ("no", "No", None),
-                        (
-                            "yes",
-                            "Yes",
-                            Some("The host area's CLA health provider is asked to carry out the open assessment"),
-                        ),
-                    ],
+                    "The host area's CLA health provider is asked to carry out the open assessment",
                     posted,
                     e,
                 );
-                if posted.get("out_of_area").is_empty() {
-                    out_of_area.choices[0].checked = true;
-                }
                 forms.placement = Some(PlacementForm {
                     period_id: p.id.clone(),
                     version: p.version,
@@ -175,7 +159,7 @@ impl RecordForms {
                     placement_type: SelectField::new(
                         "placement_type",
                         "Placement",
-                        &coded(ssda903::PLACEMENT_TYPES),
+                        &forms::coded(ssda903::PLACEMENT_TYPES),
                         posted,
                         e,
                     ),
@@ -194,7 +178,7 @@ impl RecordForms {
                 let (posted, e) = pick("end");
                 // X1 continues care in a new episode: it is not offered as an end of care
                 // (the service refuses it).
-                let reasons: Vec<(String, String)> = coded(ssda903::REASONS_EPISODE_CEASED)
+                let reasons: Vec<(String, String)> = forms::coded(ssda903::REASONS_EPISODE_CEASED)
                     .into_iter()
                     .filter(|(code, _)| code != "X1")
                     .collect();
@@ -219,7 +203,7 @@ impl RecordForms {
             let mut sdq_reason = SelectField::new(
                 "sdq_reason",
                 "Or why there is no score (SDQ only)",
-                &coded(ssda903::SDQ_REASONS),
+                &forms::coded(ssda903::SDQ_REASONS),
                 posted,
                 e,
             );
@@ -349,14 +333,10 @@ where
                 .iter()
                 .map(|(s, f, t)| (s.as_str(), f.as_str(), t.as_str()))
                 .collect();
-            let (errors, status) = match (&e, FormErrors::from_error(&e, &refs, &form_id)) {
-                (AppError::StaleVersion { .. }, Some(errors)) => (errors, StatusCode::CONFLICT),
-                (_, Some(errors)) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
-                (AppError::Conflict(message), None) => (
-                    FormErrors::whole_form(format!("{}: {message}. Check the record as it is now.", forms::STALE)),
-                    StatusCode::CONFLICT,
-                ),
-                _ => return Err(e),
+            let Some((errors, status)) = forms::refusal(&e, &refs, &form_id, |message| {
+                format!("{}: {message}. Check the record as it is now.", forms::STALE)
+            }) else {
+                return Err(e);
             };
             let failed = Some((form.as_str(), &posted));
             child::render(&state, &access, &req, child_id, failed, errors, status).await

@@ -212,35 +212,19 @@ fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-fn coded(list: &[ssda903::Code]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(code, description)| (code.to_string(), format!("{code}: {description}")))
-        .collect()
-}
-
 fn period_page(access: &Access, child: ChildSummary, posted: &Posted, errors: FormErrors) -> PeriodPage {
     let e = &errors;
-    let mut out_of_area = ChoiceField::new(
+    let out_of_area = forms::no_or_yes(
         "out_of_area",
         "Is the placement outside the local authority's area?",
-        &[
-            ("no", "No", None),
-            (
-                "yes",
-                "Yes",
-                Some("The host area's CLA health provider is asked to carry out the assessment"),
-            ),
-        ],
+        "The host area's CLA health provider is asked to carry out the assessment",
         posted,
         e,
     );
-    if posted.get("out_of_area").is_empty() {
-        out_of_area.choices[0].checked = true;
-    }
     let mut category = SelectField::new(
         "category_of_need",
         "Category of need (optional)",
-        &coded(ssda903::CATEGORIES_OF_NEED),
+        &forms::coded(ssda903::CATEGORIES_OF_NEED),
         posted,
         e,
     );
@@ -257,7 +241,7 @@ fn period_page(access: &Access, child: ChildSummary, posted: &Posted, errors: Fo
         legal_status: SelectField::new(
             "legal_status",
             "Legal status",
-            &coded(ssda903::LEGAL_STATUSES),
+            &forms::coded(ssda903::LEGAL_STATUSES),
             posted,
             e,
         ),
@@ -265,7 +249,7 @@ fn period_page(access: &Access, child: ChildSummary, posted: &Posted, errors: Fo
         placement_type: SelectField::new(
             "placement_type",
             "Placement",
-            &coded(ssda903::PLACEMENT_TYPES),
+            &forms::coded(ssda903::PLACEMENT_TYPES),
             posted,
             e,
         ),
