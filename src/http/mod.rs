@@ -9,6 +9,7 @@ mod calendar;
 mod children;
 mod escalations;
 pub mod extract;
+pub mod meetings;
 pub mod openapi;
 mod ops;
 mod pages;
@@ -128,7 +129,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(assurance::routes)
                 .configure(calendar::routes)
                 .configure(admin::routes)
-                .configure(escalations::routes),
+                .configure(escalations::routes)
+                .configure(meetings::routes),
         );
 }
 

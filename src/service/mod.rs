@@ -14,6 +14,7 @@ pub mod children;
 pub mod escalations;
 pub mod housekeeping;
 pub mod meeting_list;
+pub mod meetings;
 pub mod outbox;
 pub mod pack;
 pub mod periods;

@@ -35,6 +35,11 @@ pub struct ChildPage {
     pub roles: Vec<Role>,
     /// What was just recorded, for the success banner.
     pub done: Option<&'static str>,
+    /// The assurance meeting's actions on this child's assessments that the user may see.
+    pub meeting_actions: Vec<crate::service::meetings::ActionView>,
+    pub may_close_actions: bool,
+    /// This page's path (where a close form comes back to).
+    pub here: String,
 }
 
 impl ChildPage {
@@ -127,9 +132,26 @@ pub async fn record(
     let mut errors = FormErrors::new();
     let today = state.today();
     let as_of = asked_as_of(&posted, &mut errors).unwrap_or(today);
+    let child_id = id.clone();
     let detail = state
         .run_as(&access, move |conn, ctx| children::detail(conn, ctx, &id, as_of))
         .await?;
+    let roles = &access.principal.roles;
+    let meeting_actions = match crate::access::granting_role(roles, crate::access::Action::MeetingActionRead) {
+        Some(role) => {
+            let as_reader = Access {
+                role,
+                action: crate::access::Action::MeetingActionRead,
+                ..access.clone()
+            };
+            state
+                .run_as(&as_reader, move |conn, ctx| {
+                    crate::service::meetings::actions_of_child(conn, ctx, &child_id)
+                })
+                .await?
+        }
+        None => Vec::new(),
+    };
     let name = format!("{} {}", detail.child.given_name, detail.child.family_name);
     let as_of_field = if errors.is_empty() {
         DateField::new("as_of", "Show the record as it stood on", &Posted::default(), &errors).with_date(Some(as_of))
@@ -150,6 +172,9 @@ pub async fn record(
         as_of_field,
         roles: access.principal.roles.clone(),
         done: (super::query_value(&req, "done") == "period").then_some("Period of care started"),
+        meeting_actions,
+        may_close_actions: super::may(&access.principal.roles, "POST", "/assurance/meetings/actions/x/close"),
+        here: req.path().to_string(),
     };
     Ok(super::respond(&req, status, page))
 }
