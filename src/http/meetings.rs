@@ -38,7 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/assurance/meetings/{id}/notes").route(web::post().to(add_note)));
 }
 
-#[utoipa::path(get, path = "/api/v1/assurance/meetings", tag = "assurance", params(extract::PageQuery),
+#[utoipa::path(get, path = "/api/v1/assurance/meetings", tag = "assurance", operation_id = "list_meetings", params(extract::PageQuery),
     responses((status = 200, body = Page<MeetingView>, description = "Newest first"), (status = 422, body = Problem)))]
 pub async fn list(state: web::Data<AppState>, access: Access, req: actix_web::HttpRequest) -> AppResult<HttpResponse> {
     let q: extract::PageQuery = extract::query(req.query_string())?;
@@ -49,7 +49,7 @@ pub async fn list(state: web::Data<AppState>, access: Access, req: actix_web::Ht
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(post, path = "/api/v1/assurance/meetings", tag = "assurance", request_body = NewMeeting,
+#[utoipa::path(post, path = "/api/v1/assurance/meetings", tag = "assurance", operation_id = "open_meeting", request_body = NewMeeting,
     responses((status = 201, body = MeetingView, description = "Opened"),
         (status = 200, body = MeetingView, description = "Already open that day: that meeting"),
         (status = 422, body = Problem)))]
@@ -65,7 +65,7 @@ pub async fn open(state: web::Data<AppState>, access: Access, body: extract::Bod
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/assurance/meetings/{id}", tag = "assurance", params(("id" = String, Path, format = Uuid)),
+#[utoipa::path(get, path = "/api/v1/assurance/meetings/{id}", tag = "assurance", operation_id = "get_meeting", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Minutes), (status = 404, body = Problem)))]
 pub async fn get(state: web::Data<AppState>, access: Access, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "meeting")?;
@@ -75,7 +75,7 @@ pub async fn get(state: web::Data<AppState>, access: Access, path: web::Path<Str
     Ok(HttpResponse::Ok().json(minutes))
 }
 
-#[utoipa::path(post, path = "/api/v1/assurance/meetings/{id}/actions", tag = "assurance", params(("id" = String, Path, format = Uuid)),
+#[utoipa::path(post, path = "/api/v1/assurance/meetings/{id}/actions", tag = "assurance", operation_id = "add_meeting_action", params(("id" = String, Path, format = Uuid)),
     request_body = NewAction,
     responses((status = 201, body = ActionView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_action(
@@ -92,7 +92,7 @@ pub async fn add_action(
     Ok(HttpResponse::Created().json(action))
 }
 
-#[utoipa::path(post, path = "/api/v1/assurance/meetings/{id}/notes", tag = "assurance", params(("id" = String, Path, format = Uuid)),
+#[utoipa::path(post, path = "/api/v1/assurance/meetings/{id}/notes", tag = "assurance", operation_id = "add_meeting_note", params(("id" = String, Path, format = Uuid)),
     request_body = NewMeetingNote,
     responses((status = 201, body = MeetingNoteView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_note(
@@ -109,7 +109,7 @@ pub async fn add_note(
     Ok(HttpResponse::Created().json(note))
 }
 
-#[utoipa::path(get, path = "/api/v1/assurance/meetings/actions", tag = "assurance", params(ActionQuery),
+#[utoipa::path(get, path = "/api/v1/assurance/meetings/actions", tag = "assurance", operation_id = "list_meeting_actions", params(ActionQuery),
     responses((status = 200, body = Page<ActionView>, description = "Soonest due first; a social worker sees those assigned to them"),
         (status = 422, body = Problem)))]
 pub async fn actions(
@@ -124,7 +124,7 @@ pub async fn actions(
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(post, path = "/api/v1/assurance/meetings/actions/{id}/close", tag = "assurance", params(("id" = String, Path, format = Uuid)),
+#[utoipa::path(post, path = "/api/v1/assurance/meetings/actions/{id}/close", tag = "assurance", operation_id = "close_meeting_action", params(("id" = String, Path, format = Uuid)),
     request_body = CloseAction,
     responses((status = 200, body = ActionView), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
