@@ -98,10 +98,14 @@ pub enum Action {
     OutboxAdmin,
     Me,
     MetricsRead,
+    MeetingRead,
+    MeetingWrite,
+    MeetingActionRead,
+    MeetingActionClose,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 33] = [
         Action::ChildRead,
         Action::ChildCreate,
         Action::ChildUpdate,
@@ -131,6 +135,10 @@ impl Action {
         Action::OutboxAdmin,
         Action::Me,
         Action::MetricsRead,
+        Action::MeetingRead,
+        Action::MeetingWrite,
+        Action::MeetingActionRead,
+        Action::MeetingActionClose,
     ];
 
     pub fn name(self) -> &'static str {
@@ -164,6 +172,10 @@ impl Action {
             Action::OutboxAdmin => "outbox_admin",
             Action::Me => "me",
             Action::MetricsRead => "metrics_read",
+            Action::MeetingRead => "meeting_read",
+            Action::MeetingWrite => "meeting_write",
+            Action::MeetingActionRead => "meeting_action_read",
+            Action::MeetingActionClose => "meeting_action_close",
         }
     }
 
@@ -186,6 +198,15 @@ impl Action {
 pub fn permits(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
+    // The assurance meeting's record: assurance and health admins write it, read-only users
+    // read it; social workers see and close the actions assigned to them (the service
+    // limits them to those).
+    match (role, action) {
+        (Assurance | HealthAdmin, MeetingRead | MeetingWrite | MeetingActionRead | MeetingActionClose) => return true,
+        (ReadOnly, MeetingRead | MeetingActionRead) => return true,
+        (SocialWorker, MeetingActionRead | MeetingActionClose) => return true,
+        _ => {}
+    }
     match role {
         Admin => matches!(
             action,
@@ -343,6 +364,29 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Get, "/api/v1/outbox", Action::OutboxAdmin),
     (Method::Post, "/api/v1/outbox/{id}/requeue", Action::OutboxAdmin),
     (Method::Get, "/metrics", Action::MetricsRead),
+    (Method::Get, "/api/v1/assurance/meetings", Action::MeetingRead),
+    (Method::Post, "/api/v1/assurance/meetings", Action::MeetingWrite),
+    (
+        Method::Get,
+        "/api/v1/assurance/meetings/actions",
+        Action::MeetingActionRead,
+    ),
+    (
+        Method::Post,
+        "/api/v1/assurance/meetings/actions/{id}/close",
+        Action::MeetingActionClose,
+    ),
+    (Method::Get, "/api/v1/assurance/meetings/{id}", Action::MeetingRead),
+    (
+        Method::Post,
+        "/api/v1/assurance/meetings/{id}/actions",
+        Action::MeetingWrite,
+    ),
+    (
+        Method::Post,
+        "/api/v1/assurance/meetings/{id}/notes",
+        Action::MeetingWrite,
+    ),
 ];
 
 /// Every page of the browser service and the action it performs: the same action as its
@@ -377,6 +421,15 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Get, "/assurance.csv", Action::AssuranceRead),
     (Method::Get, "/assurance/print", Action::AssuranceRead),
     (Method::Get, "/assurance/changes", Action::AssuranceRead),
+    (Method::Post, "/assurance/meetings", Action::MeetingWrite),
+    (
+        Method::Post,
+        "/assurance/meetings/actions/{id}/close",
+        Action::MeetingActionClose,
+    ),
+    (Method::Get, "/assurance/meetings/{id}", Action::MeetingRead),
+    (Method::Post, "/assurance/meetings/{id}/actions", Action::MeetingWrite),
+    (Method::Post, "/assurance/meetings/{id}/notes", Action::MeetingWrite),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.
@@ -502,7 +555,13 @@ mod tests {
         let writes = Action::ALL.iter().filter(|a| {
             !matches!(
                 a,
-                Action::ChildRead | Action::AssessmentRead | Action::AssuranceRead | Action::CalendarRead | Action::Me
+                Action::ChildRead
+                    | Action::AssessmentRead
+                    | Action::AssuranceRead
+                    | Action::CalendarRead
+                    | Action::Me
+                    | Action::MeetingRead
+                    | Action::MeetingActionRead
             )
         });
         for a in writes {

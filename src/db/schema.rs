@@ -306,6 +306,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assurance_meetings (id) {
+        id -> Text,
+        held_on -> Date,
+        chair -> Text,
+        attendees -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_actions (id) {
+        id -> Text,
+        meeting_id -> Text,
+        assessment_id -> Text,
+        child_id -> Text,
+        what -> Text,
+        owner_name -> Text,
+        owner_email -> Text,
+        due_on -> Date,
+        status -> Text,
+        closed_on -> Nullable<Date>,
+        closed_comment -> Nullable<Text>,
+        closed_by -> Nullable<Text>,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_notes (id) {
+        id -> Text,
+        meeting_id -> Text,
+        assessment_id -> Text,
+        child_id -> Text,
+        kind -> Text,
+        body -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -343,4 +387,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     escalations,
     outbox,
+    assurance_meetings,
+    meeting_actions,
+    meeting_notes,
 );
+diesel::joinable!(meeting_actions -> assurance_meetings (meeting_id));
+diesel::joinable!(meeting_actions -> children (child_id));
+diesel::joinable!(meeting_notes -> assurance_meetings (meeting_id));
+diesel::joinable!(meeting_notes -> children (child_id));

@@ -49,6 +49,9 @@ pub enum Condition {
     RepeatedNonAttendance,
     OutOfAreaNotAcknowledged,
     OutOfAreaNoAppointmentOffered,
+    /// An action agreed at the assurance meeting is open past its due date (swept by
+    /// `service::meetings::sweep_overdue`, not from the assessment's facts).
+    MeetingActionOverdue,
 }
 
 named!(Condition {
@@ -64,6 +67,7 @@ named!(Condition {
     RepeatedNonAttendance => "repeated_non_attendance",
     OutOfAreaNotAcknowledged => "out_of_area_not_acknowledged",
     OutOfAreaNoAppointmentOffered => "out_of_area_no_appointment_offered",
+    MeetingActionOverdue => "meeting_action_overdue",
 });
 
 impl Condition {
@@ -85,6 +89,7 @@ impl Condition {
             Condition::OutOfAreaNoAppointmentOffered => {
                 return format!("Host provider has offered no {kind} appointment")
             }
+            Condition::MeetingActionOverdue => "Assurance meeting action overdue",
         };
         fixed.to_string()
     }
@@ -113,6 +118,9 @@ impl Condition {
             }
             Condition::OutOfAreaNoAppointmentOffered => {
                 "The host area's CLA health provider has not offered an appointment for the child."
+            }
+            Condition::MeetingActionOverdue => {
+                "An action agreed at the IHA assurance meeting, assigned to you, is past its due date."
             }
         }
     }
@@ -159,6 +167,10 @@ impl Condition {
             Condition::OutOfAreaNoAppointmentOffered => {
                 "Please offer an appointment that allows the assessment to be completed by its due date, \
                  and tell us the date."
+            }
+            Condition::MeetingActionOverdue => {
+                "Please open the case, complete the action and record it as done, \
+                 or tell the assurance meeting why it cannot be done."
             }
         }
     }
@@ -260,6 +272,8 @@ pub fn holds(
         Condition::OutOfAreaNoAppointmentOffered => {
             on.host_step(policy.ooa_offer_within, |oa| oa.appointment_offered_on)
         }
+        // About an action, not the assessment's facts.
+        Condition::MeetingActionOverdue => None,
     }
 }
 

@@ -56,6 +56,8 @@ pub enum Recipient {
     HostProvider,
     /// The host ICB's Designated Nurse (out-of-area placements).
     HostIcbDesignatedNurse,
+    /// The owner of an assurance meeting action (its `owner_email`).
+    ActionOwner,
 }
 
 named!(Recipient {
@@ -66,6 +68,7 @@ named!(Recipient {
     DesignatedNurse => "designated_nurse",
     HostProvider => "host_provider",
     HostIcbDesignatedNurse => "host_icb_designated_nurse",
+    ActionOwner => "action_owner",
 });
 
 impl Recipient {
@@ -79,6 +82,7 @@ impl Recipient {
             Recipient::DesignatedNurse => "the Designated Nurse for Children Looked After",
             Recipient::HostProvider => "the host area's CLA health provider",
             Recipient::HostIcbDesignatedNurse => "the host ICB's Designated Nurse for Children Looked After",
+            Recipient::ActionOwner => "the owner of the action",
         }
     }
 }

@@ -9,6 +9,7 @@ mod calendar;
 mod children;
 mod escalations;
 pub mod extract;
+pub mod meetings;
 pub mod openapi;
 mod ops;
 mod pages;
@@ -169,7 +170,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(reports::routes)
                 .configure(calendar::routes)
                 .configure(admin::routes)
-                .configure(escalations::routes),
+                .configure(escalations::routes)
+                .configure(meetings::routes),
         );
 }
 

@@ -23,7 +23,7 @@ use utoipa::openapi::{Content, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::auth::{CSRF_HEADER, SESSION_COOKIE};
-use super::{admin, assessments, assurance, calendar, children, escalations, ops, periods, reports};
+use super::{admin, assessments, assurance, calendar, children, escalations, meetings, ops, periods, reports};
 use crate::access::{self, Role};
 
 #[derive(OpenApi)]
@@ -44,6 +44,8 @@ use crate::access::{self, Role};
         calendar::holidays, calendar::add_working_days,
         admin::me, admin::users, admin::tokens, admin::revoke, admin::access_history, admin::export,
         escalations::list, escalations::outbox_list, escalations::requeue,
+        meetings::list, meetings::open, meetings::get, meetings::add_action, meetings::add_note, meetings::actions,
+        meetings::close,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Conventions),

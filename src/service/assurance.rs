@@ -47,6 +47,8 @@ pub struct AssuranceQuery {
     pub attribution: Option<Attribution>,
     /// Only items with an open out-of-area request (true) or without (false).
     pub out_of_area: Option<bool>,
+    /// Only items with (true) or without (false) an assurance meeting action open on `as_of`.
+    pub has_open_actions: Option<bool>,
 }
 
 /// Items per page unless asked, as for `GET /assessments`: a county's weekly list is
@@ -414,6 +416,7 @@ pub struct ListFilters {
     pub blocker: Option<Blocker>,
     pub attribution: Option<Attribution>,
     pub out_of_area: Option<bool>,
+    pub has_open_actions: Option<bool>,
 }
 
 impl ListFilters {
@@ -424,6 +427,7 @@ impl ListFilters {
             blocker: q.blocker,
             attribution: q.attribution,
             out_of_area: q.out_of_area,
+            has_open_actions: q.has_open_actions,
         }
     }
 
@@ -455,6 +459,10 @@ impl ListFilters {
             return Ok(Vec::new());
         }
         entries.retain(|e| self.rag.is_none_or(|r| e.rag == r) && self.out_of_area.is_none_or(|o| e.out_of_area == o));
+        if let Some(want) = self.has_open_actions {
+            let with = super::meetings::with_open_actions(conn, as_of)?;
+            entries.retain(|e| with.contains(&e.id) == want);
+        }
         if self.blocker.is_none() && self.attribution.is_none() {
             return Ok(entries);
         }

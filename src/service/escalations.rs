@@ -184,6 +184,7 @@ pub fn sweep(
             break;
         }
     }
+    super::meetings::sweep_overdue(conn, ctx, cfg, as_of, dry_run, &mut report)?;
     resolve_closed(conn, as_of, dry_run, &mut report)?;
     Ok(report)
 }
@@ -228,7 +229,13 @@ fn page(
                 new.push(Planned { row, due: due.clone() });
             }
         }
-        for e in mine.iter().filter(|e| e.resolved_on.is_none()) {
+        // An overdue action's escalation clears when the action is closed, not here.
+        let about_the_assessment = |e: &&&models::Escalation| e.condition != super::meetings::OVERDUE_CONDITION;
+        for e in mine
+            .iter()
+            .filter(|e| e.resolved_on.is_none())
+            .filter(about_the_assessment)
+        {
             if escalation::cleared(&plan, &e.rule_id, &e.occurrence_key) {
                 clearing.push(*e);
             }
@@ -304,6 +311,7 @@ fn resolve_closed(conn: &mut DbConn, as_of: NaiveDate, dry_run: bool, report: &m
     let stale: Vec<models::Escalation> = escalations::table
         .inner_join(assessments::table)
         .filter(escalations::resolved_on.is_null())
+        .filter(escalations::condition.ne(super::meetings::OVERDUE_CONDITION))
         .filter(diesel::dsl::not(assessments::state.eq_any(open_state_names())))
         .select(models::Escalation::as_select())
         .load(conn)?;
@@ -370,6 +378,8 @@ fn address(
             .and_then(|r| r.host_provider_email.as_deref())
             .and_then(non_empty),
         Recipient::HostIcbDesignatedNurse => row.3.as_deref().and_then(non_empty),
+        // Only overdue-action escalations have an owner (`meetings::sweep_overdue`).
+        Recipient::ActionOwner => None,
     }
 }
 

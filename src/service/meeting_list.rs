@@ -44,7 +44,12 @@ impl RowExtras {
     }
 }
 
-pub fn row_extras(conn: &mut DbConn, ctx: &DomainCtx, assessment_ids: &[String]) -> AppResult<RowExtras> {
+pub fn row_extras(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    assessment_ids: &[String],
+    as_of: chrono::NaiveDate,
+) -> AppResult<RowExtras> {
     let mut las: Vec<(String, String)> = organisations::table
         .filter(organisations::kind.eq("local_authority"))
         .select((organisations::code, organisations::name))
@@ -70,6 +75,6 @@ pub fn row_extras(conn: &mut DbConn, ctx: &DomainCtx, assessment_ids: &[String])
         authorities: las,
         names,
         escalations,
-        actions: HashMap::new(),
+        actions: super::meetings::open_actions_on(conn, assessment_ids, as_of)?,
     })
 }

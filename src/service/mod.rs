@@ -15,6 +15,7 @@ pub mod escalations;
 pub mod housekeeping;
 pub mod kpi_report;
 pub mod meeting_list;
+pub mod meetings;
 pub mod outbox;
 pub mod pack;
 pub mod periods;

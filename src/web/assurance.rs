@@ -105,6 +105,7 @@ impl View {
         let blocker = code("blocker", "blocker");
         let attribution = code("attribution", "party");
         let out_of_area = code("out_of_area", "answer");
+        let has_open_actions = code("has_open_actions", "answer");
         let filters = ListFilters {
             la,
             rag: pick(errors, "rag", rag, "status"),
@@ -115,6 +116,15 @@ impl View {
                 Some("no") => Some(false),
                 Some(_) => {
                     errors.add("out_of_area", "out_of_area", "Choose yes or no");
+                    None
+                }
+                None => None,
+            },
+            has_open_actions: match has_open_actions.as_deref() {
+                Some("yes") => Some(true),
+                Some("no") => Some(false),
+                Some(_) => {
+                    errors.add("has_open_actions", "has_open_actions", "Choose yes or no");
                     None
                 }
                 None => None,
@@ -155,6 +165,9 @@ impl View {
         if let Some(o) = f.out_of_area {
             s.append_pair("out_of_area", if o { "yes" } else { "no" });
         }
+        if let Some(o) = f.has_open_actions {
+            s.append_pair("has_open_actions", if o { "yes" } else { "no" });
+        }
         s.finish()
     }
 
@@ -178,6 +191,7 @@ impl View {
             blocker: self.filters.blocker,
             attribution: self.filters.attribution,
             out_of_area: self.filters.out_of_area,
+            has_open_actions: self.filters.has_open_actions,
         }
     }
 
@@ -199,6 +213,9 @@ impl View {
         }
         if let Some(o) = f.out_of_area {
             words.push(format!("Out of area: {}", if o { "yes" } else { "no" }));
+        }
+        if let Some(o) = f.has_open_actions {
+            words.push(format!("Open actions: {}", if o { "yes" } else { "no" }));
         }
         words
     }
@@ -275,6 +292,11 @@ pub struct MeetingPage {
     pub csv: String,
     pub print: String,
     pub changes: String,
+    /// The meeting opened for this day, if any (and the user may read its minutes).
+    pub meeting: Option<crate::service::meetings::MeetingView>,
+    pub may_open: bool,
+    pub chair: forms::TextField,
+    pub attendees: forms::TextArea,
 }
 
 impl MeetingPage {
@@ -398,6 +420,16 @@ fn filter_fields(view: &View, las: &[(String, String)], posted: &Posted, errors:
                 None => "",
             },
         ),
+        select(
+            "has_open_actions",
+            "Open actions",
+            words(vec![("yes", "With open actions"), ("no", "Without open actions")]),
+            match f.has_open_actions {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            },
+        ),
     ];
     for field in &mut fields {
         field.error = errors.message(&field.name).map(str::to_string);
@@ -422,14 +454,19 @@ pub async fn page(state: web::Data<AppState>, access: Access, req: HttpRequest) 
     let default_weeks = state.settings.assurance.default_weeks;
     let offset = (view.page - 1) * PAGE;
     let q = view.api_query(Some(PAGE as i64), Some(offset as i64));
-    let (list, extras) = state
+    let as_of = view.as_of;
+    let (list, extras, meeting) = state
         .run_as(&access, move |conn, ctx| {
             let list = assurance::iha_list(conn, ctx, q, default_weeks)?;
             let ids: Vec<String> = list.items.iter().map(|i| i.assessment.id.clone()).collect();
-            let extras = meeting_list::row_extras(conn, ctx, &ids)?;
-            Ok((list, extras))
+            let extras = meeting_list::row_extras(conn, ctx, &ids, as_of)?;
+            let meeting = crate::service::meetings::meeting_on(conn, as_of)?;
+            Ok((list, extras, meeting))
         })
         .await?;
+    let roles = &access.principal.roles;
+    let may_open = super::may(roles, "POST", "/assurance/meetings");
+    let may_read_minutes = super::may(roles, "GET", "/assurance/meetings/x");
     let rows: Vec<Row> = list.items.iter().map(|i| Row::of(i, &extras)).collect();
     let more = list.total > offset + rows.len();
     let shown = |field: &str, value: String| {
@@ -465,6 +502,10 @@ pub async fn page(state: web::Data<AppState>, access: Access, req: HttpRequest) 
         first: offset + 1,
         previous: (view.page > 1).then(|| view.page_link(view.page - 1)),
         next: more.then(|| view.page_link(view.page + 1)),
+        meeting: meeting.filter(|_| may_read_minutes),
+        may_open,
+        chair: forms::TextField::new("chair", "Chair", &Posted::default(), &FormErrors::new()),
+        attendees: forms::TextArea::new("attendees", "Who attended", &Posted::default(), &FormErrors::new()),
         csv: view.link("/assurance.csv"),
         print: view.link("/assurance/print"),
         changes: view.link("/assurance/changes"),
@@ -486,7 +527,7 @@ async fn whole(
         .run_as(access, move |conn, ctx| {
             let list = assurance::whole_filtered_list(conn, ctx, as_of, weeks, &filters)?;
             let ids: Vec<String> = list.items.iter().map(|i| i.assessment.id.clone()).collect();
-            let extras = meeting_list::row_extras(conn, ctx, &ids)?;
+            let extras = meeting_list::row_extras(conn, ctx, &ids, as_of)?;
             Ok((list, extras))
         })
         .await

@@ -38,6 +38,11 @@ pub struct ChildPage {
     pub done: Option<&'static str>,
     /// The forms offered on today's record (`record`).
     pub forms: RecordForms,
+    /// The assurance meeting's actions on this child's assessments that the user may see.
+    pub meeting_actions: Vec<crate::service::meetings::ActionView>,
+    pub may_close_actions: bool,
+    /// This page's path (where a close form comes back to).
+    pub here: String,
 }
 
 impl ChildPage {
@@ -173,9 +178,26 @@ struct View {
 async fn show(state: &AppState, access: &Access, req: &HttpRequest, id: String, view: View) -> AppResult<HttpResponse> {
     let today = state.today();
     let as_of = view.as_of.unwrap_or(today);
+    let child_id = id.clone();
     let detail = state
         .run_as(access, move |conn, ctx| children::detail(conn, ctx, &id, as_of))
         .await?;
+    let roles = &access.principal.roles;
+    let meeting_actions = match crate::access::granting_role(roles, crate::access::Action::MeetingActionRead) {
+        Some(role) => {
+            let as_reader = Access {
+                role,
+                action: crate::access::Action::MeetingActionRead,
+                ..access.clone()
+            };
+            state
+                .run_as(&as_reader, move |conn, ctx| {
+                    crate::service::meetings::actions_of_child(conn, ctx, &child_id)
+                })
+                .await?
+        }
+        None => Vec::new(),
+    };
     let name = format!("{} {}", detail.child.given_name, detail.child.family_name);
     let errors = view.errors;
     let as_of_field = match &view.as_of_posted {
@@ -211,6 +233,9 @@ async fn show(state: &AppState, access: &Access, req: &HttpRequest, id: String, 
         roles,
         done,
         forms: offered,
+        meeting_actions,
+        may_close_actions: super::may(&access.principal.roles, "POST", "/assurance/meetings/actions/x/close"),
+        here: path.clone(),
     };
     Ok(super::respond(req, status, page))
 }

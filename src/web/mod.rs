@@ -10,6 +10,7 @@
 //!   posting to the API's step paths without `/api/v1`);
 //! - `assurance`: the weekly IHA assurance meeting's list, CSV, print view and changes
 //!   (`/assurance`, `/assurance.csv`, `/assurance/print`, `/assurance/changes`);
+//! - `meetings`: the meeting's record: opening it, its minutes, actions, decisions, notes;
 //! - `signin`: the sign-in page (handled in `http::pages`);
 //! - shared: `layout` (header, navigation, footer), `forms` (design-system form pieces),
 //!   `format` (dates, NHS numbers, RAG tags), `errors` (error pages), `assets` (embedded CSS,
@@ -36,6 +37,7 @@ pub mod format;
 pub mod forms;
 pub mod home;
 pub mod layout;
+pub mod meetings;
 pub mod record;
 pub mod register;
 pub mod signin;
@@ -102,7 +104,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/assurance").route(web::get().to(assurance::page)))
         .service(web::resource("/assurance.csv").route(web::get().to(assurance::csv)))
         .service(web::resource("/assurance/print").route(web::get().to(assurance::print)))
-        .service(web::resource("/assurance/changes").route(web::get().to(assurance::changes)));
+        .service(web::resource("/assurance/changes").route(web::get().to(assurance::changes)))
+        .service(web::resource("/assurance/meetings").route(web::post().to(meetings::open)))
+        .service(web::resource("/assurance/meetings/actions/{id}/close").route(web::post().to(meetings::close)))
+        .service(web::resource("/assurance/meetings/{id}").route(web::get().to(meetings::minutes_page)))
+        .service(web::resource("/assurance/meetings/{id}/actions").route(web::post().to(meetings::add_action)))
+        .service(web::resource("/assurance/meetings/{id}/notes").route(web::post().to(meetings::add_note)));
 }
 
 /// Whether a user with these roles may open this page (the route table and role matrix).

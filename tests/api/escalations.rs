@@ -25,7 +25,7 @@ fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a test date")
 }
 
-fn esc_settings(app: &TestApp, smtp: &SmtpServer) -> Settings {
+pub fn esc_settings(app: &TestApp, smtp: &SmtpServer) -> Settings {
     let mut s = settings_for(&app.db_url, &app.today);
     s.smtp_url = smtp.url();
     s.public_url = "https://cla.example.nhs.uk".into();
@@ -36,7 +36,7 @@ fn esc_settings(app: &TestApp, smtp: &SmtpServer) -> Settings {
     s
 }
 
-fn sweep_on(settings: &Settings, as_of: &str) -> SweepReport {
+pub fn sweep_on(settings: &Settings, as_of: &str) -> SweepReport {
     let mut conn = connect(&settings.database_url);
     let cal = calendar_store::load(&mut conn).expect("calendar");
     let mut ctx = DomainCtx::new(Arc::new(cal), settings, d(as_of));
@@ -47,7 +47,7 @@ fn sweep_on(settings: &Settings, as_of: &str) -> SweepReport {
 }
 
 /// Retries at once (no back-off) so a test can drive the sender round by round.
-fn policy() -> SenderPolicy {
+pub fn policy() -> SenderPolicy {
     SenderPolicy {
         max_attempts: 5,
         retry_base_seconds: 0,
@@ -57,7 +57,7 @@ fn policy() -> SenderPolicy {
     }
 }
 
-fn deliver(settings: &Settings, policy: &SenderPolicy) -> DeliveryReport {
+pub fn deliver(settings: &Settings, policy: &SenderPolicy) -> DeliveryReport {
     let mut conn = connect(&settings.database_url);
     let mailer = Mailer::new(settings).expect("mailer");
     outbox::deliver_due(&mut conn, &mailer, policy).expect("deliver")

@@ -23,7 +23,10 @@ macro_rules! browser_test {
     };
 }
 
-browser_test!(the_meeting_list_changes_and_print_view_are_accessible_and_print_on_a4);
+browser_test!(
+    the_meeting_list_changes_and_print_view_are_accessible_and_print_on_a4,
+    a_meeting_records_an_action_on_a_red_child_carries_it_and_emails_its_owner_once,
+);
 
 /// Enough children for the print view to run over several pages.
 async fn long_list(app: &TestApp) {
@@ -62,6 +65,7 @@ fn pdf_a4_landscape(pdf: &[u8]) -> bool {
 }
 
 mod inner {
+    pub use super::journey::run as a_meeting_records_an_action_on_a_red_child_carries_it_and_emails_its_owner_once;
     use super::*;
 
     pub async fn the_meeting_list_changes_and_print_view_are_accessible_and_print_on_a4(b: Backend) {
@@ -137,5 +141,112 @@ mod inner {
         );
         assert!(pdf_a4_landscape(&pdf), "every page is A4 landscape");
         browser.close().await;
+    }
+}
+
+mod journey {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::escalations::{deliver, esc_settings, policy, sweep_on};
+    use crate::smtp::SmtpServer;
+
+    const OWNER: &str = "sam.worker@som.example.org";
+
+    pub async fn run(b: Backend) {
+        let smtp = SmtpServer::start();
+        let app = crate::helpers::spawn_app(b, TODAY).await;
+        let settings = esc_settings(&app, &smtp);
+        meeting_caseload(&app).await;
+        add_user(&app, "chair@test.nhs.uk", "ICB", &[Role::Assurance]).await;
+        let browser = Browser::open(&app).await;
+        browser.sign_in("chair@test.nhs.uk").await;
+
+        // Open this week's meeting from the list.
+        browser.goto("/assurance?rag=red&la=SOM").await;
+        browser.click("details.nhsuk-details:has(#open-meeting) summary").await;
+        browser.type_into("#chair", "Dee Signated").await;
+        browser.type_into("#attendees", "Named nurse, LA manager").await;
+        browser.submit("#open-meeting button[type=submit]").await;
+        assert!(browser.path().await.starts_with("/assurance/meetings/"));
+        let minutes_path = browser.path().await;
+        browser.check_page("assurance-minutes-empty").await;
+
+        // Record an action on the red child, from its row.
+        browser.goto("/assurance?rag=red&la=SOM").await;
+        browser.and_wait(browser.click("a[href*='?assessment=']")).await;
+        browser.type_into("#what", "Chase the notification with the team").await;
+        browser.type_into("#owner_name", "Sam Worker").await;
+        browser.type_into("#owner_email", OWNER).await;
+        browser.type_into("#due_on", "2026-01-07").await;
+        browser.submit("#action-form button[type=submit]").await;
+        assert_eq!(browser.path().await, minutes_path);
+        let text = browser.text().await;
+        assert!(text.contains("Chase the notification with the team"), "{text}");
+        browser.check_page("assurance-minutes").await;
+
+        // The CSV and the print view hold the child with the action.
+        let csv = browser
+            .script("return fetch('/assurance.csv?rag=red&la=SOM').then(r => r.text());")
+            .await;
+        let csv = csv.as_str().unwrap_or_default().to_string();
+        assert!(
+            csv.contains("R1,A.T.,SOM") && csv.contains("Chase the notification"),
+            "{csv}"
+        );
+        browser.goto("/assurance/print?rag=red&la=SOM").await;
+        let text = browser.text().await;
+        assert!(
+            text.contains("A.T., R1") && text.contains("Chase the notification"),
+            "{text}"
+        );
+
+        // Next week the action is carried forward to the new meeting.
+        browser.goto("/assurance?as_of=2026-01-12").await;
+        browser.click("details.nhsuk-details:has(#open-meeting) summary").await;
+        browser.type_into("#chair", "Dee Signated").await;
+        browser.submit("#open-meeting button[type=submit]").await;
+        let text = browser.text().await;
+        assert!(
+            text.contains("Carried forward") && text.contains("Chase the notification"),
+            "{text}"
+        );
+        browser.close().await;
+
+        // Due Wed 7 January: overdue from Thursday 8; its owner is told once.
+        assert!(sweep_on(&settings, "2026-01-07")
+            .fired
+            .iter()
+            .all(|f| f.rule_id != "meeting_action_overdue"));
+        let fired = sweep_on(&settings, "2026-01-08");
+        let overdue: Vec<_> = fired
+            .fired
+            .iter()
+            .filter(|f| f.rule_id == "meeting_action_overdue")
+            .collect();
+        assert_eq!(overdue.len(), 1, "{:?}", fired.fired);
+        assert!(
+            sweep_on(&settings, "2026-01-09")
+                .fired
+                .iter()
+                .all(|f| f.rule_id != "meeting_action_overdue"),
+            "once"
+        );
+        deliver(&settings, &policy());
+        let got = smtp.wait_for(1, Duration::from_secs(5));
+        let to_owner: Vec<_> = smtp
+            .messages()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t == OWNER))
+            .collect();
+        assert_eq!(to_owner.len(), 1, "one mail to the owner: {got:?}");
+        let mail = &to_owner[0].data;
+        assert!(
+            mail.contains("R1") && mail.contains("A.T."),
+            "initials and local id: {mail}"
+        );
+        for secret in ["Amy", "TestR1", "2014-03-03", "3 Mar 2014", "Chase the notification"] {
+            assert!(!mail.contains(secret), "no {secret} in the mail");
+        }
     }
 }

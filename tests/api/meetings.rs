@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{s, spawn_app, Backend, Resp, TestApp};
-use crate::security::{add_org_in, add_user, audit_rows, browse, session_for};
+use crate::security::{add_org_in, add_user, audit_rows, browse, get_as, post_as, session_for, user_with_token};
 
 /// A Monday: the meeting's day.
 pub const TODAY: &str = "2026-01-05";
@@ -18,6 +18,7 @@ both!(
     changes_since_last_meeting_lists_new_rag_changes_and_completions,
     meeting_pages_follow_the_role_matrix_and_scope,
     a_bad_filter_is_an_error_naming_its_field,
+    the_meetings_record_carries_actions_forward_within_roles_and_scope,
 );
 
 pub async fn page(app: &TestApp, session: &str, path: &str) -> Resp {
@@ -235,4 +236,130 @@ async fn a_bad_filter_is_an_error_naming_its_field(b: Backend) {
     let api = app.get("/assurance/iha?rag=purple").await;
     assert_eq!(api.status, 400, "{}", api.text);
     assert_eq!(api.fields(), ["rag"]);
+}
+
+async fn the_meetings_record_carries_actions_forward_within_roles_and_scope(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    let (red, red_iha) = meeting_caseload(&app).await;
+    let opened = app
+        .post(
+            "/assurance/meetings",
+            &json!({"held_on": "2026-01-05", "chair": "Dee", "attendees": "Named nurse"}),
+        )
+        .await
+        .expect(201, "open the meeting");
+    let again = app
+        .post(
+            "/assurance/meetings",
+            &json!({"held_on": "2026-01-05", "chair": "Someone else"}),
+        )
+        .await
+        .expect(200, "the meeting of that day is already open");
+    assert_eq!(again["id"], opened["id"]);
+    let meeting = s(&opened["id"]);
+    let owner = "sam@som.example.org";
+    let action = app
+        .post(
+            &format!("/assurance/meetings/{meeting}/actions"),
+            &json!({"assessment_id": red_iha, "what": "Chase the notification", "owner_name": "Sam",
+                    "owner_email": owner, "due_on": "2026-01-07"}),
+        )
+        .await
+        .expect(201, "an action on the red child");
+    app.post(
+        &format!("/assurance/meetings/{meeting}/notes"),
+        &json!({"assessment_id": red_iha, "kind": "decision", "body": "Escalate to the LA manager"}),
+    )
+    .await
+    .expect(201, "a decision");
+    let filtered = app.get_ok("/assurance/iha?has_open_actions=true").await;
+    assert_eq!(local_ids(&filtered), ["R1"], "{filtered}");
+
+    // Next week's meeting carries the open action forward.
+    let next = app
+        .post("/assurance/meetings", &json!({"held_on": "2026-01-12", "chair": "Dee"}))
+        .await
+        .expect(201, "next week");
+    let minutes = app.get_ok(&format!("/assurance/meetings/{}", s(&next["id"]))).await;
+    assert_eq!(
+        minutes["items"][0]["carried_forward"][0]["id"], action["id"],
+        "{minutes}"
+    );
+    let first = app.get_ok(&format!("/assurance/meetings/{meeting}")).await;
+    assert_eq!(first["items"][0]["notes"][0]["kind"], "decision");
+    assert_eq!(first["items"][0]["actions"][0]["what"], "Chase the notification");
+
+    // Read-only users read, and do not write.
+    let reader = user_with_token(&app, "reader@test.nhs.uk", "ICB", &[Role::ReadOnly]).await;
+    assert_eq!(
+        get_as(&app, &reader, &format!("/assurance/meetings/{meeting}"))
+            .await
+            .status,
+        200
+    );
+    let r = post_as(
+        &app,
+        &reader,
+        "/assurance/meetings",
+        &json!({"held_on": "2026-01-19", "chair": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // Another authority's users see nothing of SOM's child in the minutes.
+    let other = user_with_token(&app, "oth@test.nhs.uk", "OTH", &[Role::ReadOnly]).await;
+    let theirs: Value = serde_json::from_str(
+        &get_as(&app, &other, &format!("/assurance/meetings/{meeting}"))
+            .await
+            .text,
+    )
+    .unwrap();
+    assert_eq!(theirs["items"], json!([]), "{theirs}");
+    // A social worker sees and closes only the actions assigned to them.
+    let sam = user_with_token(&app, owner, "SOM", &[Role::SocialWorker]).await;
+    let pat = user_with_token(&app, "pat@som.example.org", "SOM", &[Role::SocialWorker]).await;
+    let mine: Value =
+        serde_json::from_str(&get_as(&app, &sam, "/assurance/meetings/actions?status=open").await.text).unwrap();
+    assert_eq!(mine["total"], 1, "{mine}");
+    let none: Value = serde_json::from_str(&get_as(&app, &pat, "/assurance/meetings/actions").await.text).unwrap();
+    assert_eq!(none["total"], 0, "{none}");
+    let close = format!("/assurance/meetings/actions/{}/close", s(&action["id"]));
+    let body = json!({"status": "done", "comment": "Notification sent"});
+    assert_eq!(post_as(&app, &pat, &close, &body).await.status, 404, "not theirs");
+    assert_eq!(
+        get_as(&app, &sam, &format!("/assurance/meetings/{meeting}"))
+            .await
+            .status,
+        403
+    );
+    let closed = post_as(&app, &sam, &close, &body).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let again = post_as(&app, &sam, &close, &body).await;
+    assert_eq!(again.status, 409, "closed once: {}", again.text);
+    let minutes = app.get_ok(&format!("/assurance/meetings/{}", s(&next["id"]))).await;
+    assert_eq!(
+        minutes["items"],
+        json!([]),
+        "closed before the next meeting: not carried: {minutes}"
+    );
+    let changed: Vec<_> = audit_rows(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.entity == "meeting_action" && e.action == "update")
+        .collect();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].child_id.as_deref(), Some(red.as_str()));
+    assert!(
+        changed[0].changes.as_deref().unwrap_or("").contains("done"),
+        "{changed:?}"
+    );
+
+    // The child's record shows the action to those who may see it.
+    add_user(&app, "chair@test.nhs.uk", "ICB", &[Role::Assurance]).await;
+    let chair = session_for(&app, "chair@test.nhs.uk").await;
+    let record = page(&app, &chair, &format!("/children/{red}")).await;
+    assert!(
+        record.text.contains("Chase the notification") && record.text.contains("Done</span>: Notification sent"),
+        "{}",
+        record.text
+    );
 }

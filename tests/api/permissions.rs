@@ -46,6 +46,8 @@ fn concrete(pattern: &str, r: &Record, token_id: &str) -> String {
         "tokens" => token_id,
         // No such message: requeue answers 404 "message not found", which proves it is wired.
         "outbox" => "0b9e4c1e-8a7d-4b5f-9a51-2b7c9c3e1f00",
+        // No such meeting or action: a permitted request answers 404, which proves it is wired.
+        "assurance" => "0b9e4c1e-8a7d-4b5f-9a51-2b7c9c3e1f01",
         _ => "",
     };
     if pattern.contains("{id}") {

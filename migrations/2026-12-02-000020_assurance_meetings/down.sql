@@ -1,0 +1,3 @@
+DROP TABLE meeting_notes;
+DROP TABLE meeting_actions;
+DROP TABLE assurance_meetings;
