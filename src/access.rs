@@ -377,6 +377,8 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Get, "/assurance.csv", Action::AssuranceRead),
     (Method::Get, "/assurance/print", Action::AssuranceRead),
     (Method::Get, "/assurance/changes", Action::AssuranceRead),
+    (Method::Get, "/reports", Action::AssuranceRead),
+    (Method::Get, "/reports/{measure}/{month}", Action::AssuranceRead),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.

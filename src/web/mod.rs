@@ -38,6 +38,7 @@ pub mod home;
 pub mod layout;
 pub mod record;
 pub mod register;
+pub mod reports;
 pub mod signin;
 
 use actix_web::body::MessageBody;
@@ -102,7 +103,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/assurance").route(web::get().to(assurance::page)))
         .service(web::resource("/assurance.csv").route(web::get().to(assurance::csv)))
         .service(web::resource("/assurance/print").route(web::get().to(assurance::print)))
-        .service(web::resource("/assurance/changes").route(web::get().to(assurance::changes)));
+        .service(web::resource("/assurance/changes").route(web::get().to(assurance::changes)))
+        .service(web::resource("/reports").route(web::get().to(reports::page)))
+        .service(web::resource("/reports/{measure}/{month}").route(web::get().to(reports::children)));
 }
 
 /// Whether a user with these roles may open this page (the route table and role matrix).
