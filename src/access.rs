@@ -430,6 +430,8 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Get, "/assurance/meetings/{id}", Action::MeetingRead),
     (Method::Post, "/assurance/meetings/{id}/actions", Action::MeetingWrite),
     (Method::Post, "/assurance/meetings/{id}/notes", Action::MeetingWrite),
+    (Method::Get, "/reports", Action::AssuranceRead),
+    (Method::Get, "/reports/{measure}/{month}", Action::AssuranceRead),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.

@@ -18,6 +18,7 @@ use crate::settings::Settings;
 mod accounts;
 mod escalate;
 mod relay;
+mod reports;
 
 pub use escalate::{spawn_workers as spawn_escalation_workers, Workers};
 
@@ -99,6 +100,11 @@ pub enum Command {
     /// an upgrade or a settings change). `serve` does this every housekeeping interval;
     /// until then lists work it out per request, which is correct but slower.
     RefreshRag,
+    /// The monthly performance measures (the board's KPI tables).
+    Report {
+        #[command(subcommand)]
+        command: reports::ReportCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,6 +249,7 @@ pub fn main() -> anyhow::Result<()> {
             println!("stored RAG brought up to date for {stamped} assessment{plural}");
             Ok(())
         }
+        Command::Report { command } => reports::run(settings, command),
         Command::SeedDemo(opts) => {
             let mut conn = connect(&settings)?;
             db::run_migrations(&mut conn)?;

@@ -14,7 +14,7 @@ pub mod openapi;
 mod ops;
 mod pages;
 mod periods;
-mod reports;
+pub mod reports;
 
 use std::net::TcpListener;
 use std::sync::{Arc, RwLock};

@@ -37,11 +37,12 @@ pub struct NavItem {
 }
 
 /// The main navigation, in order; each shown only to roles that may open it.
-const NAVIGATION: [(&str, &str); 4] = [
+const NAVIGATION: [(&str, &str); 5] = [
     ("/", "Home"),
     ("/children", "Find a child"),
     ("/children/new", "Register a child"),
     ("/assurance", "Assurance meeting"),
+    ("/reports", "Monthly performance"),
 ];
 
 impl Layout {

@@ -40,6 +40,7 @@ pub mod layout;
 pub mod meetings;
 pub mod record;
 pub mod register;
+pub mod reports;
 pub mod signin;
 
 use actix_web::body::MessageBody;
@@ -109,7 +110,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/assurance/meetings/actions/{id}/close").route(web::post().to(meetings::close)))
         .service(web::resource("/assurance/meetings/{id}").route(web::get().to(meetings::minutes_page)))
         .service(web::resource("/assurance/meetings/{id}/actions").route(web::post().to(meetings::add_action)))
-        .service(web::resource("/assurance/meetings/{id}/notes").route(web::post().to(meetings::add_note)));
+        .service(web::resource("/assurance/meetings/{id}/notes").route(web::post().to(meetings::add_note)))
+        .service(web::resource("/reports").route(web::get().to(reports::page)))
+        .service(web::resource("/reports/{measure}/{month}").route(web::get().to(reports::children)));
 }
 
 /// Whether a user with these roles may open this page (the route table and role matrix).

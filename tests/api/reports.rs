@@ -1,9 +1,12 @@
 //! The monthly KPIs through the API: a small county whose January 2026 figures are worked
 //! out by hand here, the drill-down behind each figure, the CSV, and refusals of bad input.
 
+use cla_tracker::access::Role;
+use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, s, spawn_app, Backend, TestApp};
+use crate::helpers::{assert_problem, s, spawn_app, Backend, Resp, TestApp};
+use crate::security::{add_user, browse, session_for};
 
 both!(
     kpi_iha_within_20_working_days_counts_januarys_new_periods_with_their_reasons,
@@ -11,6 +14,7 @@ both!(
     kpi_figures_narrow_to_the_local_authorities_asked_for,
     kpi_csv_has_one_row_per_measure_and_month,
     kpi_refuses_bad_months_and_unknown_measures,
+    monthly_performance_pages_link_each_figure_to_its_children,
 );
 
 const TODAY: &str = "2026-03-02";
@@ -179,4 +183,55 @@ async fn kpi_refuses_bad_months_and_unknown_measures(b: Backend) {
     assert_eq!(r.status, 404, "{}", r.text);
     let r = app.get("/reports/kpi/dental_check/January").await;
     assert_problem(&r, 422, Some("month"), "a month that is not YYYY-MM");
+}
+
+async fn page(app: &TestApp, session: &str, path: &str) -> Resp {
+    browse(app, Method::GET, path, &[("cla_session", session)], None, &[]).await
+}
+
+async fn monthly_performance_pages_link_each_figure_to_its_children(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    let ids = county(&app).await;
+    add_user(&app, "nurse@test.nhs.uk", "ICB", &[Role::Assurance]).await;
+    add_user(&app, "doctor@test.nhs.uk", "ICB", &[Role::Clinician]).await;
+    let nurse = session_for(&app, "nurse@test.nhs.uk").await;
+    let doctor = session_for(&app, "doctor@test.nhs.uk").await;
+
+    let r = page(&app, &nurse, "/reports?from=2026-01&to=2026-02").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("Initial health assessments within 20 working days"));
+    assert!(
+        r.text
+            .contains("href=\"/reports/iha_within_20_working_days/2026-01\">1 of 3"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("33.3%"));
+    assert!(r.text.contains("Below target"), "the figure against 90% in words");
+    let default = page(&app, &nurse, "/reports").await;
+    assert_eq!(default.status, 200, "the financial year so far by default");
+    assert!(
+        default.text.contains("Apr 2025") && default.text.contains("Mar 2026"),
+        "{}",
+        default.text
+    );
+
+    let list = page(&app, &nurse, "/reports/iha_within_20_working_days/2026-01").await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert!(
+        list.text
+            .contains(&format!("href=\"/children/{}\">K-B</a>", s(&ids["b"]))),
+        "{}",
+        list.text
+    );
+    assert!(list.text.contains("Late notification") && list.text.contains("Local authority"));
+    assert!(!list.text.contains("TestK-B"), "local ids only, no names");
+
+    assert_eq!(
+        page(&app, &doctor, "/reports").await.status,
+        403,
+        "clinicians do not read the board's figures"
+    );
+    assert_eq!(page(&app, &nurse, "/reports?from=2026-13").await.status, 400);
+    assert_eq!(page(&app, &nurse, "/reports/mood/2026-01").await.status, 404);
 }
