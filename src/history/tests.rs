@@ -565,7 +565,7 @@ fn take(
                 day,
                 Change::Completed {
                     method: "face_to_face".into(),
-                    report_received: extra % 2 == 0,
+                    report_received: extra.is_multiple_of(2),
                 },
             );
             step(&Step::Complete)
