@@ -29,7 +29,7 @@ use crate::workflow::State;
 
 /// Change this whenever a rule in `status` that decides state or RAG changes, so that
 /// stamps made by the older code are derived afresh.
-pub const RULES_VERSION: &str = "status-rules-1";
+pub const RULES_VERSION: &str = "status-rules-2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RagStamp {
@@ -86,6 +86,26 @@ pub fn stamp(facts: &AssessmentFacts, cal: &Calendar, policy: &ClockPolicy, toda
         rag: standing.rag,
         from,
         until,
+    }
+}
+
+/// The stamp of an assessment whose history runs to `history_through` (the latest
+/// effective date of its events, `crate::history`): its row says what a replay would only
+/// from that day, so the stamp never starts before it. Before it, a view replays.
+pub fn stamp_after(
+    facts: &AssessmentFacts,
+    history_through: Option<NaiveDate>,
+    cal: &Calendar,
+    policy: &ClockPolicy,
+    today: NaiveDate,
+) -> RagStamp {
+    let Some(through) = history_through else {
+        return stamp(facts, cal, policy, today);
+    };
+    let s = stamp(facts, cal, policy, today.max(through));
+    RagStamp {
+        from: s.from.max(through),
+        ..s
     }
 }
 

@@ -98,6 +98,10 @@ pub fn run(conn: &mut DbConn, ctx: &DomainCtx, opts: &SeedOptions) -> anyhow::Re
     });
     restore_after_bulk_load(conn, triggers_off)?;
     let stats = result?;
+    // The simulation writes rows; their history is made from them as for a database
+    // from before the event store, then stamped again (a history can move a stamp's start).
+    crate::db::history::backfill(conn)?;
+    crate::service::rag_store::refresh(conn, &Stamper::for_ctx(ctx), |_| {})?;
     print_summary(&stats, opts, ctx.today, started.elapsed().as_secs_f64());
     Ok(())
 }

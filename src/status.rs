@@ -22,7 +22,8 @@
 //!   days in (stop, due_on], never negative; `stop` is `as_of`, or the completion/end date
 //!   when that came first (the clock stops there).
 //! - **RAG**: ended without completion (refused, not_required, closed) is green; a refusal
-//!   is not a service failure but shows as blocker `refused`. Otherwise red when the due
+//!   is not a service failure but shows as blocker `refused`. Closed or found not required
+//!   after the due date had passed keeps the breach: red, with its attribution. Otherwise red when the due
 //!   date passed without completion (or completion came after it), the current appointment
 //!   is after the due date, or it is not booked yet and no working day remains; amber when a
 //!   milestone is missed but the due date can still be met; green otherwise.
@@ -433,7 +434,13 @@ fn rha_milestones(v: &View, cal: &Calendar, p: &ClockPolicy) -> Vec<Milestone> {
 
 fn rag(v: &View, milestones: &[Milestone], remaining: i32) -> Rag {
     if v.state.is_ended_without_completion() {
-        Rag::Green
+        // A refusal is nobody's failure; closing or finding it not required once the due
+        // date had passed does not undo the breach.
+        if v.state != State::Refused && v.facts.ended_on.is_some_and(|ended| ended > v.facts.due_on) {
+            Rag::Red
+        } else {
+            Rag::Green
+        }
     } else if due_date_missed_or_unreachable(v, remaining) {
         Rag::Red
     } else if milestones.iter().any(|m| m.status == MilestoneStatus::Missed) {
@@ -935,6 +942,40 @@ mod tests {
                 (Rag::Green, Blocker::None, Attribution::None)
             );
         }
+    }
+
+    #[test]
+    fn an_assessment_closed_or_not_required_after_its_due_date_keeps_the_breach() {
+        // Due Mon 2 Mar 2026; notified on time, consent never came.
+        for state in [State::NotRequired, State::Closed] {
+            let f = AssessmentFacts {
+                notified_on: Some(d(2026, 2, 3)),
+                ended_on: Some(d(2026, 3, 4)),
+                ..feb_iha(state)
+            };
+            let s = status(&f, d(2026, 4, 1));
+            assert_eq!(
+                (s.rag, s.blocker, s.breach_attribution),
+                (Rag::Red, Blocker::None, Attribution::LocalAuthority),
+                "{state}"
+            );
+            // Closed on the due date itself: not a breach of the due date.
+            let on_time = AssessmentFacts {
+                ended_on: Some(d(2026, 3, 2)),
+                ..f
+            };
+            assert_eq!(status(&on_time, d(2026, 4, 1)).rag, Rag::Green, "{state}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_after_the_due_date_is_still_nobodys_failure() {
+        let f = AssessmentFacts {
+            ended_on: Some(d(2026, 3, 4)),
+            ..consented()
+        }
+        .with_state(State::Refused);
+        assert_eq!(status(&f, d(2026, 4, 1)).rag, Rag::Green);
     }
 
     #[test]

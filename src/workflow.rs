@@ -204,6 +204,15 @@ impl Outcome {
         self == Outcome::Attended
     }
 
+    /// Cancelled before the day by the carer, the LA or the provider: known (and dated)
+    /// the day the cancellation was made, not the appointment's day.
+    pub fn is_cancellation(self) -> bool {
+        matches!(
+            self,
+            Outcome::CancelledByCarer | Outcome::CancelledByLa | Outcome::CancelledByProvider
+        )
+    }
+
     /// Whose side a non-attendance is on (`None` for attended).
     ///
     /// - was_not_brought, cancelled_by_carer, cancelled_by_la: getting a child to an
@@ -239,6 +248,9 @@ pub enum Event {
     Reoffer,
     MarkNotRequired,
     Close,
+    /// The consent an open IHA relied on was withdrawn (a consequence of recording the
+    /// withdrawal, not a step of its own, so not in [`Event::STEPS`]).
+    WithdrawConsent,
 }
 
 impl Event {
@@ -269,6 +281,7 @@ impl Event {
             Event::Reoffer => "reoffer",
             Event::MarkNotRequired => "not_required",
             Event::Close => "close",
+            Event::WithdrawConsent => "consent_withdrawal",
         }
     }
 }
@@ -339,6 +352,8 @@ fn iha_only(state: State, event: &Event) -> Option<State> {
         (AwaitingConsent, Event::ConfirmConsent) => Some(AwaitingBooking),
         (AwaitingBooking, Event::Book) => Some(Booked),
         (AwaitingConsent | AwaitingBooking, Event::RefuseConsent) => Some(Refused),
+        // Without the consent it relied on, an IHA waits for consent again.
+        (AwaitingBooking | Booked, Event::WithdrawConsent) => Some(AwaitingConsent),
         // An assessment in the 3 months before the period can be found to stand in at
         // any point before an appointment is booked.
         (AwaitingNotification | AwaitingConsent | AwaitingBooking, Event::MarkNotRequired) => Some(NotRequired),

@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn govuk_json_round_trip() {
-        let hs = all_known(2015..=2030);
+        let hs = all_known(2010..=2030);
         let json = to_govuk_json(&hs);
         assert_eq!(parse_england_and_wales(&json).unwrap(), hs);
         assert!(json.contains("\"division\": \"england-and-wales\""));

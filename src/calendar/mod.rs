@@ -460,9 +460,9 @@ mod tests {
         years.flat_map(rules::holidays_with_known_changes).collect()
     }
 
-    /// The calendar the service ships: published data for 2015-2030.
+    /// The calendar the service ships: published data for 2010-2030.
     fn shipped() -> Calendar {
-        Calendar::new(known(2015..=2030))
+        Calendar::new(known(2010..=2030))
     }
 
     fn assert_twentieth(day0: NaiveDate, due: NaiveDate) {
@@ -471,6 +471,20 @@ mod tests {
             assert_eq!(cal.working_days_between(day0, due), 20, "{day0}");
             assert_eq!(cal.add_working_days(due, -20), last_working_on_or_before(&cal, day0));
         }
+    }
+
+    #[test]
+    fn imported_history_from_2011_counts_the_royal_wedding() {
+        // Thu 14 Apr 2011: Good Friday 22, Easter Monday 25, the wedding Fri 29 April and
+        // the early May holiday Mon 2 May are skipped.
+        assert_twentieth(date(2011, 4, 14), date(2011, 5, 18));
+    }
+
+    #[test]
+    fn imported_history_from_2012_counts_the_diamond_jubilee() {
+        // Fri 25 May 2012: the spring holiday moved from Mon 28 May to Mon 4 June, with
+        // Tue 5 June added.
+        assert_twentieth(date(2012, 5, 25), date(2012, 6, 26));
     }
 
     /// Counting 20 back from the due date lands on day 0 when it is a working
@@ -562,7 +576,7 @@ mod tests {
 
     #[test]
     fn data_years_span_earliest_to_latest_published_year() {
-        assert_eq!(shipped().data_years(), Some((2015, 2030)));
+        assert_eq!(shipped().data_years(), Some((2010, 2030)));
         // A data year with no events has no holidays (not rule holidays).
         let cal = Calendar::new(known(2015..=2015).into_iter().chain(known(2017..=2017)).collect());
         assert_eq!(cal.data_years(), Some((2015, 2017)));
@@ -682,15 +696,15 @@ mod tests {
     fn calendar_is_send_sync_clone_debug() {
         fn check<T: Send + Sync + Clone + fmt::Debug>() {}
         check::<Calendar>();
-        assert!(format!("{:?}", shipped()).contains("2015"));
+        assert!(format!("{:?}", shipped()).contains("2010"));
     }
 
     #[test]
     fn regenerate_or_check_shipped_bank_holidays() {
         // Set BANK_HOLIDAYS_REGENERATE=1 to rewrite the file; otherwise it must
-        // match the rules plus known changes for 2015-2030 exactly.
+        // match the rules plus known changes for 2010-2030 exactly.
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/bank-holidays.json");
-        let expected = govuk::to_govuk_json(&known(2015..=2030));
+        let expected = govuk::to_govuk_json(&known(2010..=2030));
         if std::env::var_os("BANK_HOLIDAYS_REGENERATE").is_some() {
             std::fs::write(path, &expected).unwrap();
         }
@@ -701,7 +715,17 @@ mod tests {
         );
         let hs = govuk::parse_england_and_wales(&shipped_json).unwrap();
         let count = |y| hs.iter().filter(|h| h.date.year() == y).count();
-        assert_eq!((count(2015), count(2020), count(2022), count(2023)), (8, 8, 10, 9));
+        assert_eq!(
+            (
+                count(2011),
+                count(2012),
+                count(2015),
+                count(2020),
+                count(2022),
+                count(2023)
+            ),
+            (9, 9, 8, 8, 10, 9)
+        );
         let dates: Vec<_> = hs.iter().map(|h| h.date).collect();
         assert!(dates.contains(&date(2020, 5, 8)) && !dates.contains(&date(2020, 5, 4)));
         assert!(dates.contains(&date(2022, 9, 19)) && !dates.contains(&date(2022, 5, 30)));
@@ -710,7 +734,7 @@ mod tests {
     // ---- reference implementation and property tests ----
 
     /// Independent holiday source for the shipped calendar: known changes for
-    /// 2015-2030, regular rule otherwise, looked up by scanning.
+    /// 2010-2030, regular rule otherwise, looked up by scanning.
     struct Reference;
 
     fn cal_ref() -> Reference {
@@ -720,7 +744,7 @@ mod tests {
     impl Reference {
         fn is_working(&self, d: NaiveDate) -> bool {
             let y = d.year();
-            let hs = if (2015..=2030).contains(&y) {
+            let hs = if (2010..=2030).contains(&y) {
                 rules::holidays_with_known_changes(y)
             } else {
                 rules::regular_holidays(y)

@@ -1,5 +1,5 @@
 //! England and Wales bank holidays worked out from the regular rule, plus the
-//! one-off changes made by royal proclamation since 2015.
+//! one-off changes made by royal proclamation since 2010.
 //!
 //! The published GOV.UK calendar only covers a handful of years, so the rest of
 //! the calendar falls back on these rules. Titles, notes and bunting follow
@@ -18,6 +18,8 @@ pub(crate) const SPRING: &str = "Spring bank holiday";
 pub(crate) const SUMMER: &str = "Summer bank holiday";
 pub(crate) const CHRISTMAS: &str = "Christmas Day";
 pub(crate) const BOXING: &str = "Boxing Day";
+const ROYAL_WEDDING: &str = "Royal wedding";
+const DIAMOND_JUBILEE: &str = "Queen\u{2019}s Diamond Jubilee";
 const VE_DAY: &str = "Early May bank holiday (VE day)";
 const PLATINUM_JUBILEE: &str = "Platinum Jubilee bank holiday";
 const STATE_FUNERAL: &str = "Bank Holiday for the State Funeral of Queen Elizabeth II";
@@ -159,6 +161,15 @@ pub(crate) fn regular_events(year: i32) -> Vec<RuleEvent> {
 pub(crate) fn events_with_known_changes(year: i32) -> Vec<RuleEvent> {
     let mut events = regular_events(year);
     match year {
+        // The wedding of Prince William and Catherine Middleton: Friday 29 April.
+        2011 => events.push(RuleEvent::on(ymd(2011, 4, 29), ROYAL_WEDDING)),
+        2012 => {
+            // Diamond Jubilee: the spring holiday moved to Monday 4 June, with an
+            // extra day on Tuesday 5 June.
+            events.retain(|e| e.title != SPRING);
+            events.push(RuleEvent::on(ymd(2012, 6, 4), SPRING));
+            events.push(RuleEvent::on(ymd(2012, 6, 5), DIAMOND_JUBILEE));
+        }
         2020 => {
             // VE day 75th anniversary: the early May holiday moved to Friday 8 May.
             events.retain(|e| e.title != EARLY_MAY);
@@ -191,8 +202,9 @@ pub fn regular_holidays(year: i32) -> Vec<Holiday> {
     regular_events(year).into_iter().map(RuleEvent::to_holiday).collect()
 }
 
-/// The regular rule plus the one-off proclamations since 2015 (VE day 2020,
-/// Platinum Jubilee and the State Funeral 2022, the Coronation 2023), sorted.
+/// The regular rule plus the one-off proclamations since 2010 (the royal wedding
+/// 2011, the Diamond Jubilee 2012, VE day 2020, the Platinum Jubilee and the State
+/// Funeral 2022, the Coronation 2023), sorted.
 ///
 /// # Panics
 /// If `year` is outside the range chrono can represent.

@@ -1,6 +1,7 @@
 //! One data layer over embedded SQLite and PostgreSQL: a `MultiConnection`, an r2d2 pool
 //! whose manager picks the backend from the URL scheme, and embedded migrations.
 
+pub mod history;
 pub mod models;
 pub mod schema;
 
@@ -144,14 +145,28 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     match conn {
         DbConn::Postgres(pg) => {
             pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
-            let result = pg.run_pending_migrations(MIGRATIONS).map(names);
-            pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
-            result.map_err(|e| DbError::Migration(e.to_string()))
+            let result = pg
+                .run_pending_migrations(MIGRATIONS)
+                .map(names)
+                .map_err(|e| DbError::Migration(e.to_string()));
+            let result = result.and_then(|applied| {
+                history::backfill(conn)?;
+                Ok(applied)
+            });
+            if let DbConn::Postgres(pg) = conn {
+                pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            }
+            result
         }
-        DbConn::Sqlite(lite) => lite
-            .run_pending_migrations(MIGRATIONS)
-            .map(names)
-            .map_err(|e| DbError::Migration(e.to_string())),
+        DbConn::Sqlite(lite) => {
+            let applied = lite
+                .run_pending_migrations(MIGRATIONS)
+                .map(names)
+                .map_err(|e| DbError::Migration(e.to_string()))?;
+            // Rows written before the event store get their history (migration 000010).
+            history::backfill(conn)?;
+            Ok(applied)
+        }
     }
 }
 

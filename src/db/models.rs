@@ -91,6 +91,9 @@ pub struct Assessment {
     /// The child's local authority, copied so lists can be scoped without a join.
     #[serde(skip)]
     pub responsible_la: String,
+    /// The latest effective date of the assessment's events (`history`).
+    #[serde(skip)]
+    pub history_through: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]

@@ -78,6 +78,7 @@ diesel::table! {
         rag_from -> Nullable<Date>,
         rag_until -> Nullable<Date>,
         responsible_la -> Text,
+        history_through -> Nullable<Date>,
     }
 }
 
@@ -366,7 +367,27 @@ diesel::joinable!(health_checks -> children (child_id));
 diesel::joinable!(escalations -> assessments (assessment_id));
 diesel::joinable!(outbox -> escalations (escalation_id));
 
+diesel::table! {
+    history_events (id) {
+        id -> Text,
+        assessment_id -> Text,
+        seq -> Integer,
+        kind -> Text,
+        effective_on -> Date,
+        recorded_at -> Timestamp,
+        recorded_by -> Nullable<Text>,
+        supersedes -> Nullable<Text>,
+        subject_id -> Nullable<Text>,
+        for_on -> Nullable<Date>,
+        code -> Nullable<Text>,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(history_events -> assessments (assessment_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    history_events,
     children,
     periods,
     placements,

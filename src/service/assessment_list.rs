@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::history_store;
 use super::rag_store::{self, Stamper};
 use super::validate::Checks;
 use super::views::*;
@@ -115,11 +116,13 @@ fn load_page(
     let untrusted = rag_store::untrusted_ids(conn, basis, f.as_of)?;
     let mut derived = Vec::new();
     let mut stored_matches = 0;
-    for a in rag_store::load_by_ids(conn, &untrusted, |q| narrow(q, ctx, f, Use::Rows, steer))? {
+    let candidates = rag_store::load_by_ids(conn, &untrusted, |q| narrow(q, ctx, f, Use::Rows, steer))?;
+    let events = history_store::events_for(conn, &candidates.iter().collect::<Vec<_>>(), f.as_of)?;
+    for a in candidates {
         if f.state.is_none_or(|s| a.state == s.as_str()) && f.rag.is_none_or(|r| a.rag == r.as_str()) {
             stored_matches += 1;
         }
-        let (state, rag) = rag_store::state_and_rag(&a, stamper, f.as_of)?;
+        let (state, rag) = rag_store::state_and_rag(&a, events.get(&a.id).map(Vec::as_slice), stamper, f.as_of)?;
         let matches = f.state.is_none_or(|want| state == want) && f.rag.is_none_or(|want| rag == want);
         if matches && a.clock_started_on <= f.as_of {
             derived.push(a);
@@ -256,7 +259,8 @@ fn views(
         .into_iter()
         .map(|(id, local_id, dob)| (id, (local_id, dob)))
         .collect();
-    let requests: Vec<models::OutOfAreaRequest> = super::assessments::open_requests(conn, &ids)?;
+    let requests: Vec<models::OutOfAreaRequest> = super::assessments::requests_open_on(conn, &ids, as_of)?;
+    let events = history_store::events_for(conn, &rows.iter().collect::<Vec<_>>(), as_of)?;
     rows.iter()
         .map(|a| {
             let (local_id, dob) = children
@@ -267,6 +271,7 @@ fn views(
                 child_local_id: local_id,
                 date_of_birth: *dob,
                 out_of_area: requests.iter().find(|r| r.assessment_id == a.id),
+                events: events.get(&a.id).map(Vec::as_slice),
             };
             assessment_view(&r, ctx, as_of)
         })

@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::history_store;
 use super::validate::{whole, Checks};
 use super::views::*;
 use super::{check_version, DomainCtx};
@@ -21,6 +22,7 @@ use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
 use crate::db::DbConn;
 use crate::error::{on_unique_violation, AppError, AppResult};
+use crate::history::{Change, RequestStep};
 use crate::obligations;
 use crate::workflow::{self, Event, Kind, Outcome, State};
 
@@ -125,6 +127,10 @@ pub struct NotRequiredInput {
     /// The assessment in the 3 months before the period began that stands in for the IHA.
     #[serde(deserialize_with = "crate::input::date")]
     pub prior_assessment_on: NaiveDate,
+    /// The day it was found not required (default: today). After the due date, the
+    /// assessment keeps its breach.
+    #[serde(default, deserialize_with = "crate::input::optional_date")]
+    pub decided_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
@@ -180,15 +186,6 @@ fn load_child(conn: &mut DbConn, child_id: &str) -> AppResult<models::Child> {
     super::children::load(conn, child_id)
 }
 
-fn open_request(conn: &mut DbConn, assessment_id: &str) -> AppResult<Option<models::OutOfAreaRequest>> {
-    Ok(out_of_area_requests::table
-        .filter(out_of_area_requests::assessment_id.eq(assessment_id))
-        .filter(out_of_area_requests::closed_on.is_null())
-        .select(models::OutOfAreaRequest::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 /// The open out-of-area requests of these assessments (at most one each).
 pub fn open_requests(conn: &mut DbConn, assessment_ids: &[&str]) -> AppResult<Vec<models::OutOfAreaRequest>> {
     Ok(out_of_area_requests::table
@@ -198,15 +195,18 @@ pub fn open_requests(conn: &mut DbConn, assessment_ids: &[&str]) -> AppResult<Ve
         .load(conn)?)
 }
 
-/// The view of one assessment after a change, as of today.
+/// The view of one assessment as it stood on `as_of` (replayed from its history when
+/// something was recorded as happening after that day).
 pub fn view(conn: &mut DbConn, ctx: &DomainCtx, a: &models::Assessment, as_of: NaiveDate) -> AppResult<AssessmentView> {
     let child = load_child(conn, &a.child_id)?;
-    let request = open_request(conn, &a.id)?;
+    let request = requests_open_on(conn, &[a.id.as_str()], as_of)?.pop();
+    let events = history_store::events_for(conn, &[a], as_of)?;
     let rows = AssessmentRows {
         assessment: a,
         child_local_id: &child.local_id,
         date_of_birth: child.date_of_birth,
         out_of_area: request.as_ref(),
+        events: events.get(&a.id).map(Vec::as_slice),
     };
     assessment_view(&rows, ctx, as_of)
 }
@@ -335,7 +335,9 @@ pub fn notify(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: NotificationI
         c.finish()?;
         let to = next_state(a, &Event::Notify)?;
         a.notified_on = Some(input.received_on);
-        advance(conn, a, "notification", to, input.received_on, None)
+        advance(conn, a, "notification", to, input.received_on, None)?;
+        history_store::record(conn, ctx, a, input.received_on, Change::Notified)?;
+        Ok(())
     })
 }
 
@@ -367,17 +369,22 @@ pub fn consent(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ConsentInput
             let to = next_state(a, &Event::RefuseConsent)?;
             a.ended_on = Some(on);
             a.end_reason = Some("competent refusal by the young person".into());
-            return advance(conn, a, "refusal", to, on, row.reoffer_plan.clone());
+            advance(conn, a, "refusal", to, on, row.reoffer_plan.clone())?;
+            history_store::record(conn, ctx, a, on, Change::ConsentRefused { consent_id: row.id })?;
+            return Ok(());
         }
         if a.kind == Kind::Rha.as_str() {
             // Reviews have no consent step in their workflow: the consent is kept on record.
             a.consent_on = Some(on);
             save(conn, a)?;
-            return record_event(conn, &a.id, "consent", &a.state.clone(), &a.state.clone(), on, None);
+            record_event(conn, &a.id, "consent", &a.state.clone(), &a.state.clone(), on, None)?;
+        } else {
+            let to = next_state(a, &Event::ConfirmConsent)?;
+            a.consent_on = Some(on);
+            advance(conn, a, "consent", to, on, None)?;
         }
-        let to = next_state(a, &Event::ConfirmConsent)?;
-        a.consent_on = Some(on);
-        advance(conn, a, "consent", to, on, None)
+        history_store::record(conn, ctx, a, on, Change::ConsentGiven { consent_id: row.id })?;
+        Ok(())
     })
 }
 
@@ -503,7 +510,13 @@ pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInpu
             to,
             booked_on,
             Some(format!("appointment {} on {day}", row.id)),
-        )
+        )?;
+        let booked = Change::Booked {
+            appointment_id: row.id.clone(),
+            appointment_on: day,
+        };
+        history_store::record(conn, ctx, a, booked_on, booked)?;
+        Ok(())
     })?;
     let appointment = made.ok_or_else(|| AppError::Internal("a booking made no appointment".into()))?;
     Ok(Booked {
@@ -575,15 +588,23 @@ pub fn record_outcome(
                 current: appointment.version + 1,
             });
         }
+        // A cancellation is known the day it was made; anything else on the day itself.
+        let on = crate::db::history::outcome_effective_on(outcome, day, recorded_on);
         if outcome == Outcome::Attended {
             a.seen_on = Some(day);
         } else {
             a.non_attendance_count += 1;
-            a.last_non_attendance_on = Some(day);
+            a.last_non_attendance_on = Some(on);
             a.last_non_attendance_outcome = Some(outcome.as_str().to_string());
             a.appointment_on = None;
         }
-        advance(conn, a, "outcome", to, day, Some(outcome.as_str().to_string()))
+        advance(conn, a, "outcome", to, on, Some(outcome.as_str().to_string()))?;
+        let change = Change::AppointmentOutcome {
+            appointment_id: appointment.id.clone(),
+            outcome,
+        };
+        history_store::record(conn, ctx, a, on, change)?;
+        Ok(())
     })
 }
 
@@ -663,8 +684,15 @@ pub fn complete(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: CompletionI
         a.completed_on = Some(completed_on);
         a.completion_method = Some(method.clone());
         a.appointment_on = None;
-        advance(conn, a, "completion", to, completed_on, Some(method))?;
-        close_requests(conn, &a.id, completed_on)?;
+        advance(conn, a, "completion", to, completed_on, Some(method.clone()))?;
+        history_store::record(conn, ctx, a, input.seen_on, Change::Seen)?;
+        let report_received = input.report_received_on.is_some();
+        let done = Change::Completed {
+            method,
+            report_received,
+        };
+        history_store::record(conn, ctx, a, completed_on, done)?;
+        close_requests_by(conn, ctx, &a.id, completed_on)?;
         schedule_next_review(conn, ctx, a, &child, input.seen_on)
     })
 }
@@ -715,7 +743,12 @@ fn schedule_next_review(
         State::Scheduled.as_str(),
         seen_on,
         Some(format!("after {}", done.id)),
-    )
+    )?;
+    let opened = Change::Opened {
+        state: State::Scheduled,
+    };
+    history_store::record_for(conn, ctx, &rha.id, seen_on, None, opened)?;
+    Ok(())
 }
 
 pub fn new_assessment(
@@ -756,6 +789,7 @@ pub fn new_assessment(
         rag_from: None,
         rag_until: None,
         responsible_la: child.responsible_la.clone(),
+        history_through: None,
     };
     super::rag_store::clear(&mut a);
     a
@@ -775,7 +809,9 @@ pub fn reoffer(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ReofferInput
         let to = next_state(a, &Event::Reoffer)?;
         a.ended_on = None;
         a.end_reason = None;
-        advance(conn, a, "reoffer", to, input.offered_on, None)
+        advance(conn, a, "reoffer", to, input.offered_on, None)?;
+        history_store::record(conn, ctx, a, input.offered_on, Change::Reoffered)?;
+        Ok(())
     })
 }
 
@@ -797,10 +833,25 @@ pub fn mark_not_required(
                 ),
             ));
         };
+        let decided_on = input.decided_on.unwrap_or(ctx.today);
+        let mut c = Checks::new();
+        c.not_future("decided_on", decided_on, ctx.today);
+        c.not_before(
+            "decided_on",
+            decided_on,
+            a.clock_started_on,
+            "the start of the assessment's clock",
+        );
+        c.finish()?;
         let to = next_state(a, &Event::MarkNotRequired)?;
-        a.ended_on = Some(ctx.today);
+        a.ended_on = Some(decided_on);
         a.end_reason = Some(reason.describe());
-        advance(conn, a, "not_required", to, ctx.today, a.end_reason.clone())
+        advance(conn, a, "not_required", to, decided_on, a.end_reason.clone())?;
+        let change = Change::NotRequired {
+            reason: reason.describe(),
+        };
+        history_store::record(conn, ctx, a, decided_on, change)?;
+        Ok(())
     })
 }
 
@@ -816,29 +867,96 @@ pub fn close(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: CloseInput) ->
             "the start of the assessment's clock",
         );
         c.finish()?;
-        close_open(conn, a, input.closed_on, &reason)
+        close_open_by(conn, ctx, a, input.closed_on, &reason)
     })
 }
 
-/// Closes an open assessment (period ended, turned 18, or closed by hand) and its requests.
+/// Closes an open assessment for the system (housekeeping: turned 18).
 pub fn close_open(conn: &mut DbConn, a: &mut models::Assessment, on: NaiveDate, reason: &str) -> AppResult<()> {
+    close_open_as(conn, Some("system:housekeeping".into()), a, on, reason)
+}
+
+/// Closes an open assessment (period ended, turned 18, or closed by hand) and its requests.
+pub fn close_open_by(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    a: &mut models::Assessment,
+    on: NaiveDate,
+    reason: &str,
+) -> AppResult<()> {
+    close_open_as(conn, history_store::recorded_by(ctx), a, on, reason)
+}
+
+fn close_open_as(
+    conn: &mut DbConn,
+    by: Option<String>,
+    a: &mut models::Assessment,
+    on: NaiveDate,
+    reason: &str,
+) -> AppResult<()> {
     let to = next_state(a, &Event::Close)?;
     a.ended_on = Some(on);
     a.end_reason = Some(reason.to_string());
     a.appointment_on = None;
     advance(conn, a, "close", to, on, Some(reason.to_string()))?;
-    close_requests(conn, &a.id, on)
+    let closed = Change::Closed {
+        reason: reason.to_string(),
+    };
+    history_store::record_as(conn, by.clone(), a, on, closed)?;
+    close_requests_as(conn, by, &a.id, on)
 }
 
-pub fn close_requests(conn: &mut DbConn, assessment_id: &str, on: NaiveDate) -> AppResult<()> {
-    diesel::update(
-        out_of_area_requests::table
-            .filter(out_of_area_requests::assessment_id.eq(assessment_id))
-            .filter(out_of_area_requests::closed_on.is_null()),
-    )
-    .set(out_of_area_requests::closed_on.eq(on))
-    .execute(conn)?;
+/// Closes the assessment's open out-of-area requests on `on`, each a step in its history.
+pub fn close_requests_by(conn: &mut DbConn, ctx: &DomainCtx, assessment_id: &str, on: NaiveDate) -> AppResult<()> {
+    close_requests_as(conn, history_store::recorded_by(ctx), assessment_id, on)
+}
+
+fn close_requests_as(conn: &mut DbConn, by: Option<String>, assessment_id: &str, on: NaiveDate) -> AppResult<()> {
+    let open: Vec<String> = out_of_area_requests::table
+        .filter(out_of_area_requests::assessment_id.eq(assessment_id))
+        .filter(out_of_area_requests::closed_on.is_null())
+        .select(out_of_area_requests::id)
+        .load(conn)?;
+    for id in open {
+        diesel::update(out_of_area_requests::table.find(&id))
+            .set(out_of_area_requests::closed_on.eq(on))
+            .execute(conn)?;
+        let closed = Change::Request {
+            request_id: id,
+            step: RequestStep::Closed,
+        };
+        history_store::record_for_as(conn, by.clone(), assessment_id, on, closed)?;
+    }
     Ok(())
+}
+
+/// The out-of-area request of each of these assessments that was open on `as_of`: opened
+/// by then and not closed by then (the latest opened, if several).
+pub fn requests_open_on(
+    conn: &mut DbConn,
+    assessment_ids: &[&str],
+    as_of: NaiveDate,
+) -> AppResult<Vec<models::OutOfAreaRequest>> {
+    let mut found: Vec<models::OutOfAreaRequest> = Vec::new();
+    for chunk in assessment_ids.chunks(900) {
+        found.extend(
+            out_of_area_requests::table
+                .filter(out_of_area_requests::assessment_id.eq_any(chunk))
+                .filter(out_of_area_requests::opened_on.le(as_of))
+                .filter(
+                    out_of_area_requests::closed_on
+                        .is_null()
+                        .or(out_of_area_requests::closed_on.gt(as_of)),
+                )
+                .select(models::OutOfAreaRequest::as_select())
+                .load::<models::OutOfAreaRequest>(conn)?,
+        );
+    }
+    found.sort_by(|a, b| {
+        (&a.assessment_id, b.opened_on, &b.created_at).cmp(&(&b.assessment_id, a.opened_on, &a.created_at))
+    });
+    found.dedup_by(|later, first| later.assessment_id == first.assessment_id);
+    Ok(found)
 }
 
 pub fn update_out_of_area(
@@ -870,6 +988,7 @@ pub fn update_out_of_area(
             r.host_icb_email = Some(email).filter(|e| !e.is_empty());
         }
         check_request_dates(&r, ctx)?;
+        record_request_steps(conn, ctx, &before, &r)?;
         let read_version = r.version;
         r.version += 1;
         let n = diesel::update(
@@ -892,6 +1011,45 @@ pub fn update_out_of_area(
         )?;
         Ok(OutOfAreaRequestView::from(&r))
     })
+}
+
+/// Each host step whose date is new is an event; a date that changed is a correction
+/// that supersedes the step's earlier event.
+fn record_request_steps(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    before: &models::OutOfAreaRequest,
+    after: &models::OutOfAreaRequest,
+) -> AppResult<()> {
+    let steps = [
+        (RequestStep::Sent, before.requested_on, after.requested_on),
+        (RequestStep::Acknowledged, before.acknowledged_on, after.acknowledged_on),
+        (
+            RequestStep::AppointmentOffered,
+            before.appointment_offered_on,
+            after.appointment_offered_on,
+        ),
+        (
+            RequestStep::ReportReceived,
+            before.report_received_on,
+            after.report_received_on,
+        ),
+    ];
+    for (step, was, now) in steps {
+        let Some(on) = now.filter(|now| was != Some(*now)) else {
+            continue;
+        };
+        let corrects = match was {
+            Some(_) => crate::db::history::latest_about(conn, &after.assessment_id, step.name(), &after.id)?,
+            None => None,
+        };
+        let change = Change::Request {
+            request_id: after.id.clone(),
+            step,
+        };
+        history_store::record_for(conn, ctx, &after.assessment_id, on, corrects, change)?;
+    }
+    Ok(())
 }
 
 /// The host's steps happen in order: request, acknowledgement, appointment offered; the
@@ -923,6 +1081,44 @@ fn check_request_dates(r: &models::OutOfAreaRequest, ctx: &DomainCtx) -> AppResu
         c.not_before("report_received_on", rep, req, "requested_on");
     }
     c.finish()
+}
+
+/// Whether an IHA waiting on its booking or its appointment relied on the consent just
+/// withdrawn: no other consent given is still in force.
+fn relied_on(conn: &mut DbConn, a: &models::Assessment) -> AppResult<bool> {
+    let waiting = [State::AwaitingBooking.as_str(), State::Booked.as_str()];
+    if a.kind != Kind::Iha.as_str() || !waiting.contains(&a.state.as_str()) {
+        return Ok(false);
+    }
+    let others: i64 = consents::table
+        .filter(consents::assessment_id.eq(&a.id))
+        .filter(consents::given_on.is_not_null())
+        .filter(consents::withdrawn_on.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(others == 0)
+}
+
+/// Withdrawal of the consent an open IHA relied on: it waits for consent again, and its
+/// appointments from that day on are cancelled (consent is the local authority's step).
+fn back_to_awaiting_consent(conn: &mut DbConn, a: &mut models::Assessment, on: NaiveDate) -> AppResult<()> {
+    let to = next_state(a, &Event::WithdrawConsent)?;
+    let from_day = on.and_time(chrono::NaiveTime::MIN);
+    diesel::update(
+        appointments::table
+            .filter(appointments::assessment_id.eq(&a.id))
+            .filter(appointments::outcome.is_null())
+            .filter(appointments::starts_at.ge(from_day)),
+    )
+    .set((
+        appointments::outcome.eq(Outcome::CancelledByLa.as_str()),
+        appointments::outcome_recorded_on.eq(on),
+        appointments::version.eq(appointments::version + 1),
+    ))
+    .execute(conn)?;
+    a.consent_on = None;
+    a.appointment_on = None;
+    advance(conn, a, "consent_withdrawal", to, on, None)
 }
 
 pub fn withdraw_consent(
@@ -970,6 +1166,14 @@ pub fn withdraw_consent(
             input.withdrawn_on,
             None,
         )?;
+        let withdrawn = Change::ConsentWithdrawn {
+            consent_id: row.id.clone(),
+        };
+        let mut a = assessment.clone();
+        if row.given_on.is_some() && relied_on(conn, &a)? {
+            back_to_awaiting_consent(conn, &mut a, input.withdrawn_on)?;
+        }
+        history_store::record(conn, ctx, &mut a, input.withdrawn_on, withdrawn)?;
         let before = row.clone();
         row.withdrawn_on = Some(input.withdrawn_on);
         ctx.audit(

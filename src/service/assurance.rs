@@ -299,12 +299,22 @@ fn entries(
     }
     // A lookup rather than a join: over a few thousand rows a join tempts PostgreSQL's
     // planner into reading every request.
-    let with_request: HashSet<String> = out_of_area_requests::table
-        .filter(out_of_area_requests::closed_on.is_null())
-        .select(out_of_area_requests::assessment_id)
-        .load(conn)?
-        .into_iter()
-        .collect();
+    // Open on as_of: not closed, or (for a past day) closed since.
+    let mut with_request: HashSet<String> = HashSet::new();
+    for part in [
+        out_of_area_requests::table
+            .filter(out_of_area_requests::closed_on.is_null())
+            .into_boxed(),
+        out_of_area_requests::table
+            .filter(out_of_area_requests::closed_on.gt(as_of))
+            .into_boxed(),
+    ] {
+        with_request.extend(
+            part.filter(out_of_area_requests::opened_on.le(as_of))
+                .select(out_of_area_requests::assessment_id)
+                .load::<String>(conn)?,
+        );
+    }
     let mut to_derive = Vec::new();
     let mut entries = Vec::with_capacity(rows.len());
     for (id, child_id, due_on, _, stamp) in rows {
@@ -322,8 +332,10 @@ fn entries(
             rag,
         });
     }
-    for a in rag_store::load_by_ids(conn, &to_derive, |q| q)? {
-        let (state, rag) = rag_store::state_and_rag(&a, stamper, as_of)?;
+    let derive = rag_store::load_by_ids(conn, &to_derive, |q| q)?;
+    let events = super::history_store::events_for(conn, &derive.iter().collect::<Vec<_>>(), as_of)?;
+    for a in derive {
+        let (state, rag) = rag_store::state_and_rag(&a, events.get(&a.id).map(Vec::as_slice), stamper, as_of)?;
         entries.push(Entry {
             out_of_area: with_request.contains(&a.id),
             due_on: a.due_on,
@@ -373,7 +385,8 @@ fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDa
         .into_iter()
         .collect();
     let requests: Vec<models::OutOfAreaRequest> =
-        super::assessments::open_requests(conn, &ids.iter().map(String::as_str).collect::<Vec<_>>())?;
+        super::assessments::requests_open_on(conn, &ids.iter().map(String::as_str).collect::<Vec<_>>(), as_of)?;
+    let events = super::history_store::events_for(conn, &rows.values().collect::<Vec<_>>(), as_of)?;
     entries
         .iter()
         .map(|e| {
@@ -387,6 +400,7 @@ fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDa
                 child_local_id: &child.local_id,
                 date_of_birth: child.date_of_birth,
                 out_of_area: request,
+                events: events.get(&a.id).map(Vec::as_slice),
             };
             Ok(AssuranceItem {
                 child_id: child.id.clone(),

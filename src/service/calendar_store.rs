@@ -180,8 +180,8 @@ mod tests {
     }
 
     #[test]
-    fn shipped_file_covers_2015_to_2030() {
+    fn shipped_file_covers_2010_to_2030() {
         let cal = Calendar::new(shipped_holidays());
-        assert_eq!(cal.data_years(), Some((2015, 2030)));
+        assert_eq!(cal.data_years(), Some((2010, 2030)));
     }
 }

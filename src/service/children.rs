@@ -378,17 +378,22 @@ fn read_detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -
         .select(models::Note::as_select())
         .load(conn)?;
 
+    let history = super::history_store::events_for(conn, &assessments.iter().collect::<Vec<_>>(), as_of)?;
     let assessment_views = assessments
         .iter()
         .map(|a| {
+            // The request open on as_of: opened by then, not closed by then (the latest).
             let open_request = requests
                 .iter()
-                .find(|r| r.assessment_id == a.id && r.closed_on.is_none());
+                .filter(|r| r.assessment_id == a.id && r.opened_on <= as_of)
+                .filter(|r| r.closed_on.is_none_or(|c| c > as_of))
+                .max_by_key(|r| (r.opened_on, r.created_at));
             let rows = AssessmentRows {
                 assessment: a,
                 child_local_id: &child.local_id,
                 date_of_birth: child.date_of_birth,
                 out_of_area: open_request,
+                events: history.get(&a.id).map(Vec::as_slice),
             };
             assessment_view(&rows, ctx, as_of)
         })
@@ -426,7 +431,11 @@ pub fn add_health_check(
     c.not_future("checked_on", input.checked_on, ctx.today);
     c.not_before("checked_on", input.checked_on, child.date_of_birth, "the date of birth");
     let sdq_reason = input.sdq_reason.as_deref().map(|r| r.trim().to_ascii_uppercase());
+    let age = obligations::age_on(child.date_of_birth, input.checked_on.max(child.date_of_birth));
     check_health_check_values(&mut c, &kind, input.up_to_date, input.sdq_score, sdq_reason.as_deref());
+    if kind == "sdq" {
+        check_sdq_age(&mut c, age, input.sdq_score, sdq_reason.as_deref());
+    }
     let outcome = c.optional_text("outcome", input.outcome.as_deref(), 500);
     c.finish()?;
     let row = models::HealthCheck {
@@ -479,6 +488,26 @@ fn check_health_check_values(
     }
 }
 
+/// SDQ scores apply to ages 4 to 16 on the day of the questionnaire; outside that range a
+/// reason is recorded instead, SDQ1 (age out of range), and SDQ1 only then.
+fn check_sdq_age(c: &mut Checks, age: u32, score: Option<i32>, reason: Option<&str>) {
+    let in_range = (4..=16).contains(&age);
+    if score.is_some() && !in_range {
+        c.fail(
+            "sdq_score",
+            format!(
+                "SDQ scores apply to ages 4 to 16 and the child was {age}; record sdq_reason SDQ1 (age out of range)"
+            ),
+        );
+    }
+    if reason == Some("SDQ1") && in_range {
+        c.fail(
+            "sdq_reason",
+            format!("SDQ1 means age out of range, and the child was {age}, within 4 to 16"),
+        );
+    }
+}
+
 pub fn add_note(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewNote) -> AppResult<NoteView> {
     let child = load_visible(conn, ctx, child_id)?;
     let mut c = Checks::new();
@@ -511,4 +540,31 @@ pub fn add_note(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewNo
         )
     })?;
     Ok(NoteView::from(&row))
+}
+
+#[cfg(test)]
+mod sdq_tests {
+    use super::*;
+
+    fn verdict(age: u32, score: Option<i32>, reason: Option<&str>) -> bool {
+        let mut c = Checks::new();
+        check_sdq_age(&mut c, age, score, reason);
+        c.finish().is_ok()
+    }
+
+    #[test]
+    fn sdq_scores_only_for_ages_4_to_16() {
+        assert!(verdict(4, Some(12), None));
+        assert!(verdict(16, Some(30), None));
+        assert!(!verdict(3, Some(12), None));
+        assert!(!verdict(17, Some(12), None));
+    }
+
+    #[test]
+    fn outside_4_to_16_a_reason_code_instead() {
+        assert!(verdict(3, None, Some("SDQ1")));
+        assert!(verdict(17, None, Some("SDQ1")));
+        assert!(!verdict(10, None, Some("SDQ1")), "SDQ1 is for age out of range only");
+        assert!(verdict(10, None, Some("SDQ5")));
+    }
 }

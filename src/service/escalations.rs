@@ -218,6 +218,7 @@ fn page(
             child_local_id: &row.1 .2,
             date_of_birth: row.1 .3,
             out_of_area: row.2.as_ref(),
+            events: None,
         })?;
         let plan = escalation::plan(&cfg.ladder, &f, &ctx.calendar, as_of, &cfg.policy);
         let mine = by_assessment.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
@@ -447,6 +448,7 @@ fn fire(
         child_local_id: &child.2,
         date_of_birth: child.3,
         out_of_area: p.row.2.as_ref(),
+        events: None,
     })?;
     let template = cfg
         .ladder

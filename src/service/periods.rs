@@ -14,7 +14,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::assessments::{close_open, close_requests, new_assessment, open_state_names, record_event};
+use super::assessments::{close_open_by, close_requests_by, new_assessment, open_state_names, record_event};
+use super::history_store;
 use super::validate::Checks;
 use super::views::*;
 use super::DomainCtx;
@@ -23,6 +24,7 @@ use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
 use crate::db::DbConn;
 use crate::error::{on_unique_violation, AppError, AppResult};
+use crate::history::{Change, RequestStep};
 use crate::obligations::{self, IhaDecision};
 use crate::ssda903;
 use crate::status;
@@ -212,7 +214,7 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             )?;
             if row.out_of_area != 0 && iha.as_ref().is_some_and(|a| a.state != State::NotRequired.as_str()) {
                 if let Some(a) = iha.as_mut() {
-                    open_request(conn, a, &row)?;
+                    open_request(conn, ctx, a, &row)?;
                 }
             }
         }
@@ -322,16 +324,32 @@ fn open_iha(
         diesel::insert_into(assessments::table).values(&iha).execute(conn),
         || AppError::Conflict("the period already has an open IHA".into()),
     )?;
-    record_event(conn, &iha.id, "opened", "none", &iha.state, period.started_on, detail)?;
+    record_event(
+        conn,
+        &iha.id,
+        "opened",
+        "none",
+        &iha.state,
+        period.started_on,
+        detail.clone(),
+    )?;
+    let opened = Change::Opened {
+        state: State::AwaitingNotification,
+    };
+    history_store::record(conn, ctx, &mut iha, period.started_on, opened)?;
+    if let Some(reason) = detail {
+        history_store::record(conn, ctx, &mut iha, period.started_on, Change::NotRequired { reason })?;
+    }
     Ok(Some(iha))
 }
 
 fn open_request(
     conn: &mut DbConn,
+    ctx: &DomainCtx,
     a: &models::Assessment,
     placement: &models::Placement,
 ) -> AppResult<models::OutOfAreaRequest> {
-    close_requests(conn, &a.id, placement.started_on)?;
+    close_requests_by(conn, ctx, &a.id, placement.started_on)?;
     let row = models::OutOfAreaRequest {
         id: new_id(),
         assessment_id: a.id.clone(),
@@ -367,6 +385,11 @@ fn open_request(
         placement.started_on,
         placement.host_la.clone(),
     )?;
+    let opened = Change::Request {
+        request_id: row.id.clone(),
+        step: RequestStep::Opened,
+    };
+    history_store::record_for(conn, ctx, &a.id, placement.started_on, None, opened)?;
     Ok(row)
 }
 
@@ -428,10 +451,10 @@ pub fn change_placement(
         let mut request = None;
         for a in open_assessments(conn, &period.child_id)? {
             if row.out_of_area != 0 {
-                request = Some(OutOfAreaRequestView::from(&open_request(conn, &a, &row)?));
+                request = Some(OutOfAreaRequestView::from(&open_request(conn, ctx, &a, &row)?));
             } else {
                 // Back in area: the home team takes over, so the host request ends.
-                close_requests(conn, &a.id, started_on)?;
+                close_requests_by(conn, ctx, &a.id, started_on)?;
             }
         }
         Ok(PlacementChanged {
@@ -540,7 +563,7 @@ pub fn end(conn: &mut DbConn, ctx: &DomainCtx, period_id: &str, input: PeriodEnd
         let mut closed = Vec::new();
         for mut a in open_assessments(conn, &period.child_id)? {
             let open = a.clone();
-            close_open(conn, &mut a, input.ended_on, &why)?;
+            close_open_by(conn, ctx, &mut a, input.ended_on, &why)?;
             ctx.audit(
                 conn,
                 AuditEvent::ok("close", "assessment", Some(&a.id), Some(&a.child_id))

@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use super::history_store;
 use super::views::{parse_stored, row_facts};
 use super::DomainCtx;
 use crate::calendar::Calendar;
@@ -16,6 +17,7 @@ use crate::db::models::Assessment;
 use crate::db::schema::assessments;
 use crate::db::{no_index, DbBackend, DbConn};
 use crate::error::AppResult;
+use crate::history::Event;
 use crate::rag_stamp::{self, RagStamp};
 use crate::status::{self, ClockPolicy, Rag};
 use crate::workflow::State;
@@ -56,7 +58,13 @@ impl<'a> Stamper<'a> {
 
     pub fn stamp(&self, a: &Assessment) -> AppResult<RagStamp> {
         let facts = row_facts(a, None)?;
-        Ok(rag_stamp::stamp(&facts, self.calendar, &self.clock, self.today))
+        Ok(rag_stamp::stamp_after(
+            &facts,
+            a.history_through,
+            self.calendar,
+            &self.clock,
+            self.today,
+        ))
     }
 
     /// Stamps a row in memory (bulk loads, which write it afterwards).
@@ -99,8 +107,15 @@ impl StoredStamp {
     }
 }
 
-/// The state and RAG of a row on `as_of`: stored when its stamp holds, else derived.
-pub fn state_and_rag(a: &Assessment, stamper: &Stamper<'_>, as_of: NaiveDate) -> AppResult<(State, Rag)> {
+/// The state and RAG of a row on `as_of`: stored when its stamp holds, else derived (from
+/// its events when `as_of` is before its history's last day: give them, from
+/// `history_store::events_for`).
+pub fn state_and_rag(
+    a: &Assessment,
+    events: Option<&[Event]>,
+    stamper: &Stamper<'_>,
+    as_of: NaiveDate,
+) -> AppResult<(State, Rag)> {
     let stored = StoredStamp {
         state: a.state.clone(),
         rag: a.rag.clone(),
@@ -111,7 +126,13 @@ pub fn state_and_rag(a: &Assessment, stamper: &Stamper<'_>, as_of: NaiveDate) ->
     if let Some(known) = stored.on(stamper, as_of)? {
         return Ok(known);
     }
-    let s = status::standing(&row_facts(a, None)?, stamper.calendar, as_of, &stamper.clock);
+    if history_store::needs_replay(a, as_of) && events.is_none() {
+        return Err(crate::error::AppError::Internal(
+            "a past view of an assessment was derived without its history".into(),
+        ));
+    }
+    let facts = history_store::facts_on(a, None, events, as_of)?;
+    let s = status::standing(&facts, stamper.calendar, as_of, &stamper.clock);
     Ok((s.state, s.rag))
 }
 
@@ -235,7 +256,7 @@ fn refresh_batch(conn: &mut DbConn, stamper: &Stamper<'_>) -> AppResult<usize> {
 }
 
 /// Writes the stamps of rows as read. A row changed since it was read (another version,
-/// another due date) keeps its cleared stamp: it is stamped on the next pass.
+/// another due date, another history) keeps its cleared stamp: it is stamped on the next pass.
 fn write_stamps(conn: &mut DbConn, basis: &str, stamps: &[(Assessment, RagStamp)]) -> AppResult<usize> {
     use diesel::sql_types::{Array, Date, Integer, Nullable, Text};
     match conn {
@@ -245,9 +266,10 @@ fn write_stamps(conn: &mut DbConn, basis: &str, stamps: &[(Assessment, RagStamp)
             let column = |f: fn(&(Assessment, RagStamp)) -> String| stamps.iter().map(f).collect::<Vec<String>>();
             let updated = diesel::sql_query(
                 "UPDATE assessments AS a SET rag = v.rag, rag_basis = $1, rag_from = v.rag_from, rag_until = v.rag_until \
-                 FROM unnest($2::text[], $3::int[], $4::date[], $5::text[], $6::date[], $7::date[]) \
-                 AS v(id, version, due_on, rag, rag_from, rag_until) \
-                 WHERE a.id = v.id AND a.version = v.version AND a.due_on = v.due_on",
+                 FROM unnest($2::text[], $3::int[], $4::date[], $5::text[], $6::date[], $7::date[], $8::date[]) \
+                 AS v(id, version, due_on, rag, rag_from, rag_until, through) \
+                 WHERE a.id = v.id AND a.version = v.version AND a.due_on = v.due_on \
+                 AND a.history_through IS NOT DISTINCT FROM v.through",
             )
             .bind::<Text, _>(basis)
             .bind::<Array<Text>, _>(column(|(a, _)| a.id.clone()))
@@ -256,25 +278,38 @@ fn write_stamps(conn: &mut DbConn, basis: &str, stamps: &[(Assessment, RagStamp)
             .bind::<Array<Text>, _>(column(|(_, s)| s.rag.as_str().to_string()))
             .bind::<Array<Date>, _>(stamps.iter().map(|(_, s)| s.from).collect::<Vec<NaiveDate>>())
             .bind::<Array<Nullable<Date>>, _>(stamps.iter().map(|(_, s)| s.until).collect::<Vec<Option<NaiveDate>>>())
+            .bind::<Array<Nullable<Date>>, _>(
+                stamps
+                    .iter()
+                    .map(|(a, _)| a.history_through)
+                    .collect::<Vec<Option<NaiveDate>>>(),
+            )
             .execute(pg)?;
             Ok(updated)
         }
         DbConn::Sqlite(_) => {
             let mut updated = 0;
             for (a, s) in stamps {
-                updated += diesel::update(
-                    assessments::table
-                        .filter(assessments::id.eq(&a.id))
-                        .filter(assessments::version.eq(a.version))
-                        .filter(assessments::due_on.eq(a.due_on)),
-                )
-                .set((
+                let values = (
                     assessments::rag.eq(s.rag.as_str()),
                     assessments::rag_basis.eq(basis),
                     assessments::rag_from.eq(s.from),
                     assessments::rag_until.eq(s.until),
-                ))
-                .execute(conn)?;
+                );
+                let row = assessments::table
+                    .filter(assessments::id.eq(&a.id))
+                    .filter(assessments::version.eq(a.version))
+                    .filter(assessments::due_on.eq(a.due_on));
+                // An event recorded since the row was read moves history_through without
+                // a new version: that row keeps its cleared stamp.
+                updated += match a.history_through {
+                    Some(t) => diesel::update(row.filter(assessments::history_through.eq(t)))
+                        .set(values)
+                        .execute(conn)?,
+                    None => diesel::update(row.filter(assessments::history_through.is_null()))
+                        .set(values)
+                        .execute(conn)?,
+                };
             }
             Ok(updated)
         }

@@ -198,6 +198,9 @@ pub struct AssessmentRows<'a> {
     pub child_local_id: &'a str,
     pub date_of_birth: NaiveDate,
     pub out_of_area: Option<&'a models::OutOfAreaRequest>,
+    /// The assessment's events, when a view of a day before its history's last day is
+    /// wanted (`history_store::events_for`); `None` reads the row as it stands.
+    pub events: Option<&'a [crate::history::Event]>,
 }
 
 pub fn facts(rows: &AssessmentRows<'_>) -> AppResult<AssessmentFacts> {
@@ -237,6 +240,12 @@ pub fn row_facts(a: &models::Assessment, request: Option<&models::OutOfAreaReque
 /// The assessment as it stood on `as_of`: the state then, and only the facts dated on or
 /// before it (a meeting looking at last Monday must not see Tuesday's consent).
 pub fn assessment_view(rows: &AssessmentRows<'_>, ctx: &DomainCtx, as_of: NaiveDate) -> AppResult<AssessmentView> {
+    if let Some(events) = rows
+        .events
+        .filter(|_| super::history_store::needs_replay(rows.assessment, as_of))
+    {
+        return replayed_view(rows, events, ctx, as_of);
+    }
     let f = facts(rows)?;
     let d = status::derive(&f, rows.date_of_birth, &ctx.calendar, as_of, &ctx.clock);
     let a = rows.assessment;
@@ -279,6 +288,56 @@ pub fn assessment_view(rows: &AssessmentRows<'_>, ctx: &DomainCtx, as_of: NaiveD
         out_of_area_request: rows
             .out_of_area
             .filter(|r| r.opened_on <= as_of)
+            .map(OutOfAreaRequestView::from),
+    })
+}
+
+/// The assessment on a day before its history's last day: every field from the replay of
+/// the events effective by then.
+fn replayed_view(
+    rows: &AssessmentRows<'_>,
+    events: &[crate::history::Event],
+    ctx: &DomainCtx,
+    as_of: NaiveDate,
+) -> AppResult<AssessmentView> {
+    let a = rows.assessment;
+    let r = super::history_store::replayed(a, events, as_of)?;
+    let f = &r.facts;
+    let d = status::derive(f, rows.date_of_birth, &ctx.calendar, as_of, &ctx.clock);
+    let ended = d.state.is_ended_without_completion();
+    Ok(AssessmentView {
+        id: a.id.clone(),
+        child_id: a.child_id.clone(),
+        child_local_id: rows.child_local_id.to_string(),
+        period_id: a.period_id.clone(),
+        kind: f.kind,
+        state: d.state,
+        version: a.version,
+        as_of,
+        clock_started_on: a.clock_started_on,
+        due_on: d.due_on,
+        working_days_elapsed: d.working_days_elapsed,
+        working_days_remaining: d.working_days_remaining,
+        rag: d.rag,
+        blocker: d.blocker,
+        breach_attribution: d.breach_attribution,
+        milestones: d.milestones,
+        explanation: d.explanation,
+        notified_on: f.notified_on,
+        consent_on: f.consent_on,
+        first_booked_on: f.first_booked_on,
+        appointment_on: f.appointment_on.filter(|_| d.state == State::Booked),
+        seen_on: f.seen_on,
+        report_received_on: f.report_received_on,
+        completed_on: f.completed_on,
+        completion_method: r.completion_method.clone().filter(|_| f.completed_on.is_some()),
+        ended_on: f.ended_on.filter(|_| ended),
+        end_reason: r.end_reason.clone().filter(|_| ended),
+        non_attendance_count: f.non_attendance_count,
+        last_non_attendance: f.last_non_attendance.map(|(on, outcome)| NonAttendance { on, outcome }),
+        out_of_area_request: rows
+            .out_of_area
+            .filter(|req| r.request_id.as_deref() == Some(req.id.as_str()))
             .map(OutOfAreaRequestView::from),
     })
 }

@@ -211,7 +211,8 @@ pub fn recent_non_attendances(
         .map(|c| (c.id.clone(), c))
         .collect();
     let ids: Vec<&str> = rows.iter().map(|a| a.id.as_str()).collect();
-    let requests = super::assessments::open_requests(conn, &ids)?;
+    let requests = super::assessments::requests_open_on(conn, &ids, as_of)?;
+    let events = super::history_store::events_for(conn, &rows.iter().collect::<Vec<_>>(), as_of)?;
     rows.iter()
         .map(|a| {
             let child = children
@@ -223,6 +224,7 @@ pub fn recent_non_attendances(
                     child_local_id: &child.local_id,
                     date_of_birth: child.date_of_birth,
                     out_of_area: requests.iter().find(|r| r.assessment_id == a.id),
+                    events: events.get(&a.id).map(Vec::as_slice),
                 },
                 ctx,
                 as_of,

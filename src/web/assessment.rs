@@ -798,6 +798,7 @@ pub async fn not_required(
         fields: &[("prior_assessment_on", "prior_assessment_on", "prior_assessment_on-day")],
         input: prior.map(|prior_assessment_on| NotRequiredInput {
             prior_assessment_on,
+            decided_on: None,
             version: posted.version(),
         }),
         posted,
