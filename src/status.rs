@@ -253,6 +253,18 @@ pub fn standing(facts: &AssessmentFacts, cal: &Calendar, as_of: NaiveDate, polic
     }
 }
 
+/// What the assessment waited on on `as_of`, and whose missed step made it late: the part
+/// of [`derive`] the monthly figures need for every miss, without the explanation.
+pub fn waiting_on(
+    facts: &AssessmentFacts,
+    cal: &Calendar,
+    as_of: NaiveDate,
+    policy: &ClockPolicy,
+) -> (Blocker, Attribution) {
+    let (view, milestones, _) = judge(facts, cal, as_of, policy);
+    (blocker(&view), attribution(&view, &milestones))
+}
+
 /// The view on `as_of`, its milestones and the working days remaining to the due date.
 fn judge(
     facts: &AssessmentFacts,

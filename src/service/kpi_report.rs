@@ -8,8 +8,8 @@
 //!   period has no IHA row, so none was due.
 //! - Seen = the day seen face to face; for an RHA completed by a brief health summary, the
 //!   day it was completed.
-//! - A miss's reason and side come from the assessment as it stood on its due date: the
-//!   first milestone it had missed (notification, consent, booking, report) and, for a
+//! - A miss's reason and side come from the assessment as it stood on its due date (replayed
+//!   from its history when later events exist): the first milestone it had missed (notification, consent, booking, report) and, for a
 //!   missing appointment, how the last one ended (not brought, did not attend, cancelled).
 
 use std::collections::HashMap;
@@ -19,13 +19,15 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::views::{parse_stored, row_facts};
+use super::history_store;
+use super::views::parse_stored;
 use super::DomainCtx;
 use crate::audit::AuditEvent;
 use crate::db::models;
 use crate::db::schema::*;
 use crate::db::DbConn;
 use crate::error::AppResult;
+use crate::history::Event;
 use crate::kpi::{self, AssessmentFacts, Cause, CheckFact, CheckKind, ChildFacts, Exemption, PeriodFacts, Reason};
 use crate::status::{self, Attribution, Blocker};
 use crate::workflow::{Kind, Outcome, State};
@@ -104,6 +106,14 @@ fn load_periods(
         .into_iter()
         .map(|r: models::OutOfAreaRequest| (r.assessment_id.clone(), r))
         .collect();
+    // A miss is judged as the assessment stood on its due date: replayed from its events
+    // when something was recorded as happening after that day (a rebooking, say).
+    let late: Vec<&str> = assessments
+        .iter()
+        .filter(|a| a.seen_on.is_none_or(|seen| seen > a.due_on) && history_store::needs_replay(a, a.due_on))
+        .map(|a| a.id.as_str())
+        .collect();
+    let late_events = crate::db::history::load_for(conn, &late)?;
     let mut by_period: HashMap<String, PeriodFacts> = HashMap::new();
     let mut period_child: HashMap<String, String> = HashMap::new();
     for p in periods.into_iter().filter(|p| by_child.contains_key(&p.child_id)) {
@@ -119,13 +129,12 @@ fn load_periods(
         );
     }
     for a in &assessments {
-        let (Some(period_id), Some(child)) = (&a.period_id, by_child.get(&a.child_id)) else {
+        // Only the periods of children in scope are in `by_period`.
+        let Some(period) = a.period_id.as_ref().and_then(|p| by_period.get_mut(p)) else {
             continue;
         };
-        let Some(period) = by_period.get_mut(period_id) else {
-            continue;
-        };
-        let facts = assessment(a, requests.get(&a.id), child.date_of_birth, ctx)?;
+        let events = late_events.get(&a.id).map(Vec::as_slice);
+        let facts = assessment(a, requests.get(&a.id), events, ctx)?;
         match parse_stored::<Kind>("kind", &a.kind)? {
             Kind::Iha => period.iha = Some(facts),
             Kind::Rha => period.rhas.push(facts),
@@ -145,7 +154,7 @@ fn load_periods(
 fn assessment(
     a: &models::Assessment,
     request: Option<&models::OutOfAreaRequest>,
-    date_of_birth: NaiveDate,
+    events: Option<&[Event]>,
     ctx: &DomainCtx,
 ) -> AppResult<AssessmentFacts> {
     let state: State = parse_stored("state", &a.state)?;
@@ -153,7 +162,7 @@ fn assessment(
     let seen_on = a.seen_on.or(a.completed_on.filter(|_| brief_summary));
     let late = match seen_on {
         Some(seen) if seen <= a.due_on => None,
-        _ => Some(cause_on_due_date(a, request, date_of_birth, ctx)?),
+        _ => Some(cause_on_due_date(a, request, events, ctx)?),
     };
     Ok(AssessmentFacts {
         assessment_id: a.id.clone(),
@@ -170,16 +179,16 @@ fn assessment(
 fn cause_on_due_date(
     a: &models::Assessment,
     request: Option<&models::OutOfAreaRequest>,
-    date_of_birth: NaiveDate,
+    events: Option<&[Event]>,
     ctx: &DomainCtx,
 ) -> AppResult<Cause> {
-    let facts = row_facts(a, request)?;
-    let on_due = status::derive(&facts, date_of_birth, &ctx.calendar, a.due_on, &ctx.clock);
+    let facts = history_store::facts_on(a, request, events, a.due_on)?;
+    let (blocker, side) = status::waiting_on(&facts, &ctx.calendar, a.due_on, &ctx.clock);
     let last_outcome = facts
         .last_non_attendance
         .filter(|(on, _)| *on <= a.due_on)
         .map(|(_, o)| o);
-    let reason = match on_due.blocker {
+    let reason = match blocker {
         Blocker::Notification => Reason::LateNotification,
         Blocker::Consent => Reason::LateConsent,
         Blocker::HostProvider => Reason::HostProvider,
@@ -194,7 +203,7 @@ fn cause_on_due_date(
         },
         Blocker::None => Reason::NotRecorded,
     };
-    let attribution = match (on_due.breach_attribution, reason) {
+    let attribution = match (side, reason) {
         (Attribution::None, Reason::NoAppointment | Reason::ReportLate | Reason::CancelledByProvider) => {
             Attribution::Health
         }
