@@ -37,6 +37,7 @@ pub fn run(settings: Settings, command: ReportCommand) -> anyhow::Result<()> {
     let to = to.unwrap_or(from);
     anyhow::ensure!(to >= from, "--to must not be before --from");
     let mut conn = connect(&settings)?;
+    crate::db::run_migrations(&mut conn)?;
     let ctx = domain_ctx(&mut conn, &settings)?;
     let started = Instant::now();
     let report = kpi_report::report(&mut conn, &ctx, from, to, &la).map_err(|e| anyhow::anyhow!("{e}"))?;
