@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use super::auth::Access;
 use super::extract;
 use super::AppState;
-use crate::error::{AppResult, Problem};
+use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::paging::Page;
 use crate::service::meetings::{
     self, ActionQuery, ActionView, CloseAction, MeetingNoteView, MeetingView, Minutes, NewAction, NewMeeting,
@@ -118,6 +118,15 @@ pub async fn actions(
     req: actix_web::HttpRequest,
 ) -> AppResult<HttpResponse> {
     let q: ActionQuery = extract::query(req.query_string())?;
+    // Ids are UUIDs: anything else is a mistake to name, not a filter that matches nothing.
+    let not_ids: Vec<FieldError> = [("child_id", &q.child_id), ("assessment_id", &q.assessment_id)]
+        .into_iter()
+        .filter(|(_, v)| v.as_deref().is_some_and(|id| uuid::Uuid::parse_str(id).is_err()))
+        .map(|(field, _)| FieldError::new(field, "must be an id (a UUID)"))
+        .collect();
+    if !not_ids.is_empty() {
+        return Err(AppError::Invalid(not_ids));
+    }
     let page = state
         .run_as(&access, move |conn, ctx| meetings::list_actions(conn, ctx, q))
         .await?;

@@ -236,6 +236,15 @@ async fn a_bad_filter_is_an_error_naming_its_field(b: Backend) {
     let api = app.get("/assurance/iha?rag=purple").await;
     assert_eq!(api.status, 400, "{}", api.text);
     assert_eq!(api.fields(), ["rag"]);
+    let actions = app
+        .get("/assurance/meetings/actions?child_id=null&assessment_id=7")
+        .await;
+    assert_eq!(
+        actions.status, 422,
+        "an id that cannot be one is named: {}",
+        actions.text
+    );
+    assert_eq!(actions.fields(), ["child_id", "assessment_id"]);
 }
 
 async fn the_meetings_record_carries_actions_forward_within_roles_and_scope(b: Backend) {
