@@ -438,6 +438,26 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Post, "/assurance/meetings/{id}/notes", Action::MeetingWrite),
     (Method::Get, "/reports", Action::AssuranceRead),
     (Method::Get, "/reports/{measure}/{month}", Action::AssuranceRead),
+    (Method::Get, "/escalations", Action::EscalationRead),
+    (Method::Get, "/outbox", Action::OutboxAdmin),
+    (Method::Post, "/outbox/{id}/requeue", Action::OutboxAdmin),
+    (Method::Get, "/admin", Action::UserAdmin),
+    (Method::Get, "/admin/users", Action::UserAdmin),
+    (Method::Post, "/admin/users", Action::UserAdmin),
+    (Method::Post, "/admin/users/{id}/disable", Action::UserAdmin),
+    (Method::Post, "/admin/users/{id}/unlock", Action::UserAdmin),
+    (Method::Post, "/admin/users/{id}/password", Action::UserAdmin),
+    (Method::Get, "/admin/organisations", Action::UserAdmin),
+    (Method::Post, "/admin/organisations", Action::UserAdmin),
+    (
+        Method::Post,
+        "/admin/organisations/{id}/team-manager",
+        Action::UserAdmin,
+    ),
+    (Method::Get, "/admin/tokens", Action::TokenAdmin),
+    (Method::Post, "/admin/tokens", Action::TokenAdmin),
+    (Method::Post, "/admin/tokens/{id}/revoke", Action::TokenAdmin),
+    (Method::Get, "/admin/audit", Action::AuditExport),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.
@@ -625,7 +645,7 @@ mod tests {
         assert_eq!(page_action("GET", "/children/abc/secret"), None);
         assert_eq!(page_action("POST", "/children/abc"), None);
         assert_eq!(page_allowed_methods("/children/abc"), vec!["GET"]);
-        assert!(page_allowed_methods("/admin").is_empty());
+        assert!(page_allowed_methods("/settings").is_empty());
         assert_eq!(page_action("GET", "/api/v1/children"), None, "API routes are not pages");
     }
 

@@ -1,4 +1,5 @@
-//! Escalations of a child (health roles and assurance) and the outbox's dead letters (admin).
+//! Escalations (health roles and assurance): one child's, or the open ones of every child
+//! in the caller's scope by level and rule; and the outbox's dead letters (admin).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -7,9 +8,10 @@ use utoipa::IntoParams;
 use super::auth::Access;
 use super::extract;
 use super::AppState;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::escalation::Ladder;
 use crate::paging::Page;
-use crate::service::escalations::{self, EscalationView};
+use crate::service::escalations::{self, EscalationView, OpenFilter};
 use crate::service::outbox::{self, OutboxQuery, OutboxView};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -22,9 +24,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EscalationQuery {
-    /// The child whose escalations to list (required: 422 without it).
-    #[param(required = true, format = Uuid)]
+    /// The child whose escalations to list, open and resolved. Without it: the open
+    /// escalations of every child in the caller's scope, highest level first.
+    #[param(format = Uuid)]
     pub child_id: Option<String>,
+    /// Without `child_id`: local authority codes, comma-separated (default: every one in scope).
+    pub la: Option<String>,
+    /// Without `child_id`: rule ids, comma-separated (default: every rule).
+    pub rule: Option<String>,
     /// Items per page, 1-1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
@@ -33,14 +40,29 @@ pub struct EscalationQuery {
     pub offset: Option<i64>,
 }
 
-/// A child's escalations. One child's list is short, so it is paged in memory.
+/// A child's escalations (one child's list is short, so it is paged in memory), or the
+/// open escalations in the caller's scope, with each recipient's delivery status.
 #[utoipa::path(get, path = "/api/v1/escalations", operation_id = "list_escalations", tag = "escalations", params(EscalationQuery),
     responses((status = 200, body = Page<EscalationView>), (status = 403, body = Problem),
         (status = 404, body = Problem, description = "child_id names no child you can see"), (status = 422, body = Problem)))]
 pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
     let q: EscalationQuery = extract::query(req.query_string())?;
     let (limit, offset) = extract::page(q.limit, q.offset, 100)?;
-    let child_id = q.child_id.ok_or_else(|| AppError::invalid("child_id", "is required"))?;
+    let Some(child_id) = q.child_id else {
+        let filter = open_filter(&state.ladder, q.la.as_deref(), q.rule.as_deref())?;
+        let page = state
+            .run_as(&access, move |conn, ctx| {
+                escalations::list_open(conn, ctx, &filter, limit, offset)
+            })
+            .await?;
+        return Ok(HttpResponse::Ok().json(page));
+    };
+    if q.la.is_some() || q.rule.is_some() {
+        return Err(AppError::invalid(
+            "child_id",
+            "la and rule filter the list without child_id",
+        ));
+    }
     let child_id = extract::id(&child_id, "child")?;
     let list = state
         .run_as(&access, move |conn, ctx| {
@@ -48,6 +70,26 @@ pub async fn list(state: web::Data<AppState>, access: Access, req: HttpRequest) 
         })
         .await?;
     Ok(HttpResponse::Ok().json(Page::slice(list, limit, offset)))
+}
+
+/// The filters of the scoped list: `la` codes as elsewhere, `rule` ids of the ladder.
+pub fn open_filter(ladder: &Ladder, la: Option<&str>, rule: Option<&str>) -> AppResult<OpenFilter> {
+    let mut errors = Vec::new();
+    let la = super::reports::local_authorities(la, &mut errors);
+    let rule: Vec<String> = rule
+        .map(|r| r.split(',').map(|c| c.trim().to_string()).collect())
+        .unwrap_or_default();
+    if let Some(bad) = rule.iter().find(|r| ladder.rule(r).is_none()) {
+        let known: Vec<&str> = ladder.rules.iter().map(|r| r.id.as_str()).collect();
+        errors.push(FieldError::new(
+            "rule",
+            format!("no rule {bad:?}; the rules are {}", known.join(", ")),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok(OpenFilter { la, rule })
 }
 
 /// Outgoing mail, newest first.

@@ -7,7 +7,7 @@ mod assurance;
 pub mod auth;
 mod calendar;
 mod children;
-mod escalations;
+pub mod escalations;
 pub mod extract;
 pub mod meetings;
 pub mod openapi;

@@ -566,6 +566,12 @@ pub struct EscalationView {
     pub id: String,
     pub assessment_id: String,
     pub child_id: String,
+    /// The child's local id (in the scoped list; absent on one child's list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child_local_id: Option<String>,
+    /// The responsible local authority's code (in the scoped list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_authority: Option<String>,
     pub rule_id: String,
     pub condition: String,
     pub level: i32,
@@ -583,6 +589,11 @@ pub fn for_child(conn: &mut DbConn, child_id: &str) -> AppResult<Vec<EscalationV
         .order((escalations::fired_on.desc(), escalations::created_at.desc()))
         .select(models::Escalation::as_select())
         .load(conn)?;
+    with_recipients(conn, list)
+}
+
+/// The escalations with each recipient's mail (one query for all of them).
+fn with_recipients(conn: &mut DbConn, list: Vec<models::Escalation>) -> AppResult<Vec<EscalationView>> {
     let ids: Vec<&str> = list.iter().map(|e| e.id.as_str()).collect();
     let mail: Vec<models::OutboxRow> = crate::db::schema::outbox::table
         .filter(crate::db::schema::outbox::escalation_id.eq_any(ids))
@@ -607,6 +618,8 @@ pub fn for_child(conn: &mut DbConn, child_id: &str) -> AppResult<Vec<EscalationV
             id: e.id,
             assessment_id: e.assessment_id,
             child_id: e.child_id,
+            child_local_id: None,
+            local_authority: None,
             rule_id: e.rule_id,
             condition: e.condition,
             level: e.level,
@@ -629,4 +642,85 @@ pub fn list_for_child(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str) -> App
         |(id, _)| AuditEvent::ok("read", "escalations", None, Some(id)),
     )?;
     Ok(list)
+}
+
+/// Filters of the scoped list of open escalations (`GET /api/v1/escalations` without
+/// `child_id`, and `/escalations`).
+#[derive(Debug, Clone, Default)]
+pub struct OpenFilter {
+    /// Local authority codes (none: every one in scope).
+    pub la: Vec<String>,
+    /// Rule ids (none: every rule).
+    pub rule: Vec<String>,
+}
+
+/// One page of the open escalations of the children in the caller's scope, highest level
+/// first, then by rule and the longest-standing first; each with its recipients' delivery
+/// status. The answer names children (by id and local id), so the read is audited.
+pub fn list_open(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    filter: &OpenFilter,
+    limit: usize,
+    offset: usize,
+) -> AppResult<crate::paging::Page<EscalationView>> {
+    ctx.read_audited(
+        conn,
+        |conn| open_page(conn, ctx, filter, limit, offset),
+        |_| AuditEvent::ok("list", "escalations", None, None),
+    )
+}
+
+fn open_page(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    filter: &OpenFilter,
+    limit: usize,
+    offset: usize,
+) -> AppResult<crate::paging::Page<EscalationView>> {
+    let matching = || {
+        let mut q = escalations::table
+            .inner_join(children::table.on(children::id.eq(escalations::child_id)))
+            .filter(escalations::resolved_on.is_null())
+            .into_boxed();
+        if let Some(codes) = ctx.scope.codes() {
+            q = q.filter(children::responsible_la.eq_any(codes.to_vec()));
+        }
+        if !filter.la.is_empty() {
+            q = q.filter(children::responsible_la.eq_any(filter.la.clone()));
+        }
+        if !filter.rule.is_empty() {
+            q = q.filter(escalations::rule_id.eq_any(filter.rule.clone()));
+        }
+        q
+    };
+    let total: i64 = matching().count().get_result(conn)?;
+    let rows: Vec<(models::Escalation, String, String)> = matching()
+        .order((
+            escalations::level.desc(),
+            escalations::rule_id.asc(),
+            escalations::since.asc(),
+            escalations::id.asc(),
+        ))
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+        .select((
+            models::Escalation::as_select(),
+            children::local_id,
+            children::responsible_la,
+        ))
+        .load(conn)?;
+    let (list, about): (Vec<models::Escalation>, Vec<(String, String)>) =
+        rows.into_iter().map(|(e, l, la)| (e, (l, la))).unzip();
+    let mut views = with_recipients(conn, list)?;
+    for (v, (local_id, la)) in views.iter_mut().zip(about) {
+        v.child_local_id = Some(local_id);
+        v.local_authority = Some(la);
+    }
+    Ok(crate::paging::Page::new(
+        views,
+        usize::try_from(total).unwrap_or(0),
+        limit,
+        offset,
+    ))
 }

@@ -4,6 +4,7 @@
 //! appended by the group-commit appender (or, outside a request, in a short write
 //! transaction), so that no read holds the write lock (`DomainCtx::read_audited`).
 
+pub mod accounts;
 pub mod assessment_list;
 pub mod assessments;
 pub mod assurance;

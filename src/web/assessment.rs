@@ -46,6 +46,11 @@ pub struct AssessmentPage {
     /// What was just recorded, for the success banner.
     pub done: Option<&'static str>,
     pub forms: Forms,
+    /// The assurance meeting's actions on this assessment that the user may see.
+    pub meeting_actions: Vec<crate::service::meetings::ActionView>,
+    pub may_close_actions: bool,
+    /// This page's path (where a close form comes back to).
+    pub here: String,
 }
 
 /// The forms offered, each with its fields (values kept for the one that failed).
@@ -408,6 +413,7 @@ async fn render(
             casework::assessment_case(conn, ctx, &id, ctx.today)
         })
         .await?;
+    let meeting_actions = actions_on(state, access, &case).await?;
     let p = &access.principal;
     let forms = Forms::build(&case, &p.roles, failed, &errors, &p.display_name);
     let title = format!(
@@ -416,6 +422,7 @@ async fn render(
         case.child.given_name,
         case.child.family_name
     );
+    let case_id = case.assessment.id.clone();
     let page = AssessmentPage {
         layout: Layout::signed_in(forms::title(&title, &errors), p, "/children/"),
         done: if errors.is_empty() {
@@ -427,8 +434,36 @@ async fn render(
         case,
         today: state.today(),
         forms,
+        meeting_actions,
+        may_close_actions: super::may(&p.roles, "POST", "/assurance/meetings/actions/x/close"),
+        here: format!("/assessments/{}", case_id),
     };
     Ok(super::respond(req, status, page))
+}
+
+/// The meeting's actions on this assessment, read as the child's record reads them (under
+/// the role that grants reading actions; none for a user without one).
+async fn actions_on(
+    state: &AppState,
+    access: &Access,
+    case: &AssessmentCase,
+) -> AppResult<Vec<crate::service::meetings::ActionView>> {
+    let action = crate::access::Action::MeetingActionRead;
+    let Some(role) = crate::access::granting_role(&access.principal.roles, action) else {
+        return Ok(Vec::new());
+    };
+    let as_reader = Access {
+        role,
+        action,
+        ..access.clone()
+    };
+    let (child_id, assessment_id) = (case.child.id.clone(), case.assessment.id.clone());
+    let all = state
+        .run_as(&as_reader, move |conn, ctx| {
+            crate::service::meetings::actions_of_child(conn, ctx, &child_id)
+        })
+        .await?;
+    Ok(all.into_iter().filter(|a| a.assessment_id == assessment_id).collect())
 }
 
 pub async fn page(

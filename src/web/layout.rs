@@ -37,12 +37,14 @@ pub struct NavItem {
 }
 
 /// The main navigation, in order; each shown only to roles that may open it.
-const NAVIGATION: [(&str, &str); 5] = [
+const NAVIGATION: [(&str, &str); 7] = [
     ("/", "Home"),
     ("/children", "Find a child"),
     ("/children/new", "Register a child"),
     ("/assurance", "Assurance meeting"),
     ("/reports", "Monthly performance"),
+    ("/escalations", "Escalations"),
+    ("/admin", "Admin console"),
 ];
 
 impl Layout {
@@ -118,13 +120,17 @@ mod tests {
     #[test]
     fn navigation_shows_only_pages_the_roles_may_open() {
         let admin: Vec<&str> = navigation(&[Role::Admin], "/").iter().map(|n| n.label).collect();
-        assert_eq!(admin, ["Home"], "admins do not read children's records");
+        assert_eq!(
+            admin,
+            ["Home", "Admin console"],
+            "admins do not read children's records"
+        );
         let worker: Vec<&str> = navigation(&[Role::SocialWorker], "/").iter().map(|n| n.label).collect();
-        assert_eq!(worker, ["Home", "Find a child", "Register a child"]);
+        assert_eq!(worker, ["Home", "Find a child", "Register a child", "Escalations"]);
         let clinician: Vec<&str> = navigation(&[Role::Clinician], "/").iter().map(|n| n.label).collect();
         assert_eq!(
             clinician,
-            ["Home", "Find a child"],
+            ["Home", "Find a child", "Escalations"],
             "clinicians do not register children"
         );
     }

@@ -11,6 +11,9 @@
 //! - `assurance`: the weekly IHA assurance meeting's list, CSV, print view and changes
 //!   (`/assurance`, `/assurance.csv`, `/assurance/print`, `/assurance/changes`);
 //! - `meetings`: the meeting's record: opening it, its minutes, actions, decisions, notes;
+//! - `escalations`: the open escalations in scope and the outbox's dead letters
+//!   (`/escalations`, `/outbox`);
+//! - `admin`: the admin console (`/admin`: users, organisations, tokens, audit);
 //! - `signin`: the sign-in page (handled in `http::pages`);
 //! - shared: `layout` (header, navigation, footer), `forms` (design-system form pieces),
 //!   `format` (dates, NHS numbers, RAG tags), `errors` (error pages), `assets` (embedded CSS,
@@ -27,12 +30,14 @@
 //! - Pages answer under a strict CSP: everything from this origin, no inline script or
 //!   style (`PAGE_CSP`); `/api` keeps its stricter policy.
 
+pub mod admin;
 pub mod assessment;
 pub mod assets;
 pub mod assurance;
 pub mod child;
 pub mod children;
 pub mod errors;
+pub mod escalations;
 pub mod format;
 pub mod forms;
 pub mod home;
@@ -112,7 +117,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/assurance/meetings/{id}/actions").route(web::post().to(meetings::add_action)))
         .service(web::resource("/assurance/meetings/{id}/notes").route(web::post().to(meetings::add_note)))
         .service(web::resource("/reports").route(web::get().to(reports::page)))
-        .service(web::resource("/reports/{measure}/{month}").route(web::get().to(reports::children)));
+        .service(web::resource("/reports/{measure}/{month}").route(web::get().to(reports::children)))
+        .configure(console_routes);
+}
+
+/// The escalations overview, the outbox's dead letters and the admin console.
+fn console_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/escalations").route(web::get().to(escalations::page)))
+        .service(web::resource("/outbox").route(web::get().to(escalations::page)))
+        .service(web::resource("/outbox/{id}/requeue").route(web::post().to(escalations::requeue)))
+        .service(web::resource("/admin").route(web::get().to(admin::home)))
+        .service(
+            web::resource("/admin/users")
+                .route(web::get().to(admin::users))
+                .route(web::post().to(admin::add_user)),
+        )
+        .service(web::resource("/admin/users/{id}/disable").route(web::post().to(admin::disable_user)))
+        .service(web::resource("/admin/users/{id}/unlock").route(web::post().to(admin::unlock_user)))
+        .service(web::resource("/admin/users/{id}/password").route(web::post().to(admin::reset_password)))
+        .service(
+            web::resource("/admin/organisations")
+                .route(web::get().to(admin::organisations))
+                .route(web::post().to(admin::add_organisation)),
+        )
+        .service(web::resource("/admin/organisations/{id}/team-manager").route(web::post().to(admin::team_manager)))
+        .service(
+            web::resource("/admin/tokens")
+                .route(web::get().to(admin::tokens))
+                .route(web::post().to(admin::issue_token)),
+        )
+        .service(web::resource("/admin/tokens/{id}/revoke").route(web::post().to(admin::revoke_token)))
+        .service(web::resource("/admin/audit").route(web::get().to(admin::audit)));
 }
 
 /// Whether a user with these roles may open this page (the route table and role matrix).
