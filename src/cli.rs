@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `calendar …`, `seed-demo`.
+//! The command line: `serve`, `migrate`, `calendar …`, `seed-demo`, `import …`, `export …`.
 
 use std::net::TcpListener;
 use std::sync::{Arc, RwLock};
@@ -19,6 +19,7 @@ mod accounts;
 mod escalate;
 mod relay;
 mod reports;
+mod ssda903;
 
 pub use escalate::{spawn_workers as spawn_escalation_workers, Workers};
 
@@ -104,6 +105,16 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         command: reports::ReportCommand,
+    },
+    /// Load data from other systems: a local authority's SSDA903 files.
+    Import {
+        #[command(subcommand)]
+        command: ssda903::ImportCommand,
+    },
+    /// Write returns: the SSDA903 files (header, episodes, UASC, OC2) for a year.
+    Export {
+        #[command(subcommand)]
+        command: ssda903::ExportCommand,
     },
 }
 
@@ -250,6 +261,8 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Report { command } => reports::run(settings, command),
+        Command::Import { command } => ssda903::import(settings, command),
+        Command::Export { command } => ssda903::export(settings, command),
         Command::SeedDemo(opts) => {
             let mut conn = connect(&settings)?;
             db::run_migrations(&mut conn)?;

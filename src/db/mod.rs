@@ -202,12 +202,29 @@ pub fn steers_planner(conn: &DbConn) -> bool {
 /// Keep `f` short: while it runs no other connection may write (SQLite), and an audit
 /// append inside it holds the chain's lock (PostgreSQL). Read first, with
 /// [`read_transaction`], and write here afterwards.
+///
+/// Called inside a transaction already (a batch writer, such as the SSDA903 import, that
+/// runs use cases for many children in one transaction), `f` runs in a savepoint instead:
+/// its error undoes only its own writes, and the outer transaction decides the commit.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    if in_a_transaction(conn) {
+        return conn.transaction(f);
+    }
     in_transaction(conn, "BEGIN IMMEDIATE", None, f)
+}
+
+/// True while a transaction (or savepoint) is open on `conn`.
+pub fn in_a_transaction(conn: &mut DbConn) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let status = match conn {
+        DbConn::Sqlite(inner) => AnsiTransactionManager::transaction_manager_status_mut(inner),
+        DbConn::Postgres(inner) => AnsiTransactionManager::transaction_manager_status_mut(inner),
+    };
+    matches!(status.transaction_depth(), Ok(Some(_)))
 }
 
 /// Runs `f` in a transaction that only reads, so its statements see one snapshot and it

@@ -62,5 +62,6 @@ mod screens;
 mod security;
 mod sessions;
 mod smtp;
+mod ssda903;
 mod startup;
 mod workflow;

@@ -1,0 +1,196 @@
+//! `cla-tracker import ssda903` (and export) through the binary, on both databases: what
+//! an import makes visible through the API, that importing again changes nothing, that a
+//! dry run writes nothing, and that a child with a refused row is skipped whole.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cla_tracker::ssda903::export::CsvFiles;
+use cla_tracker::ssda903::generate::{self, GenerateOptions};
+
+use crate::helpers::{s, settings_for, spawn_with_settings, Backend, TestApp, TestDb, TEST_LA};
+
+const TODAY: &str = "2025-06-02";
+const CSV_FILES: [&str; 4] = ["header.csv", "episodes.csv", "uasc.csv", "oc2.csv"];
+
+fn run(dir: &Path, db_url: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cla-tracker"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CLA_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.current_dir(dir)
+        .env("CLA_DATABASE_URL", db_url)
+        .env("CLA_TODAY", TODAY)
+        .env("CLA_LOG", "error")
+        .args(args)
+        .output()
+        .expect("the cla-tracker binary runs")
+}
+
+#[track_caller]
+fn ok(o: Output, what: &str) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{what}: exit {:?}\nstdout: {out}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+/// Invented files for `n` children, as at 31 March 2025, in `dir`.
+fn write_generated(dir: &Path, n: u32) -> Vec<PathBuf> {
+    let open = |name: &str| BufWriter::new(File::create(dir.join(name)).expect("create a file"));
+    let mut csv = CsvFiles::new(
+        2025,
+        open(CSV_FILES[0]),
+        open(CSV_FILES[1]),
+        open(CSV_FILES[2]),
+        open(CSV_FILES[3]),
+    )
+    .expect("header rows");
+    let options = GenerateOptions {
+        children: n,
+        seed: 12,
+        year_ending: 2025,
+    };
+    for child in generate::children(options) {
+        csv.write_child(&child).expect("write a child");
+    }
+    csv.finish().expect("flush");
+    CSV_FILES.iter().map(|f| dir.join(f)).collect()
+}
+
+/// `import ssda903 --la SOM [extra] FILE...` in the database's folder.
+async fn import(db_url: &str, dir: &Path, files: &[PathBuf], extra: &[&str]) -> Output {
+    let (db_url, dir) = (db_url.to_string(), dir.to_path_buf());
+    let mut args: Vec<String> = ["import", "ssda903", "--la", TEST_LA].map(String::from).to_vec();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&dir, &db_url, &args)
+    })
+    .await
+    .expect("the CLI thread")
+}
+
+fn counts_line<'a>(report: &'a str, what: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l.starts_with(&format!("{what}:")))
+        .unwrap_or_else(|| panic!("no {what} counts in the report:\n{report}"))
+}
+
+async fn app_on(db: TestDb) -> TestApp {
+    let url = db.url.clone();
+    spawn_with_settings(Some(db), settings_for(&url, TODAY)).await
+}
+
+async fn child_by_local_id(app: &TestApp, local_id: &str) -> serde_json::Value {
+    let page = app.get_ok(&format!("/children?q={local_id}")).await;
+    let id = s(&page["items"][0]["id"]);
+    app.child(&id).await
+}
+
+async fn import_makes_children_and_periods_visible_in_the_api(backend: Backend) {
+    let db = TestDb::create(backend);
+    let (url, dir) = (db.url.clone(), db.dir.path().to_path_buf());
+    let files = write_generated(&dir, 25);
+    let report = ok(import(&url, &dir, &files, &[]).await, "import");
+    assert!(
+        counts_line(&report, "children").contains("25 read, 0 rejected, 25 created, 0 updated, 0 unchanged"),
+        "{report}"
+    );
+    let app = app_on(db).await;
+    assert_eq!(app.children_count().await, 25);
+    let child = child_by_local_id(&app, "C0000001").await;
+    let periods = child["periods"].as_array().expect("periods");
+    assert!(!periods.is_empty(), "the child's periods of care: {child}");
+    // History periods carry no assessment; every open one has its IHA (or its reason).
+    let open = periods.iter().filter(|p| p["ended_on"].is_null()).count();
+    assert!(open <= 1, "at most one open period: {child}");
+}
+
+async fn importing_the_same_files_again_changes_nothing(backend: Backend) {
+    let db = TestDb::create(backend);
+    let (url, dir) = (db.url.clone(), db.dir.path().to_path_buf());
+    let files = write_generated(&dir, 20);
+    let first = ok(import(&url, &dir, &files, &[]).await, "first import");
+    let periods_read = counts_line(&first, "periods")
+        .split_whitespace()
+        .nth(1)
+        .expect("a count")
+        .to_string();
+    let again = ok(import(&url, &dir, &files, &[]).await, "second import");
+    assert!(
+        counts_line(&again, "children").ends_with("0 created, 0 updated, 20 unchanged"),
+        "{again}"
+    );
+    assert!(
+        counts_line(&again, "periods").ends_with(&format!("0 created, 0 updated, {periods_read} unchanged")),
+        "{again}"
+    );
+    let app = app_on(db).await;
+    assert_eq!(app.children_count().await, 20);
+}
+
+async fn a_dry_run_writes_nothing_and_prints_the_same_report(backend: Backend) {
+    let db = TestDb::create(backend);
+    let (url, dir) = (db.url.clone(), db.dir.path().to_path_buf());
+    let files = write_generated(&dir, 10);
+    let report = ok(import(&url, &dir, &files, &["--dry-run"]).await, "dry run");
+    assert!(report.starts_with("dry run: nothing was written"), "{report}");
+    assert!(
+        counts_line(&report, "children").contains("10 read, 0 rejected"),
+        "{report}"
+    );
+    assert!(!report.contains("created"), "a dry run counts no writes: {report}");
+    let app = app_on(db).await;
+    assert_eq!(app.children_count().await, 0);
+}
+
+async fn a_refused_row_is_reported_and_its_child_skipped_whole(backend: Backend) {
+    let db = TestDb::create(backend);
+    let (url, dir) = (db.url.clone(), db.dir.path().to_path_buf());
+    let header = dir.join("header.csv");
+    std::fs::write(
+        &header,
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nA1,1,03/04/2012,WBRI,,,\nB2,2,05/06/2013,WBRI,,,\n",
+    )
+    .expect("write header");
+    let episodes = dir.join("episodes.csv");
+    std::fs::write(
+        &episodes,
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n\
+         A1,01/02/2020,S,C2,N1,U1,PR1,01/03/2021,E13,,TA1,TA2,SC123456\n\
+         B2,01/02/2020,S,C2,N1,U1,PR1,,,,TA1,TA2,SC123456\n\
+         B2,2020-05-01,P,ZZ,N1,U1,PR1,,,,TA1,TA2,SC123456\n",
+    )
+    .expect("write episodes");
+    let report = ok(import(&url, &dir, &[header, episodes], &[]).await, "import");
+    assert!(report.contains("episodes.csv line 4 (CHILD B2): DECOM"), "{report}");
+    assert!(report.contains("LS = \"ZZ\""), "{report}");
+    assert!(
+        counts_line(&report, "children").contains("2 read, 1 rejected, 1 created"),
+        "{report}"
+    );
+    let app = app_on(db).await;
+    assert_eq!(app.children_count().await, 1, "B2 was skipped whole");
+    let a1 = child_by_local_id(&app, "A1").await;
+    assert_eq!(a1["periods"][0]["started_on"], "2020-02-01");
+    assert_eq!(a1["periods"][0]["ended_on"], "2021-03-01");
+    assert_eq!(a1["periods"][0]["end_reason"], "E13");
+}
+
+both!(
+    import_makes_children_and_periods_visible_in_the_api,
+    importing_the_same_files_again_changes_nothing,
+    a_dry_run_writes_nothing_and_prints_the_same_report,
+    a_refused_row_is_reported_and_its_child_skipped_whole,
+);
