@@ -17,6 +17,7 @@ use crate::settings::Settings;
 
 mod accounts;
 mod escalate;
+mod forecast;
 mod relay;
 mod reports;
 mod ssda903;
@@ -115,6 +116,11 @@ pub enum Command {
     Export {
         #[command(subcommand)]
         command: ssda903::ExportCommand,
+    },
+    /// The lateness forecast: refit its parameters, backtest it.
+    Forecast {
+        #[command(subcommand)]
+        command: forecast::ForecastCommand,
     },
 }
 
@@ -263,6 +269,7 @@ pub fn main() -> anyhow::Result<()> {
         Command::Report { command } => reports::run(settings, command),
         Command::Import { command } => ssda903::import(settings, command),
         Command::Export { command } => ssda903::export(settings, command),
+        Command::Forecast { command } => forecast::run(settings, command),
         Command::SeedDemo(opts) => {
             let mut conn = connect(&settings)?;
             db::run_migrations(&mut conn)?;
@@ -478,6 +485,9 @@ pub fn spawn_housekeeping(state: &AppState) {
                     Err(e) => tracing::warn!(error = %e, "closing obligations at 18"),
                 }
                 let in_force = calendar.read().map(|c| Arc::clone(&c));
+                if let Ok(cal) = &in_force {
+                    refit_forecast_weekly(&mut conn, &settings, cal);
+                }
                 if let Ok(cal) = in_force {
                     let stamper = Stamper::new(&cal, crate::service::clock_policy(&settings), crate::today(&settings));
                     match rag_store::refresh(&mut conn, &stamper, |_| {}) {
@@ -490,6 +500,16 @@ pub fn spawn_housekeeping(state: &AppState) {
             std::thread::sleep(Duration::from_secs(settings.housekeeping_interval_seconds));
         }
     });
+}
+
+/// Housekeeping's weekly refit of the lateness forecast (`forecast refit` does it now).
+fn refit_forecast_weekly(conn: &mut DbConn, settings: &Settings, cal: &Arc<Calendar>) {
+    let ctx = DomainCtx::new(cal.clone(), settings, crate::today(settings));
+    match crate::service::forecast::refit_if_stale(conn, &ctx, 7) {
+        Ok(true) => tracing::info!("lateness forecast refitted"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "refitting the lateness forecast"),
+    }
 }
 
 fn reload_calendar(conn: &mut DbConn, slot: &RwLock<Arc<Calendar>>) {

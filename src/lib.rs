@@ -13,6 +13,7 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod escalation;
+pub mod forecast;
 pub mod history;
 pub mod http;
 pub mod input;

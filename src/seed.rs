@@ -825,6 +825,25 @@ const RHA_BOOK: Delays = &[(0..=3, 75), (4..=10, 25)];
 const RHA_OFFSET: Delays = &[(-20..=-3, 88), (0..=10, 8), (11..=40, 4)];
 const HOST_ACK: Delays = &[(1..=3, 55), (4..=10, 35), (11..=25, 10)];
 
+/// How much slower than the county's usual a case's steps run, as in real data: by local
+/// authority (consent and notification practice differ) and by age at the start (young
+/// people's consent and attendance take longer; an order's LA consent for a baby is quick).
+/// Averages about 1 over the county's mix, so overall timeliness stays as tuned above.
+fn pace(la: &str, age: u32) -> f64 {
+    let by_la = match la {
+        "865" => 1.6,
+        "803" => 0.7,
+        _ => 1.0,
+    };
+    let by_age = match age {
+        0..=4 => 0.7,
+        5..=9 => 0.85,
+        10..=15 => 1.05,
+        _ => 1.3,
+    };
+    by_la * by_age
+}
+
 const MAX_BOOKINGS: u32 = 4;
 const IHA_REFUSAL: f64 = 0.04;
 const RHA_REFUSAL: f64 = 0.03;
@@ -1297,6 +1316,8 @@ struct Case {
     notes: Vec<Note>,
     /// Whether a host provider does the work (longer waits).
     host: bool,
+    /// How slow this case's steps are beside the county's usual ([`pace`]).
+    pace: f64,
     /// The period's legal status, which decides who can consent.
     legal_status: String,
     limits: Limits,
@@ -1384,6 +1405,12 @@ impl<'a> Gen<'a> {
     /// A working-day delay from `table` counted from `d`.
     fn after(&mut self, d: NaiveDate, table: Delays) -> NaiveDate {
         let n = self.delay(table);
+        self.wd(d, n)
+    }
+
+    /// [`Gen::after`] with the delay scaled by the case's pace.
+    fn after_paced(&mut self, d: NaiveDate, table: Delays, pace: f64) -> NaiveDate {
+        let n = (f64::from(self.delay(table)) * pace).round() as i32;
         self.wd(d, n)
     }
 
@@ -1648,6 +1675,7 @@ impl<'a> Gen<'a> {
             requests: Vec::new(),
             notes: Vec::new(),
             host,
+            pace: 1.0,
             legal_status: p.period.legal_status.clone(),
             limits: p.limits,
         }
@@ -1668,6 +1696,7 @@ impl<'a> Gen<'a> {
         );
         let host = p.placements.first().is_some_and(|pl| pl.out_of_area != 0);
         let mut case = self.blank_case(row, day0, host, p);
+        case.pace = pace(who.la.code, obligations::age_on(who.child.date_of_birth, day0));
         let decision = obligations::iha_decision(&p.period.legal_status, day0, prior_seen);
         let detail = match decision {
             IhaDecision::Required => None,
@@ -1716,6 +1745,7 @@ impl<'a> Gen<'a> {
             .last()
             .is_some_and(|pl| pl.out_of_area != 0);
         let mut case = self.blank_case(row, completed_on, host, p);
+        case.pace = pace(who.la.code, obligations::age_on(who.child.date_of_birth, completed_on));
         let detail = Some(format!("after {}", done.row.id));
         self.record(&mut case, "scheduled", "none", State::Scheduled, seen_on, detail);
         Some(case)
@@ -1754,13 +1784,13 @@ impl<'a> Gen<'a> {
 
     fn run_iha(&mut self, case: &mut Case, who: &Who) -> anyhow::Result<()> {
         let day0 = case.row.clock_started_on;
-        let notified = self.after(day0, NOTIFY);
+        let notified = self.after_paced(day0, NOTIFY, case.pace);
         if !case.limits.allows(notified) {
             return Ok(());
         }
         case.row.notified_on = Some(notified);
         self.step(case, Event::Notify, notified, None)?;
-        let decided = self.after(day0, CONSENT).max(notified);
+        let decided = self.after_paced(day0, CONSENT, case.pace).max(notified);
         if !case.limits.allows(decided) {
             return Ok(());
         }
@@ -1943,10 +1973,10 @@ impl<'a> Gen<'a> {
             } else {
                 (BOOK_HOME, LEAD_HOME)
             };
-            let booked = self.after(from, book);
+            let booked = self.after_paced(from, book, case.pace);
             return (booked, self.after(booked, lead));
         }
-        let booked = self.after(from, RHA_BOOK);
+        let booked = self.after_paced(from, RHA_BOOK, case.pace);
         let target = self.after(case.row.due_on, RHA_OFFSET);
         let earliest = self.wd(booked, 2);
         (booked, target.max(earliest))
@@ -2099,7 +2129,7 @@ impl<'a> Gen<'a> {
 
     fn report(&mut self, case: &mut Case, seen_on: NaiveDate) -> anyhow::Result<()> {
         let table = if case.host { REPORT_HOST } else { REPORT_HOME };
-        let received = self.after(seen_on, table);
+        let received = self.after_paced(seen_on, table, case.pace);
         if !case.limits.allows(received) {
             return Ok(());
         }

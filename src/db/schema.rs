@@ -431,3 +431,14 @@ diesel::joinable!(meeting_actions -> assurance_meetings (meeting_id));
 diesel::joinable!(meeting_actions -> children (child_id));
 diesel::joinable!(meeting_notes -> assurance_meetings (meeting_id));
 diesel::joinable!(meeting_notes -> children (child_id));
+
+diesel::table! {
+    forecast_models (id) {
+        id -> Text,
+        fitted_on -> Date,
+        window_from -> Date,
+        observations -> Integer,
+        params -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -13,6 +13,7 @@ pub mod calendar_store;
 pub mod casework;
 pub mod children;
 pub mod escalations;
+pub mod forecast;
 pub mod history_store;
 pub mod housekeeping;
 pub mod kpi_report;

@@ -1,0 +1,263 @@
+//! Which open assessments are likely to be late: a forecast worked out from the history
+//! already recorded, not from a hand-set rule. Pure: no I/O; `service::forecast` fits the
+//! parameters from the database, stores them, and asks this module for forecasts.
+//!
+//! Rules and choices (and why):
+//!
+//! - **Steps.** An IHA moves through notification (clock start to notified), consent
+//!   (notified to consent), booking (consent to the first booking), appointment (booked to
+//!   seen) and report (seen to completed). An RHA has booking (from its booking window,
+//!   `rha_booking_lead_working_days` before the due date), appointment and report. Each
+//!   step's duration is counted in working days (`Calendar::working_days_between`).
+//!   Out-of-area children have the same steps; the host area's delays show up in their
+//!   own distributions because "out of area" is part of the group (below).
+//! - **Empirical distributions, censoring included.** For every step, the model keeps how
+//!   many cases ended after d working days and how many were still waiting after d days
+//!   when the data was read (right-censored, up to [`MAX_DAYS`]; longer counts as
+//!   `MAX_DAYS`). The distribution is the discrete Kaplan-Meier one: the hazard on day d is
+//!   ended(d) / at risk(d). Leaving out the steps still waiting would make slow groups
+//!   look fast, which is exactly the wrong way round for a lateness forecast.
+//! - **Groups and shrinkage.** A group is kind (IHA/RHA), local authority, in or out of
+//!   area and age band at clock start (0-4, 5-9, 10-15, 16+). Small groups are noisy, so
+//!   each level is shrunk toward the one above: county (kind) -> kind, out of area and age
+//!   band -> kind, LA, out of area and age band. Shrinkage is on the daily hazard, with
+//!   [`SHRINK_K`] pseudo-cases of the parent: h = (ended + k * h_parent) / (at risk + k).
+//!   That is a Beta prior centred on the parent per day, so a group with 200 cases on day
+//!   3 keeps its own hazard, while its sparse tail (few cases still waiting on day 30)
+//!   follows the county's. One knob, explainable, no training loop; a plain average of
+//!   the whole distribution would shrink the well-observed early days as much as the tail.
+//! - **Combining steps.** The remaining time from the start of the current step is the
+//!   current step's duration, conditioned on having already lasted the elapsed working
+//!   days (and on the booked appointment's day when there is one), plus the later steps'
+//!   durations, taken as independent. Their sum is a discrete convolution (exact, no
+//!   sampling, so reproducible without a seed). Conditioning on D >= elapsed (not D >
+//!   elapsed) is what makes the two rules below hold exactly.
+//! - **Late** means not completed by the due date: p_late = P(start + remaining > due).
+//!   The range is the 10th to 90th percentile of the completion day; expected_on the mean.
+//! - **Monotone in elapsed time.** With nothing done, waiting longer never lowers p_late:
+//!   D given D >= e grows stochastically with e.
+//! - **A completed step never raises the risk.** Completing the current step today
+//!   replaces (D given D >= e) by e, which is never more.
+//! - **Driver.** The remaining step with the longest expected remaining time; its words
+//!   quote, from the group's distribution, how often that step alone took longer than the
+//!   working days it can take if the other steps take their median.
+
+mod fit;
+mod model;
+
+pub use fit::{observations, Observation};
+pub use model::{Driver, Forecast, Model};
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::workflow::Kind;
+
+/// Durations of this many working days or more are counted as this many.
+pub const MAX_DAYS: usize = 60;
+/// The pseudo-cases of the parent distribution each group's daily hazard is shrunk with.
+pub const SHRINK_K: f64 = 10.0;
+
+/// One step of an assessment's way to completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Notification,
+    Consent,
+    Booking,
+    Appointment,
+    Report,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Notification => "notification",
+            Step::Consent => "consent",
+            Step::Booking => "booking",
+            Step::Appointment => "appointment",
+            Step::Report => "report",
+        }
+    }
+
+    /// The steps an assessment of `kind` goes through, in order.
+    pub fn of(kind: Kind) -> &'static [Step] {
+        use Step::*;
+        match kind {
+            Kind::Iha => &[Notification, Consent, Booking, Appointment, Report],
+            Kind::Rha => &[Booking, Appointment, Report],
+        }
+    }
+
+    /// The step in words, capitalised, for the start of a sentence.
+    pub fn words(self, out_of_area: bool) -> &'static str {
+        match (self, out_of_area) {
+            (Step::Notification, _) => "Notification",
+            (Step::Consent, _) => "Consent",
+            (Step::Booking, false) => "Booking",
+            (Step::Booking, true) => "Booking with the host area",
+            (Step::Appointment, false) => "Booked appointment to seen",
+            (Step::Appointment, true) => "Host area appointment to seen",
+            (Step::Report, false) => "Report",
+            (Step::Report, true) => "The host area's report",
+        }
+    }
+}
+
+/// Age at clock start, in the bands the groups use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AgeBand {
+    #[serde(rename = "0-4")]
+    Under5,
+    #[serde(rename = "5-9")]
+    From5To9,
+    #[serde(rename = "10-15")]
+    From10To15,
+    #[serde(rename = "16+")]
+    From16,
+}
+
+impl AgeBand {
+    pub fn of(date_of_birth: NaiveDate, on: NaiveDate) -> AgeBand {
+        let years = on.years_since(date_of_birth).unwrap_or(0);
+        match years {
+            0..=4 => AgeBand::Under5,
+            5..=9 => AgeBand::From5To9,
+            10..=15 => AgeBand::From10To15,
+            _ => AgeBand::From16,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgeBand::Under5 => "0-4",
+            AgeBand::From5To9 => "5-9",
+            AgeBand::From10To15 => "10-15",
+            AgeBand::From16 => "16+",
+        }
+    }
+}
+
+/// Who an assessment is like: the group whose history forecasts it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Group {
+    pub kind: Kind,
+    pub la: String,
+    pub out_of_area: bool,
+    pub age: AgeBand,
+}
+
+impl PartialOrd for Kind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Kind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+/// Per working day 0..=MAX_DAYS: how many cases of a step ended after that many working
+/// days, and how many were still waiting after that many when the data was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub ended: Vec<u32>,
+    pub waiting: Vec<u32>,
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            ended: vec![0; MAX_DAYS + 1],
+            waiting: vec![0; MAX_DAYS + 1],
+        }
+    }
+}
+
+impl Counts {
+    pub fn add(&mut self, days: i32, ended: bool) {
+        let d = days.clamp(0, MAX_DAYS as i32) as usize;
+        if ended {
+            self.ended[d] += 1;
+        } else {
+            self.waiting[d] += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &Counts) {
+        for d in 0..=MAX_DAYS {
+            self.ended[d] += other.ended[d];
+            self.waiting[d] += other.waiting[d];
+        }
+    }
+
+    pub fn cases(&self) -> u32 {
+        self.ended.iter().chain(&self.waiting).sum()
+    }
+}
+
+/// The fitted parameters: what is stored, and all a forecast needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// The day the data was read: only events recorded by then were used.
+    pub fitted_on: NaiveDate,
+    /// Steps that started on or after this day were counted (the data window).
+    pub window_from: NaiveDate,
+    pub shrink_k: f64,
+    /// The RHA booking window's lead, in working days before the due date.
+    pub rha_booking_lead: i32,
+    pub cells: Vec<Cell>,
+}
+
+/// The counts of one step in one group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub group: Group,
+    pub step: Step,
+    pub counts: Counts,
+}
+
+impl Params {
+    /// Parameters from observations (see [`observations`]).
+    pub fn fit(
+        fitted_on: NaiveDate,
+        window_from: NaiveDate,
+        rha_booking_lead: i32,
+        obs: impl IntoIterator<Item = Observation>,
+    ) -> Params {
+        let mut cells: BTreeMap<(Group, Step), Counts> = BTreeMap::new();
+        for o in obs {
+            cells.entry((o.group, o.step)).or_default().add(o.days, o.ended);
+        }
+        Params {
+            fitted_on,
+            window_from,
+            shrink_k: SHRINK_K,
+            rha_booking_lead,
+            cells: cells
+                .into_iter()
+                .map(|((group, step), counts)| Cell { group, step, counts })
+                .collect(),
+        }
+    }
+
+    /// How many step observations the parameters came from.
+    pub fn observations(&self) -> u64 {
+        self.cells.iter().map(|c| u64::from(c.counts.cases())).sum()
+    }
+
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).expect("parameters serialise")
+    }
+
+    pub fn from_text(text: &str) -> Result<Params, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests;

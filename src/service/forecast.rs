@@ -1,0 +1,411 @@
+//! The lateness forecast's shell (the model is `crate::forecast`): fitting the parameters
+//! from the history known on a day, storing them (`forecast_models`), finding the set in
+//! force on a day, forecasting rows a page already holds, and the backtest.
+//!
+//! Rules:
+//! - **Known on D.** A fit for D uses only events effective on or before D and recorded
+//!   by the end of D. Events the history migration made from older rows
+//!   (`db::history::BACKFILLED_BY`) have no true recording time, so they count as known
+//!   on their effective day.
+//! - **Window.** Steps that started in the year before D are counted ("in the last year").
+//! - **In force.** A forecast for D uses the latest set fitted on or before D; one set per
+//!   day (a refit on the same day replaces it), so a past day's forecast can be made again.
+//! - **Out of area** is having had a request to a host area by the day.
+//! - **Cheap on the page path.** A list forecasts the rows it has loaded from the stored
+//!   parameters (one read, cached by id) and the child's date of birth; no per-row query.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::prelude::*;
+
+use super::DomainCtx;
+use crate::calendar::Calendar;
+use crate::db::history::BACKFILLED_BY;
+use crate::db::models::{new_id, now_utc};
+use crate::db::schema::{assessments, children, forecast_models, out_of_area_requests};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::forecast::{observations, AgeBand, Forecast, Group, Model, Params};
+use crate::history::{self, Change, Event, RequestStep};
+use crate::status::{self, AssessmentFacts, ClockPolicy, Rag};
+use crate::workflow::{Kind, State};
+
+/// The days of history a fit counts.
+pub const WINDOW_DAYS: i64 = 365;
+
+/// What a fit or the backtest reads about one assessment.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub id: String,
+    pub kind: Kind,
+    pub clock_started_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub la: String,
+    pub date_of_birth: NaiveDate,
+    pub events: Vec<Event>,
+}
+
+impl Subject {
+    /// The assessment as known at the end of `day`.
+    pub fn facts_known_on(&self, day: NaiveDate) -> AssessmentFacts {
+        history::replay(
+            self.kind,
+            self.clock_started_on,
+            self.due_on,
+            &self.events,
+            day,
+            Some(end_of(day)),
+        )
+        .facts
+    }
+
+    /// Whether anything about it was known by the end of `day`.
+    pub fn known_on(&self, day: NaiveDate) -> bool {
+        self.events
+            .iter()
+            .any(|e| e.recorded_at <= end_of(day) && e.effective_on <= day)
+    }
+
+    pub fn group_on(&self, day: NaiveDate) -> Group {
+        let out_of_area = self.events.iter().any(|e| {
+            e.effective_on <= day
+                && e.recorded_at <= end_of(day)
+                && matches!(
+                    e.change,
+                    Change::Request {
+                        step: RequestStep::Opened,
+                        ..
+                    }
+                )
+        });
+        group(
+            self.kind,
+            &self.la,
+            out_of_area,
+            self.date_of_birth,
+            self.clock_started_on,
+        )
+    }
+}
+
+/// The group of an assessment.
+pub fn group(kind: Kind, la: &str, out_of_area: bool, dob: NaiveDate, clock_started_on: NaiveDate) -> Group {
+    Group {
+        kind,
+        la: la.to_string(),
+        out_of_area,
+        age: AgeBand::of(dob, clock_started_on),
+    }
+}
+
+fn end_of(day: NaiveDate) -> NaiveDateTime {
+    day.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid time"))
+}
+
+/// Every assessment due on or after `due_from`, with its child's birth date and its events
+/// (backfilled events known on their effective day).
+pub fn load_subjects(conn: &mut DbConn, due_from: NaiveDate) -> AppResult<Vec<Subject>> {
+    let rows: Vec<(String, String, NaiveDate, NaiveDate, String, NaiveDate)> = assessments::table
+        .inner_join(children::table)
+        .filter(assessments::due_on.ge(due_from))
+        .select((
+            assessments::id,
+            assessments::kind,
+            assessments::clock_started_on,
+            assessments::due_on,
+            assessments::responsible_la,
+            children::date_of_birth,
+        ))
+        .load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let mut events = crate::db::history::load_for(conn, &ids)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, kind, clock_started_on, due_on, la, date_of_birth) in rows {
+        let Ok(kind) = kind.parse::<Kind>() else { continue };
+        let mut evs = events.remove(&id).unwrap_or_default();
+        for e in evs
+            .iter_mut()
+            .filter(|e| e.recorded_by.as_deref() == Some(BACKFILLED_BY))
+        {
+            e.recorded_at = e.effective_on.and_time(NaiveTime::MIN);
+        }
+        out.push(Subject {
+            id,
+            kind,
+            clock_started_on,
+            due_on,
+            la,
+            date_of_birth,
+            events: evs,
+        });
+    }
+    Ok(out)
+}
+
+/// The earliest due date a fit for `day` needs to read.
+fn due_from(day: NaiveDate) -> NaiveDate {
+    day - chrono::Duration::days(WINDOW_DAYS + 180)
+}
+
+/// Fits parameters from `subjects` as known on `day`.
+pub fn fit(cal: &Calendar, policy: &ClockPolicy, subjects: &[Subject], day: NaiveDate) -> Params {
+    let window_from = day - chrono::Duration::days(WINDOW_DAYS);
+    let lead = policy.rha_booking_lead_working_days;
+    let obs = subjects
+        .iter()
+        .filter(|s| s.due_on >= due_from(day) && s.known_on(day))
+        .flat_map(|s| {
+            let f = s.facts_known_on(day);
+            observations(cal, &f, &s.group_on(day), day, window_from, lead)
+        });
+    Params::fit(day, window_from, lead, obs)
+}
+
+/// Fits the parameters as known on `day` and stores them (replacing a set fitted the same
+/// day). Returns them.
+pub fn refit(conn: &mut DbConn, ctx: &DomainCtx, day: NaiveDate) -> AppResult<Params> {
+    let subjects = load_subjects(conn, due_from(day))?;
+    let params = fit(&ctx.calendar, &ctx.clock, &subjects, day);
+    let text = params.to_text();
+    let observations = i32::try_from(params.observations()).unwrap_or(i32::MAX);
+    crate::db::write_transaction(conn, |conn| {
+        diesel::delete(forecast_models::table.filter(forecast_models::fitted_on.eq(day))).execute(conn)?;
+        diesel::insert_into(forecast_models::table)
+            .values((
+                forecast_models::id.eq(new_id()),
+                forecast_models::fitted_on.eq(day),
+                forecast_models::window_from.eq(params.window_from),
+                forecast_models::observations.eq(observations),
+                forecast_models::params.eq(&text),
+                forecast_models::created_at.eq(now_utc()),
+            ))
+            .execute(conn)?;
+        Ok::<_, AppError>(())
+    })?;
+    Ok(params)
+}
+
+/// Refits when the latest stored set is older than `every_days` (housekeeping's weekly
+/// refit). Returns whether it refitted.
+pub fn refit_if_stale(conn: &mut DbConn, ctx: &DomainCtx, every_days: i64) -> AppResult<bool> {
+    let latest: Option<NaiveDate> = forecast_models::table
+        .select(diesel::dsl::max(forecast_models::fitted_on))
+        .first(conn)?;
+    if latest.is_some_and(|d| ctx.today - d < chrono::Duration::days(every_days)) {
+        return Ok(false);
+    }
+    refit(conn, ctx, ctx.today)?;
+    Ok(true)
+}
+
+/// The last model built, by stored id: pages reuse it until a refit stores a new set.
+static CACHE: Mutex<Option<(String, Arc<Model>)>> = Mutex::new(None);
+
+/// The model in force on `day`: the latest set fitted on or before it (None before the
+/// first fit).
+pub fn in_force(conn: &mut DbConn, day: NaiveDate) -> AppResult<Option<Arc<Model>>> {
+    let id: Option<String> = forecast_models::table
+        .filter(forecast_models::fitted_on.le(day))
+        .order(forecast_models::fitted_on.desc())
+        .select(forecast_models::id)
+        .first(conn)
+        .optional()?;
+    let Some(id) = id else { return Ok(None) };
+    if let Ok(guard) = CACHE.lock() {
+        if let Some((cached, m)) = guard.as_ref().filter(|(c, _)| *c == id) {
+            debug_assert_eq!(cached, &id);
+            return Ok(Some(m.clone()));
+        }
+    }
+    let text: String = forecast_models::table
+        .find(&id)
+        .select(forecast_models::params)
+        .first(conn)?;
+    let params =
+        Params::from_text(&text).map_err(|e| AppError::Internal(format!("stored forecast parameters: {e}")))?;
+    let model = Arc::new(Model::new(&params));
+    if let Ok(mut guard) = CACHE.lock() {
+        *guard = Some((id, model.clone()));
+    }
+    Ok(Some(model))
+}
+
+/// Which of these assessments have had a request to a host area (one query for a page).
+pub fn out_of_area_ids(conn: &mut DbConn, ids: &[&str]) -> AppResult<HashSet<String>> {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(900) {
+        let rows: Vec<String> = out_of_area_requests::table
+            .filter(out_of_area_requests::assessment_id.eq_any(chunk))
+            .select(out_of_area_requests::assessment_id)
+            .distinct()
+            .load(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// Backtest figures (see `backtest`).
+#[derive(Debug, Clone, Default)]
+pub struct Backtest {
+    pub mondays: usize,
+    pub forecasts: usize,
+    pub late: usize,
+    pub brier: f64,
+    /// Amber or red as a probability of 1, green of 0.
+    pub brier_rag: f64,
+    /// Each colour's observed late rate (in sample) as its probability.
+    pub brier_rag_rate: f64,
+    /// Deciles of predicted probability: (cases, mean predicted, observed rate).
+    pub deciles: Vec<(usize, f64, f64)>,
+    /// For each eventually-late assessment flagged at p >= 0.5: working days before the due
+    /// date it was first flagged (negative: after).
+    pub warnings: Vec<i32>,
+    pub warnings_rag: Vec<i32>,
+    /// Eventually-late assessments never flagged at p >= 0.5 on a Monday.
+    pub never_flagged: usize,
+}
+
+/// Every Monday from `from` to `to`: each assessment open then (as known then) forecast
+/// with the parameters fitted from what was known then, against what happened (as known
+/// on `outcome_on`). Late: not completed by the due date; an assessment ended without
+/// completion, or still open and not yet due on `outcome_on`, has no outcome and is left out.
+pub fn backtest(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    from: NaiveDate,
+    to: NaiveDate,
+    outcome_on: NaiveDate,
+) -> AppResult<Backtest> {
+    let subjects = load_subjects(conn, due_from(from))?;
+    let outcomes: HashMap<&str, bool> = subjects
+        .iter()
+        .filter_map(|s| late(&s.facts_known_on(outcome_on), outcome_on).map(|l| (s.id.as_str(), l)))
+        .collect();
+    let cal = &ctx.calendar;
+    let mut points: Vec<(f64, Rag, bool)> = Vec::new();
+    let mut first_flag: HashMap<&str, i32> = HashMap::new();
+    let mut first_rag: HashMap<&str, i32> = HashMap::new();
+    let mut mondays = 0;
+    let mut day = from + chrono::Duration::days((7 - i64::from(from.weekday().num_days_from_monday())) % 7);
+    while day <= to {
+        mondays += 1;
+        let model = Model::new(&fit(cal, &ctx.clock, &subjects, day));
+        for s in subjects.iter().filter(|s| s.known_on(day)) {
+            let Some(&is_late) = outcomes.get(s.id.as_str()) else {
+                continue;
+            };
+            let f = s.facts_known_on(day);
+            if !f.state.is_open() || f.state == State::Refused {
+                continue;
+            }
+            let Some(fc) = model.forecast(cal, &f, &s.group_on(day), day) else {
+                continue;
+            };
+            let rag = status::standing(&f, cal, day, &ctx.clock).rag;
+            points.push((fc.p_late, rag, is_late));
+            let before_due = cal.working_days_between(day, s.due_on);
+            if is_late && fc.p_late >= 0.5 {
+                first_flag.entry(s.id.as_str()).or_insert(before_due);
+            }
+            if is_late && rag != Rag::Green {
+                first_rag.entry(s.id.as_str()).or_insert(before_due);
+            }
+        }
+        day += chrono::Duration::days(7);
+    }
+    let late_forecast: HashSet<&str> = points_ids(&subjects, &outcomes);
+    let mut out = score(&points);
+    out.mondays = mondays;
+    out.warnings = first_flag.values().copied().collect();
+    out.warnings_rag = first_rag.values().copied().collect();
+    out.never_flagged = late_forecast.len().saturating_sub(first_flag.len());
+    Ok(out)
+}
+
+/// The late ones among subjects that have an outcome (those a flag could warn about).
+fn points_ids<'a>(subjects: &'a [Subject], outcomes: &HashMap<&str, bool>) -> HashSet<&'a str> {
+    subjects
+        .iter()
+        .filter(|s| outcomes.get(s.id.as_str()) == Some(&true))
+        .map(|s| s.id.as_str())
+        .collect()
+}
+
+/// Whether an assessment (as known on `on`) was late; None when it has no outcome yet.
+fn late(f: &AssessmentFacts, on: NaiveDate) -> Option<bool> {
+    match (f.state, f.completed_on) {
+        (State::Completed, Some(done)) => Some(done > f.due_on),
+        (s, _) if s.is_open() && s != State::Refused && on > f.due_on => Some(true),
+        _ => None,
+    }
+}
+
+fn score(points: &[(f64, Rag, bool)]) -> Backtest {
+    let n = points.len().max(1) as f64;
+    let y = |l: bool| if l { 1.0 } else { 0.0 };
+    let brier = points.iter().map(|(p, _, l)| (p - y(*l)).powi(2)).sum::<f64>() / n;
+    let brier_rag = points
+        .iter()
+        .map(|(_, r, l)| (y(*r != Rag::Green) - y(*l)).powi(2))
+        .sum::<f64>()
+        / n;
+    let rate = |colour: Rag| {
+        let of: Vec<bool> = points.iter().filter(|(_, r, _)| *r == colour).map(|p| p.2).collect();
+        of.iter().filter(|l| **l).count() as f64 / of.len().max(1) as f64
+    };
+    let rates: Vec<(Rag, f64)> = Rag::ALL.into_iter().map(|c| (c, rate(c))).collect();
+    let rate_of = |r: Rag| rates.iter().find(|(c, _)| *c == r).map_or(0.0, |(_, v)| *v);
+    let brier_rag_rate = points
+        .iter()
+        .map(|(_, r, l)| (rate_of(*r) - y(*l)).powi(2))
+        .sum::<f64>()
+        / n;
+    let mut deciles = vec![(0usize, 0.0, 0.0); 10];
+    for (p, _, l) in points {
+        let i = ((p * 10.0) as usize).min(9);
+        deciles[i].0 += 1;
+        deciles[i].1 += p;
+        deciles[i].2 += y(*l);
+    }
+    for d in &mut deciles {
+        let c = d.0.max(1) as f64;
+        d.1 /= c;
+        d.2 /= c;
+    }
+    Backtest {
+        forecasts: points.len(),
+        late: points.iter().filter(|p| p.2).count(),
+        brier,
+        brier_rag,
+        brier_rag_rate,
+        deciles,
+        ..Backtest::default()
+    }
+}
+
+/// The median of some values (None when empty).
+pub fn median(values: &[i32]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    match v.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(f64::from(v[n / 2])),
+        n => Some(f64::from(v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// A forecast for a row a page holds: its facts on `as_of`, its LA, whether it has had an
+/// out-of-area request, its child's date of birth.
+pub fn forecast_row(
+    model: &Model,
+    cal: &Calendar,
+    f: &AssessmentFacts,
+    la: &str,
+    out_of_area: bool,
+    dob: NaiveDate,
+    as_of: NaiveDate,
+) -> Option<Forecast> {
+    model.forecast(cal, f, &group(f.kind, la, out_of_area, dob, f.clock_started_on), as_of)
+}
