@@ -63,4 +63,5 @@ mod security;
 mod sessions;
 mod smtp;
 mod startup;
+mod statutory_rules;
 mod workflow;
