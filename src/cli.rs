@@ -341,7 +341,7 @@ fn init_logging() -> anyhow::Result<()> {
 }
 
 pub(crate) fn connect(settings: &Settings) -> anyhow::Result<DbConn> {
-    let url = DatabaseUrl::parse(&settings.database_url);
+    let url = DatabaseUrl::checked(&settings.database_url)?;
     db::connect(&url).with_context(|| format!("opening the {} database", url.backend_name()))
 }
 
@@ -406,7 +406,7 @@ fn refresh_with_progress(conn: &mut DbConn, stamper: &Stamper<'_>) -> anyhow::Re
 
 /// Builds the state the server and the tests share: pool, migrations, calendar.
 pub fn prepare(settings: Settings) -> anyhow::Result<AppState> {
-    let url = DatabaseUrl::parse(&settings.database_url);
+    let url = DatabaseUrl::checked(&settings.database_url)?;
     let pool = db::build_pool(&url, settings.pool_size)
         .with_context(|| format!("opening the {} database", url.backend_name()))?;
     let mut conn = pool.get()?;

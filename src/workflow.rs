@@ -213,6 +213,13 @@ impl Outcome {
         )
     }
 
+    /// The child missed the appointment (not brought, did not attend, no access). A
+    /// cancellation is not: the child was never given the chance; nor a refusal, which
+    /// has its own path (refusal, re-offer).
+    pub fn is_non_attendance(self) -> bool {
+        matches!(self, Outcome::WasNotBrought | Outcome::DidNotAttend | Outcome::NoAccess)
+    }
+
     /// Whose side a non-attendance is on (`None` for attended).
     ///
     /// - was_not_brought, cancelled_by_carer, cancelled_by_la: getting a child to an
@@ -251,6 +258,10 @@ pub enum Event {
     /// The consent an open IHA relied on was withdrawn (a consequence of recording the
     /// withdrawal, not a step of its own, so not in [`Event::STEPS`]).
     WithdrawConsent,
+    /// A completion by brief health summary (the `completion` step with that method, so
+    /// not in [`Event::STEPS`]): an RHA only, with or without a booking; the service
+    /// first checks [`brief_health_summary_refusal`].
+    CompleteBySummary,
 }
 
 impl Event {
@@ -282,6 +293,7 @@ impl Event {
             Event::MarkNotRequired => "not_required",
             Event::Close => "close",
             Event::WithdrawConsent => "consent_withdrawal",
+            Event::CompleteBySummary => "completion",
         }
     }
 }
@@ -369,7 +381,35 @@ fn rha_only(state: State, event: &Event) -> Option<State> {
         // never worse than one not yet booked.
         (Scheduled | AwaitingBooking, Event::Book) => Some(Booked),
         (Scheduled | AwaitingBooking, Event::RefuseConsent) => Some(Refused),
+        (Scheduled | AwaitingBooking | Booked | AwaitingReport, Event::CompleteBySummary) => Some(Completed),
         _ => None,
+    }
+}
+
+/// "Repeated" non-attendance: two or more. One missed appointment is rebooked, as every
+/// non-attendance is; from the second the child has been offered the review and missed it
+/// more than once, which is also when the ladder's `repeated_non_attendance` condition
+/// escalates, so the summary is allowed exactly when the case is already being escalated.
+pub const REPEATED_NON_ATTENDANCE: usize = 2;
+
+/// Why a brief health summary cannot complete this assessment, or `None` when it can
+/// (DOMAIN.md "Appointments and was not brought"):
+/// - it completes an RHA only: an IHA is a face-to-face assessment by a registered medical
+///   practitioner, whatever happened before;
+/// - it is written without the child after repeated non-attendance: at least
+///   [`REPEATED_NON_ATTENDANCE`] appointments the child missed ([`Outcome::is_non_attendance`]).
+pub fn brief_health_summary_refusal(kind: Kind, non_attendances: usize) -> Option<String> {
+    match kind {
+        Kind::Iha => Some(
+            "a brief health summary completes an RHA only: an IHA is a face-to-face assessment \
+             by a registered medical practitioner"
+                .to_string(),
+        ),
+        Kind::Rha if non_attendances < REPEATED_NON_ATTENDANCE => Some(format!(
+            "a brief health summary is written after repeated non-attendance \
+             ({REPEATED_NON_ATTENDANCE} or more appointments missed); this review has {non_attendances}"
+        )),
+        Kind::Rha => None,
     }
 }
 
@@ -451,6 +491,30 @@ mod tests {
             }
         }
         assert_eq!(checked, 2 * 10 * 18);
+    }
+
+    #[test]
+    fn brief_health_summary_completes_an_rha_only_after_repeated_non_attendance() {
+        assert!(brief_health_summary_refusal(Kind::Iha, 5).is_some_and(|m| m.contains("face-to-face")));
+        assert!(brief_health_summary_refusal(Kind::Rha, 0).is_some());
+        assert!(brief_health_summary_refusal(Kind::Rha, 1).is_some_and(|m| m.contains("has 1")));
+        assert_eq!(brief_health_summary_refusal(Kind::Rha, 2), None);
+        // Without a booking (awaiting booking after the last miss, or still scheduled).
+        for state in [Scheduled, AwaitingBooking, Booked, AwaitingReport] {
+            assert_eq!(
+                transition(Kind::Rha, state, &Event::CompleteBySummary),
+                Ok(Completed),
+                "{state}"
+            );
+        }
+        for state in State::ALL {
+            assert!(
+                transition(Kind::Iha, *state, &Event::CompleteBySummary).is_err(),
+                "{state}"
+            );
+        }
+        assert!(Outcome::WasNotBrought.is_non_attendance() && Outcome::DidNotAttend.is_non_attendance());
+        assert!(!Outcome::CancelledByProvider.is_non_attendance() && !Outcome::Refused.is_non_attendance());
     }
 
     #[test]

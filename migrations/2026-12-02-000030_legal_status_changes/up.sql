@@ -18,3 +18,9 @@ CREATE TABLE legal_status_changes (
     -- One status a day: two writers racing to change it on the same day cannot both win.
     UNIQUE (period_id, changed_on)
 );
+
+-- Birth history may only be obtained with the birth mother's consent (DOMAIN.md): whether
+-- the person who consented is the child's birth mother, so a consent whose scope includes
+-- birth_history can be checked against it (1 = yes).
+ALTER TABLE consents ADD COLUMN given_by_birth_mother INTEGER NOT NULL DEFAULT 0
+    CHECK (given_by_birth_mother IN (0, 1));

@@ -47,6 +47,18 @@ impl DatabaseUrl {
         }
     }
 
+    /// [`DatabaseUrl::parse`] for a URL from the settings: a `scheme://` other than
+    /// postgres, postgresql or sqlite (a typo such as `postgress://`) is refused, instead
+    /// of opening a SQLite file named after the URL.
+    pub fn checked(url: &str) -> Result<DatabaseUrl, DbError> {
+        match url.split_once("://") {
+            Some((scheme, _)) if !["postgres", "postgresql", "sqlite"].contains(&scheme) => {
+                Err(DbError::UnknownScheme(scheme.to_string()))
+            }
+            _ => Ok(DatabaseUrl::parse(url)),
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             DatabaseUrl::Postgres(_) => "postgresql",
@@ -67,6 +79,8 @@ pub enum DbError {
     Migration(String),
     #[error("connection pool: {0}")]
     Pool(#[from] r2d2::Error),
+    #[error("unknown database URL scheme {0:?}: use postgres://, postgresql:// or sqlite:// (or a file path)")]
+    UnknownScheme(String),
 }
 
 /// Builds connections itself (instead of the derive's `establish`, which tries each backend
@@ -269,5 +283,28 @@ where
             let _ = Manager::rollback_transaction(conn);
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_with_an_unknown_scheme_is_refused() {
+        assert!(matches!(DatabaseUrl::checked("postgress://h/db"), Err(DbError::UnknownScheme(s)) if s == "postgress"));
+        assert!(DatabaseUrl::checked("mysql://h/db").is_err());
+        assert_eq!(
+            DatabaseUrl::checked("postgresql://h/db").ok(),
+            Some(DatabaseUrl::Postgres("postgresql://h/db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::checked("sqlite://a.db").ok(),
+            Some(DatabaseUrl::Sqlite("a.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::checked("data/a.db").ok(),
+            Some(DatabaseUrl::Sqlite("data/a.db".into()))
+        );
     }
 }

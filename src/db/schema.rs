@@ -109,6 +109,7 @@ diesel::table! {
         reoffer_plan -> Nullable<Text>,
         withdrawn_on -> Nullable<Date>,
         created_at -> Timestamp,
+        given_by_birth_mother -> Integer,
     }
 }
 

@@ -63,6 +63,10 @@ pub struct ConsentInput {
     pub competence_assessed_by: Option<String>,
     /// For a refusal: the plan to offer the assessment again.
     pub reoffer_plan: Option<String>,
+    /// The person consenting is the child's birth mother: the only consent that covers
+    /// the `birth_history` scope (with basis parent_with_pr).
+    #[serde(default)]
+    pub given_by_birth_mother: bool,
     #[serde(default, deserialize_with = "whole::option_i32")]
     pub version: Option<i32>,
 }
@@ -370,6 +374,12 @@ pub fn consent(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ConsentInput
             created_at: now_utc(),
         };
         diesel::insert_into(consents::table).values(&row).execute(conn)?;
+        if input.given_by_birth_mother {
+            // Set apart from the row struct, which other writers (seed-demo) build too.
+            diesel::update(consents::table.find(&row.id))
+                .set(consents::given_by_birth_mother.eq(1))
+                .execute(conn)?;
+        }
         if refused {
             let to = next_state(a, &Event::RefuseConsent)?;
             a.ended_on = Some(on);
@@ -391,6 +401,17 @@ pub fn consent(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ConsentInput
         history_store::record(conn, ctx, a, on, Change::ConsentGiven { consent_id: row.id })?;
         Ok(())
     })
+}
+
+/// Birth history may only be obtained with the birth mother's consent (DOMAIN.md,
+/// "Consent"): a parent with PR who is the birth mother. No other basis covers it, not
+/// the LA under a care order, the court, or the young person.
+fn birth_history_refusal(input: &ConsentInput, basis: &str) -> Option<&'static str> {
+    let asks = input.scope.iter().flatten().any(|s| s == "birth_history");
+    if !asks || (basis == "parent_with_pr" && input.given_by_birth_mother) {
+        return None;
+    }
+    Some("birth_history needs the birth mother's consent (basis parent_with_pr, given_by_birth_mother true); no other basis covers it")
 }
 
 /// Who can consent depends on the legal status (does the LA hold parental responsibility?)
@@ -431,6 +452,9 @@ fn check_consent(
             unreachable!("finish fails when a check failed")
         }
     };
+    if let Some(why) = birth_history_refusal(input, basis) {
+        c.fail("scope", why);
+    }
     let field = if refused { "refused_on" } else { "given_on" };
     c.not_future(field, on, ctx.today);
     c.not_before(field, on, a.clock_started_on, "the start of the assessment's clock");
@@ -648,6 +672,19 @@ fn check_outcome(
 
 const COMPLETION_METHODS: [&str; 2] = ["face_to_face", "brief_health_summary"];
 
+/// How many of the assessment's appointments the child missed (`Outcome::is_non_attendance`).
+fn non_attendances(conn: &mut DbConn, assessment_id: &str) -> AppResult<usize> {
+    let outcomes: Vec<Option<String>> = appointments::table
+        .filter(appointments::assessment_id.eq(assessment_id))
+        .select(appointments::outcome)
+        .load(conn)?;
+    Ok(outcomes
+        .iter()
+        .flatten()
+        .filter(|o| o.parse::<Outcome>().is_ok_and(Outcome::is_non_attendance))
+        .count())
+}
+
 pub fn complete(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: CompletionInput) -> AppResult<AssessmentView> {
     run_step(conn, ctx, id, input.version, |conn, a| {
         let child = load_child(conn, &a.child_id)?;
@@ -672,8 +709,25 @@ pub fn complete(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: CompletionI
             c.not_future("report_received_on", r, ctx.today);
             c.not_before("report_received_on", r, input.seen_on, "seen_on");
         }
+        let by_summary = method == "brief_health_summary";
+        if by_summary {
+            let missed = non_attendances(conn, &a.id)?;
+            let kind = if a.kind == Kind::Iha.as_str() {
+                Kind::Iha
+            } else {
+                Kind::Rha
+            };
+            if let Some(why) = crate::workflow::brief_health_summary_refusal(kind, missed) {
+                c.fail("method", why);
+            }
+        }
         c.finish()?;
-        let to = next_state(a, &Event::Complete)?;
+        let event = if by_summary {
+            Event::CompleteBySummary
+        } else {
+            Event::Complete
+        };
+        let to = next_state(a, &event)?;
         a.seen_on = Some(input.seen_on);
         a.report_received_on = input.report_received_on;
         let completed_on = input.report_received_on.unwrap_or(input.seen_on);

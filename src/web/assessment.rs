@@ -627,6 +627,9 @@ pub async fn consent(
         confirmed_by: posted.optional("confirmed_by"),
         competence_assessed_by: posted.optional("competence_assessed_by"),
         reoffer_plan: posted.optional("reoffer_plan"),
+        // The form has no birth-mother question yet: birth history is recorded through
+        // the API (the service refuses it here with a message on the scope).
+        given_by_birth_mother: false,
         version: posted.version(),
     });
     let step = Step {

@@ -64,4 +64,5 @@ mod sessions;
 mod smtp;
 mod ssda903;
 mod startup;
+mod statutory_rules;
 mod workflow;

@@ -75,3 +75,18 @@ async fn instances_starting_together_on_a_fresh_database_all_come_up() {
     let (_, _, iha) = app.child_in_care("ST-1", "2014-01-01", "2026-02-02").await;
     assert_eq!(app.assessment(&iha).await["state"], "awaiting_notification");
 }
+
+#[test]
+fn a_database_url_with_an_unknown_scheme_stops_start_up() {
+    let settings = settings_for("postgress://postgres@127.0.0.1:5432/test", "2026-02-16");
+    let err = match cla_tracker::cli::prepare(settings) {
+        Ok(_) => panic!("a postgress:// URL must not start"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("unknown database URL scheme \"postgress\""), "{err}");
+    // Opened as a SQLite path, the URL would have made a folder "postgress:" here.
+    assert!(
+        !std::path::Path::new("postgress:").exists(),
+        "no SQLite file was made for the URL"
+    );
+}
