@@ -36,6 +36,8 @@ mod browser;
 mod calendar;
 mod casework;
 mod cli;
+mod console;
+mod console_screens;
 mod contract;
 mod escalations;
 mod group_commit;

@@ -1,0 +1,60 @@
+//! The escalations overview and the admin console in real Chromium: styled and scripted
+//! under the CSP, and no serious or critical axe-core violation at desktop width and at
+//! 320 px (`Browser::check_page`).
+
+use cla_tracker::access::Role;
+
+use crate::browser::{self, Browser};
+use crate::helpers::Backend;
+use crate::security::{add_user, sql};
+
+macro_rules! browser_test {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            async fn $name(b: Backend) {
+                if !browser::available(stringify!($name)) {
+                    return;
+                }
+                inner::$name(b).await
+            }
+        )+
+        both!($($name),+);
+    };
+}
+
+browser_test!(the_escalations_and_the_admin_console_are_accessible);
+
+mod inner {
+    use super::*;
+
+    pub async fn the_escalations_and_the_admin_console_are_accessible(b: Backend) {
+        let app = crate::helpers::spawn_app(b, "2026-03-13").await;
+        crate::console::two_escalated_children(&app).await;
+        sql(&app, "UPDATE outbox SET status = 'dead', last_error = 'refused: 550 no such mailbox' WHERE recipient = 'social_worker'").await;
+        add_user(&app, "nurse@test.nhs.uk", "ICB", &[Role::HealthAdmin, Role::Admin]).await;
+        let browser = Browser::open(&app).await;
+        browser.sign_in("nurse@test.nhs.uk").await;
+        browser.goto("/escalations").await;
+        let text = browser.text().await;
+        assert!(text.contains("ESC-SOM") && text.contains("Undelivered mail"), "{text}");
+        browser.check_page("escalations").await;
+
+        browser.goto("/admin").await;
+        browser.check_page("admin-console").await;
+        browser.and_wait(browser.click_link("Users")).await;
+        browser.check_page("admin-users").await;
+        browser.type_into("#email", "nia@test.nhs.uk").await;
+        browser.type_into("#display_name", "Nia New").await;
+        browser.submit("#users-form button[type=submit]").await;
+        assert!(browser.text().await.contains("There is a problem"));
+        browser.check_page("admin-users-error").await;
+        browser.goto("/admin/organisations").await;
+        browser.check_page("admin-organisations").await;
+        browser.goto("/admin/tokens").await;
+        browser.check_page("admin-tokens").await;
+        browser.goto("/admin/audit").await;
+        assert!(browser.text().await.contains("Intact"));
+        browser.check_page("admin-audit").await;
+        browser.close().await;
+    }
+}
