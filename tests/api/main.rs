@@ -60,6 +60,7 @@ mod scope;
 mod screens;
 mod security;
 mod sessions;
+mod shutdown;
 mod smtp;
 mod startup;
 mod workflow;
