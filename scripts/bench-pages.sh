@@ -19,7 +19,7 @@ if [ "$profile" = release ]; then
 else
   cargo build --quiet --bin cla-tracker --example latency
 fi
-bin="target/$profile"
+bin="${CARGO_TARGET_DIR:-target}/$profile"
 work="$(mktemp -d)"
 case "$backend" in
   sqlite) url="$work/bench.db" ;;
@@ -98,6 +98,13 @@ measure() {
 echo "== as a health admin (ICB)"
 measure nurse "/" "/children?q=Smith" "/children?q=$local_id" "/children/$child" \
   "/children/$child?as_of=2026-06-01" "/assessments/$assessment" "/children/new" "/children/$child/periods/new"
+echo "== the weekly assurance meeting (as the health admin)"
+measure nurse "/assurance" "/assurance?rag=red" "/assurance/changes"
+echo "== the whole assurance list as CSV and the monthly figures (fewer requests: these are big)"
+requests_saved="$requests"
+requests="${BENCH_BIG_REQUESTS:-5}"
+measure nurse "/assurance.csv" "/assurance/print" "/reports"
+requests="$requests_saved"
 echo "== as a social worker"
 measure sw "/"
 echo "== as a clinician"

@@ -102,6 +102,12 @@ pub enum Command {
     /// an upgrade or a settings change). `serve` does this every housekeeping interval;
     /// until then lists work it out per request, which is correct but slower.
     RefreshRag,
+    /// Copy a SQLite database to FILE while it is in use: a consistent snapshot that opens on
+    /// its own. FILE must not exist. (PostgreSQL: use pg_dump; see README.md.)
+    Backup {
+        /// Where to write the copy (a new file).
+        file: std::path::PathBuf,
+    },
     /// The monthly performance measures (the board's KPI tables).
     Report {
         #[command(subcommand)]
@@ -257,6 +263,20 @@ pub fn main() -> anyhow::Result<()> {
         Command::Escalate { as_of, dry_run, send } => escalate::escalate(settings, as_of, dry_run, send),
         Command::Pack { as_of, to } => escalate::pack(settings, as_of, &to),
         Command::Outbox { command } => escalate::outbox(settings, command),
+        Command::Backup { file } => {
+            let mut conn = connect(&settings)?;
+            let started = std::time::Instant::now();
+            db::backup::backup(&mut conn, &file)?;
+            let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "backed up to {} ({:.1} MB in {:.1} s); check it with: CLA_DATABASE_URL={} cla-tracker audit verify",
+                file.display(),
+                bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64(),
+                file.display()
+            );
+            Ok(())
+        }
         Command::RefreshRag => {
             let mut conn = connect(&settings)?;
             db::run_migrations(&mut conn)?;
@@ -451,10 +471,19 @@ fn serve(settings: Settings, workers: Option<usize>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
     actix_web::rt::System::new().block_on(async move {
         spawn_housekeeping(&state);
-        let _workers = escalate::spawn_workers(&state)?;
+        let background = escalate::spawn_workers(&state)?;
         let app = Application::build(state, listener, workers)?;
         tracing::info!(address = %bind, "serving");
-        app.run_until_stopped().await
+        // On SIGTERM or SIGINT actix stops accepting, lets in-flight requests finish (up to
+        // 30 s) and only then returns; the senders then finish their current message and
+        // hand back the rest of their claimed batch, so no lease is left to expire.
+        let served = app.run_until_stopped().await;
+        tracing::info!("stopping: waiting for the sender and sweep threads");
+        actix_web::rt::task::spawn_blocking(move || background.stop_and_wait())
+            .await
+            .map_err(std::io::Error::other)?;
+        tracing::info!("stopped");
+        served
     })?;
     Ok(())
 }

@@ -45,6 +45,7 @@ pub struct EscalationSettings {
     pub retry_max_seconds: u64,
     pub claim_lease_seconds: u64,
     pub smtp_timeout_seconds: u64,
+    pub sender_workers: u64,
     pub health_admin_mailbox: String,
     pub named_nurse_email: String,
     pub designated_nurse_email: String,
@@ -78,7 +79,7 @@ impl EscalationSettings {
         for a in &self.pack_recipients {
             address("escalation.pack_recipients", a, true)?;
         }
-        let ranges: [(&str, u64, u64, u64); 6] = [
+        let ranges: [(&str, u64, u64, u64); 7] = [
             (
                 "escalation.sweep_interval_seconds",
                 self.sweep_interval_seconds,
@@ -90,6 +91,7 @@ impl EscalationSettings {
             ("escalation.retry_max_seconds", self.retry_max_seconds, 1, 7 * 86_400),
             ("escalation.claim_lease_seconds", self.claim_lease_seconds, 10, 86_400),
             ("escalation.smtp_timeout_seconds", self.smtp_timeout_seconds, 1, 600),
+            ("escalation.sender_workers", self.sender_workers, 1, 32),
         ];
         for (key, value, min, max) in ranges {
             if !(min..=max).contains(&value) {

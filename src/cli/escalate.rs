@@ -1,7 +1,8 @@
 //! `escalate`, `pack` and `outbox` commands, and the sweep and sender threads of `serve`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::anyhow;
@@ -140,11 +141,34 @@ pub fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<()> 
 #[derive(Clone)]
 pub struct Workers {
     stop: Arc<AtomicBool>,
+    threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl Workers {
+    /// Asks every thread to stop after what it is doing now, without waiting.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Graceful shutdown: stops the threads and waits for them. A sender finishes the message
+    /// it is sending and hands its other claimed rows back; a sweep finishes its transaction.
+    pub fn stop_and_wait(&self) {
+        self.stop();
+        let threads = match self.threads.lock() {
+            Ok(mut t) => std::mem::take(&mut *t),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+
+    fn spawn(&self, name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+        let handle = std::thread::Builder::new().name(name.to_string()).spawn(f)?;
+        if let Ok(mut t) = self.threads.lock() {
+            t.push(handle);
+        }
+        Ok(())
     }
 }
 
@@ -166,47 +190,26 @@ pub fn spawn_workers(state: &AppState) -> std::io::Result<Workers> {
     let mailer = Mailer::new(&state.settings).map_err(std::io::Error::other)?;
     let workers = Workers {
         stop: Arc::new(AtomicBool::new(false)),
+        threads: Arc::new(Mutex::new(Vec::new())),
     };
-    let settings = state.settings.clone();
-    let pool = state.pool.clone();
-    let stop = workers.stop.clone();
-    std::thread::spawn(move || {
-        let policy = SenderPolicy::new(&settings);
-        loop {
-            if stop.load(Ordering::SeqCst) {
-                return;
-            }
-            let mut busy = false;
-            match pool.get() {
-                Ok(mut conn) => match outbox::deliver_due(&mut conn, &mailer, &policy) {
-                    Ok(r) => {
-                        if r.claimed > 0 || r.reclaimed > 0 {
-                            tracing::info!(
-                                sent = r.sent,
-                                retrying = r.retrying,
-                                dead = r.dead,
-                                reclaimed = r.reclaimed,
-                                "outbox"
-                            );
-                        }
-                        busy = r.claimed == policy.batch as usize;
-                    }
-                    Err(e) => tracing::warn!(error = %e, "outbox delivery"),
-                },
-                Err(e) => tracing::warn!(error = %e, "outbox: no database connection"),
-            }
-            if !busy && pause(&stop, settings.escalation.send_interval_seconds) {
-                return;
-            }
-        }
-    });
+    for n in 0..state.settings.escalation.sender_workers {
+        let (settings, pool, stop, mailer) = (
+            state.settings.clone(),
+            state.pool.clone(),
+            workers.stop.clone(),
+            mailer.clone(),
+        );
+        workers.spawn(&format!("sender-{n}"), move || {
+            send_loop(&settings, &pool, &mailer, &stop)
+        })?;
+    }
     let stop = workers.stop.clone();
     let settings = state.settings.clone();
     let pool = state.pool.clone();
     let calendar = state.calendar.clone();
     let ladder = state.ladder.clone();
     let metrics = state.metrics.clone();
-    std::thread::spawn(move || loop {
+    workers.spawn("sweep", move || loop {
         if stop.load(Ordering::SeqCst) {
             return;
         }
@@ -248,6 +251,37 @@ pub fn spawn_workers(state: &AppState) -> std::io::Result<Workers> {
         if pause(&stop, settings.escalation.sweep_interval_seconds) {
             return;
         }
-    });
+    })?;
     Ok(workers)
+}
+
+/// One sender thread: deliver what is due, again at once while there is a full batch,
+/// otherwise after `send_interval_seconds`.
+fn send_loop(settings: &Settings, pool: &crate::db::Pool, mailer: &Mailer, stop: &AtomicBool) {
+    let policy = SenderPolicy::new(settings);
+    while !stop.load(Ordering::SeqCst) {
+        let mut busy = false;
+        match pool.get() {
+            Ok(mut conn) => match outbox::deliver_due_unless(&mut conn, mailer, &policy, stop) {
+                Ok(r) => {
+                    if r.claimed > 0 || r.reclaimed > 0 {
+                        tracing::info!(
+                            sent = r.sent,
+                            retrying = r.retrying,
+                            dead = r.dead,
+                            reclaimed = r.reclaimed,
+                            released = r.released,
+                            "outbox"
+                        );
+                    }
+                    busy = r.claimed == policy.batch as usize;
+                }
+                Err(e) => tracing::warn!(error = %e, "outbox delivery"),
+            },
+            Err(e) => tracing::warn!(error = %e, "outbox: no database connection"),
+        }
+        if !busy && pause(stop, settings.escalation.send_interval_seconds) {
+            return;
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! One data layer over embedded SQLite and PostgreSQL: a `MultiConnection`, an r2d2 pool
 //! whose manager picks the backend from the URL scheme, and embedded migrations.
 
+pub mod backup;
 pub mod history;
 pub mod models;
 pub mod schema;

@@ -18,9 +18,12 @@
 //! receiving system or mail client can drop the duplicate. Closing that window completely
 //! would need the relay to take part in the transaction, which SMTP does not offer.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{Message, SmtpTransport, Transport};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -146,7 +149,10 @@ impl SenderPolicy {
     }
 }
 
-/// Where mail goes: lettre's SMTP transport built from `smtp_url`.
+/// Where mail goes: lettre's SMTP transport built from `smtp_url`. Clones share one pool of
+/// open connections (one per sender thread), so a message costs a `MAIL FROM` exchange on a
+/// connection already open, not a new TCP connection, greeting and `EHLO` (about 47 ms here).
+#[derive(Clone)]
 pub struct Mailer {
     transport: SmtpTransport,
     from: Mailbox,
@@ -159,6 +165,7 @@ impl Mailer {
             .timeout(Some(std::time::Duration::from_secs(
                 settings.escalation.smtp_timeout_seconds,
             )))
+            .pool_config(PoolConfig::new().max_size(settings.escalation.sender_workers as u32))
             .build();
         let from = settings
             .escalation
@@ -222,6 +229,28 @@ pub struct DeliveryReport {
     pub dead: usize,
     /// Rows whose lease had run out (their sender died) put back to pending.
     pub reclaimed: usize,
+    /// Rows claimed by this round but handed back untried because the sender is stopping.
+    pub released: usize,
+}
+
+/// Hands claimed rows back to `pending`, untried, if this sender still holds them.
+fn release(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<usize> {
+    let Some(token) = rows.first().and_then(|r| r.claim_token.clone()) else {
+        return Ok(0);
+    };
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::claim_token.eq(token))
+            .filter(outbox::status.eq(SENDING)),
+    )
+    .set((
+        outbox::status.eq(PENDING),
+        outbox::claim_token.eq(None::<String>),
+        outbox::claimed_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
 }
 
 /// Puts rows whose sender died (lease expired) back to pending.
@@ -276,13 +305,29 @@ pub fn claim(conn: &mut DbConn, policy: &SenderPolicy, now: NaiveDateTime) -> Qu
 
 /// One round: reclaim expired leases, claim due rows, send each, record the result.
 pub fn deliver_due(conn: &mut DbConn, mailer: &Mailer, policy: &SenderPolicy) -> QueryResult<DeliveryReport> {
+    deliver_due_unless(conn, mailer, policy, &AtomicBool::new(false))
+}
+
+/// [`deliver_due`], stopping early once `stop` is set (shutdown): the message being sent is
+/// finished and recorded, and the rows claimed but not yet tried are released at once
+/// rather than left for their lease to run out.
+pub fn deliver_due_unless(
+    conn: &mut DbConn,
+    mailer: &Mailer,
+    policy: &SenderPolicy,
+    stop: &AtomicBool,
+) -> QueryResult<DeliveryReport> {
     let mut report = DeliveryReport {
         reclaimed: reclaim_expired(conn, now_utc())?,
         ..DeliveryReport::default()
     };
     let rows = claim(conn, policy, now_utc())?;
     report.claimed = rows.len();
-    for row in &rows {
+    for (i, row) in rows.iter().enumerate() {
+        if stop.load(Ordering::SeqCst) {
+            report.released = release(conn, &rows[i..])?;
+            break;
+        }
         let result = mailer.send(row);
         let token = row.claim_token.clone().unwrap_or_default();
         let mine = outbox::table

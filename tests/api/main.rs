@@ -63,6 +63,7 @@ mod scope;
 mod screens;
 mod security;
 mod sessions;
+mod shutdown;
 mod smtp;
 mod ssda903;
 mod startup;

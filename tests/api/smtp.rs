@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -97,6 +97,8 @@ fn decode_words(raw: &str) -> String {
 pub struct SmtpServer {
     pub port: u16,
     mode: Arc<AtomicU8>,
+    /// Milliseconds to wait before accepting each message (a slow relay).
+    delay_ms: Arc<AtomicU64>,
     received: Arc<Mutex<Vec<Received>>>,
     refused: Arc<Mutex<Vec<String>>>,
 }
@@ -108,6 +110,7 @@ impl SmtpServer {
         let server = SmtpServer {
             port,
             mode: Arc::new(AtomicU8::new(Mode::Up as u8)),
+            delay_ms: Arc::new(AtomicU64::new(0)),
             received: Arc::new(Mutex::new(Vec::new())),
             refused: Arc::new(Mutex::new(Vec::new())),
         };
@@ -129,6 +132,11 @@ impl SmtpServer {
 
     pub fn set_mode(&self, mode: Mode) {
         self.mode.store(mode as u8, Ordering::SeqCst);
+    }
+
+    /// Makes the relay take `ms` milliseconds to accept each message.
+    pub fn slow_down(&self, ms: u64) {
+        self.delay_ms.store(ms, Ordering::SeqCst);
     }
 
     /// Recipients answered 550 (a permanent refusal).
@@ -212,6 +220,7 @@ impl SmtpServer {
                         .unwrap_or(&line);
                     data.push_str(l);
                 }
+                std::thread::sleep(Duration::from_millis(self.delay_ms.load(Ordering::SeqCst)));
                 self.received.lock().unwrap().push(Received {
                     from: from.clone(),
                     to: std::mem::take(&mut to),
