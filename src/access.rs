@@ -321,6 +321,12 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Post, "/api/v1/children/{id}/periods", Action::PeriodStart),
     (Method::Post, "/api/v1/periods/{id}/placements", Action::PlacementChange),
     (Method::Post, "/api/v1/periods/{id}/end", Action::PeriodEnd),
+    // A legal-status change is, like a placement change, a new episode within the period.
+    (
+        Method::Post,
+        "/api/v1/periods/{id}/legal-status",
+        Action::PlacementChange,
+    ),
     (Method::Get, "/api/v1/assessments", Action::AssessmentRead),
     (Method::Get, "/api/v1/assessments/{id}", Action::AssessmentRead),
     (Method::Post, "/api/v1/assessments/{id}/notification", Action::Notify),

@@ -17,6 +17,7 @@ pub mod history;
 pub mod http;
 pub mod input;
 pub mod kpi;
+pub mod legal_status;
 pub mod logging;
 pub mod metrics;
 pub mod nhs_number;

@@ -40,6 +40,19 @@ pub struct Period {
     pub created_at: NaiveDateTime,
 }
 
+/// A legal-status change within a period (append-only; `src/legal_status.rs`).
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = legal_status_changes)]
+pub struct LegalStatusChange {
+    pub id: String,
+    pub period_id: String,
+    pub changed_on: NaiveDate,
+    pub legal_status: String,
+    pub previous_status: String,
+    pub recorded_at: NaiveDateTime,
+    pub recorded_by: Option<String>,
+}
+
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = placements)]
 pub struct Placement {

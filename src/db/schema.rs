@@ -386,8 +386,23 @@ diesel::table! {
 
 diesel::joinable!(history_events -> assessments (assessment_id));
 
+diesel::table! {
+    legal_status_changes (id) {
+        id -> Text,
+        period_id -> Text,
+        changed_on -> Date,
+        legal_status -> Text,
+        previous_status -> Text,
+        recorded_at -> Timestamp,
+        recorded_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(legal_status_changes -> periods (period_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     history_events,
+    legal_status_changes,
     children,
     periods,
     placements,

@@ -34,7 +34,7 @@ use crate::access::{self, Role};
     paths(
         ops::health, ops::ready, ops::metrics,
         children::create, children::search, children::get, children::update, children::add_health_check, children::add_note,
-        periods::start, periods::change_placement, periods::end,
+        periods::start, periods::change_placement, periods::end, periods::change_legal_status,
         assessments::list, assessments::get, assessments::notification, assessments::consent, assessments::appointment,
         assessments::get_appointment,
         assessments::outcome, assessments::completion, assessments::reoffer_step, assessments::not_required,
@@ -177,7 +177,7 @@ const CHILD_OPS: &[&str] = &[
     "start",
     "access_history",
 ];
-const PERIOD_OPS: &[&str] = &["change_placement", "end"];
+const PERIOD_OPS: &[&str] = &["change_placement", "end", "change_legal_status"];
 const ASSESSMENT_OPS: &[&str] = &[
     "get_assessment",
     "notification",

@@ -347,7 +347,12 @@ const CONSENT_SCOPES: [&str; 4] = ["assessment", "share_report", "obtain_records
 pub fn consent(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ConsentInput) -> AppResult<AssessmentView> {
     run_step(conn, ctx, id, input.version, |conn, a| {
         let child = load_child(conn, &a.child_id)?;
-        let legal_status = period_legal_status(conn, a)?;
+        // Judged against the status in force on the consent's own day, not today's.
+        let day = input.given_on.or(input.refused_on).unwrap_or(ctx.today);
+        let legal_status = match &a.period_id {
+            Some(pid) => super::periods::legal_status_on(conn, pid, day)?,
+            None => None,
+        };
         let (on, refused) = check_consent(&input, a, &child, legal_status.as_deref(), ctx)?;
         let scope = input.scope.clone().unwrap_or_else(|| vec!["assessment".into()]);
         let row = models::Consent {
@@ -386,15 +391,6 @@ pub fn consent(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ConsentInput
         history_store::record(conn, ctx, a, on, Change::ConsentGiven { consent_id: row.id })?;
         Ok(())
     })
-}
-
-fn period_legal_status(conn: &mut DbConn, a: &models::Assessment) -> AppResult<Option<String>> {
-    let Some(pid) = &a.period_id else { return Ok(None) };
-    Ok(periods::table
-        .find(pid)
-        .select(periods::legal_status)
-        .first(conn)
-        .optional()?)
 }
 
 /// Who can consent depends on the legal status (does the LA hold parental responsibility?)
@@ -442,7 +438,7 @@ fn check_consent(
         c.fail("basis", "only a competent young person can refuse (basis young_person)");
     }
     if basis == "local_authority" {
-        if let Some(ls) = legal_status.filter(|ls| !crate::ssda903::la_holds_parental_responsibility(ls)) {
+        if let Some(ls) = legal_status.filter(|ls| !crate::legal_status::la_holds_parental_responsibility(ls)) {
             c.fail(
                 "basis",
                 format!("the local authority does not hold parental responsibility under legal status {ls}; consent must come from a parent with PR, the young person or the court"),
@@ -822,7 +818,12 @@ pub fn mark_not_required(
     input: NotRequiredInput,
 ) -> AppResult<AssessmentView> {
     run_step(conn, ctx, id, input.version, |conn, a| {
-        let legal_status = period_legal_status(conn, a)?.unwrap_or_default();
+        // The status in force when the clock started (a period may have changed since).
+        let legal_status = match &a.period_id {
+            Some(pid) => super::periods::legal_status_on(conn, pid, a.clock_started_on)?,
+            None => None,
+        }
+        .unwrap_or_default();
         let decision = obligations::iha_decision(&legal_status, a.clock_started_on, Some(input.prior_assessment_on));
         let obligations::IhaDecision::NotRequired(reason) = decision else {
             return Err(AppError::invalid(

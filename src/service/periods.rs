@@ -76,6 +76,32 @@ pub struct PeriodEnd {
     pub version: Option<i32>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLegalStatus {
+    /// The day the new status took effect: after the period's start and its last change.
+    #[serde(deserialize_with = "crate::input::date")]
+    pub changed_on: NaiveDate,
+    /// SSDA903 legal status (LS).
+    pub legal_status: String,
+    /// The period's `version` as read (or `If-Match`); a stale one is refused with 409.
+    #[serde(default)]
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LegalStatusChanged {
+    pub period_id: String,
+    pub changed_on: NaiveDate,
+    pub legal_status: String,
+    pub previous_status: String,
+    /// The period's version after the change.
+    pub version: i32,
+    /// The IHA whose clock the change started (from short breaks, V3/V4, to another
+    /// status: day 0 is the change date), or `null`.
+    pub assessment: Option<AssessmentView>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PeriodStarted {
     pub period: PeriodView,
@@ -195,7 +221,11 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             conn,
             AuditEvent::ok("create", "period", Some(&period.id), Some(&child.id)).with_changes(None, Some(&period)),
         )?;
-        let mut iha = open_iha(conn, ctx, &child, &period, input.prior_assessment_on)?;
+        let clock = IhaClock {
+            day0: period.started_on,
+            legal_status: &period.legal_status,
+        };
+        let mut iha = open_iha(conn, ctx, &child, &period, clock, input.prior_assessment_on)?;
         if let Some((p, (placement_type, host_la, host_email))) = placement {
             let row = models::Placement {
                 id: new_id(),
@@ -285,6 +315,14 @@ fn check_period_start(
     }
 }
 
+/// Where an IHA's clock starts: the period's start, or the day a short-breaks status
+/// changed to another (`legal_status::starts_iha_clock`), and the status then in force.
+#[derive(Debug, Clone, Copy)]
+struct IhaClock<'a> {
+    day0: NaiveDate,
+    legal_status: &'a str,
+}
+
 /// Creates the IHA, or records it as not required with the reason (short breaks, or an
 /// assessment in the 3 months before: given, or found in the child's own history).
 fn open_iha(
@@ -292,30 +330,32 @@ fn open_iha(
     ctx: &DomainCtx,
     child: &models::Child,
     period: &models::Period,
+    clock: IhaClock,
     prior_given: Option<NaiveDate>,
 ) -> AppResult<Option<models::Assessment>> {
+    let day0 = clock.day0;
     let prior_on_record: Option<Option<NaiveDate>> = assessments::table
         .filter(assessments::child_id.eq(&child.id))
-        .filter(assessments::seen_on.le(period.started_on))
+        .filter(assessments::seen_on.le(day0))
         .select(diesel::dsl::max(assessments::seen_on))
         .first(conn)
         .optional()?;
     let prior = [prior_given, prior_on_record.flatten()].into_iter().flatten().max();
-    let due_on = status::iha_due_on(&ctx.calendar, period.started_on, &ctx.clock);
-    let decision = obligations::iha_decision(&period.legal_status, period.started_on, prior);
+    let due_on = status::iha_due_on(&ctx.calendar, day0, &ctx.clock);
+    let decision = obligations::iha_decision(clock.legal_status, day0, prior);
     let mut iha = new_assessment(
         child,
         Some(period.id.clone()),
         Kind::Iha,
         State::AwaitingNotification,
-        period.started_on,
+        day0,
         due_on,
     );
     let detail = match &decision {
         IhaDecision::Required => None,
         IhaDecision::NotRequired(reason) => {
             iha.state = State::NotRequired.as_str().to_string();
-            iha.ended_on = Some(period.started_on);
+            iha.ended_on = Some(day0);
             iha.end_reason = Some(reason.describe());
             iha.end_reason.clone()
         }
@@ -324,21 +364,13 @@ fn open_iha(
         diesel::insert_into(assessments::table).values(&iha).execute(conn),
         || AppError::Conflict("the period already has an open IHA".into()),
     )?;
-    record_event(
-        conn,
-        &iha.id,
-        "opened",
-        "none",
-        &iha.state,
-        period.started_on,
-        detail.clone(),
-    )?;
+    record_event(conn, &iha.id, "opened", "none", &iha.state, day0, detail.clone())?;
     let opened = Change::Opened {
         state: State::AwaitingNotification,
     };
-    history_store::record(conn, ctx, &mut iha, period.started_on, opened)?;
+    history_store::record(conn, ctx, &mut iha, day0, opened)?;
     if let Some(reason) = detail {
-        history_store::record(conn, ctx, &mut iha, period.started_on, Change::NotRequired { reason })?;
+        history_store::record(conn, ctx, &mut iha, day0, Change::NotRequired { reason })?;
     }
     Ok(Some(iha))
 }
@@ -462,6 +494,126 @@ pub fn change_placement(
             out_of_area_request: request,
         })
     })
+}
+
+/// Records a change of legal status within a period (DOMAIN.md "Legal status within a
+/// period"): the period and its clock carry on, except that a change from short breaks
+/// (V3/V4) to another status starts the IHA clock on its day. One transaction: the dated
+/// change, the period's version, the audit entry, and the new IHA with its history.
+pub fn change_legal_status(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    period_id: &str,
+    input: NewLegalStatus,
+) -> AppResult<LegalStatusChanged> {
+    let (change, period, iha) = crate::db::write_transaction(conn, |conn| {
+        let period = load_period(conn, ctx, period_id)?;
+        let changes = legal_status_changes_of(conn, &period.id)?;
+        let mut c = Checks::new();
+        let status = c.code(
+            "legal_status",
+            &input.legal_status,
+            ssda903::legal_status,
+            &codes(ssda903::LEGAL_STATUSES),
+        );
+        if let Some(ended_on) = period.ended_on {
+            return Err(period_ended(ended_on));
+        }
+        check_version(&period, input.version)?;
+        let last = changes.last().map_or(period.started_on, |l| l.changed_on);
+        c.not_future("changed_on", input.changed_on, ctx.today);
+        if input.changed_on <= last {
+            c.fail(
+                "changed_on",
+                format!("must be after the period's start and its last legal-status change ({last})"),
+            );
+        }
+        let previous = current_status(&period, &changes).to_string();
+        if c.is_empty() && status == previous {
+            c.fail("legal_status", format!("the legal status is already {previous}"));
+        }
+        c.finish()?;
+        claim_open_period(conn, &period)?;
+        let row = models::LegalStatusChange {
+            id: new_id(),
+            period_id: period.id.clone(),
+            changed_on: input.changed_on,
+            legal_status: status,
+            previous_status: previous,
+            recorded_at: now_utc(),
+            recorded_by: history_store::recorded_by(ctx),
+        };
+        on_unique_violation(
+            diesel::insert_into(legal_status_changes::table)
+                .values(&row)
+                .execute(conn),
+            || {
+                AppError::Conflict(
+                    "the legal status was changed on that day at the same time; read the child again".into(),
+                )
+            },
+        )?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("create", "legal_status_change", Some(&row.id), Some(&period.child_id))
+                .with_changes(None, Some(&row)),
+        )?;
+        let iha = if crate::legal_status::starts_iha_clock(&row.previous_status, &row.legal_status) {
+            let child = super::children::load(conn, &period.child_id)?;
+            let clock = IhaClock {
+                day0: row.changed_on,
+                legal_status: &row.legal_status,
+            };
+            open_iha(conn, ctx, &child, &period, clock, None)?
+        } else {
+            None
+        };
+        Ok::<_, AppError>((row, period.version + 1, iha))
+    })?;
+    let assessment = match iha {
+        Some(a) => Some(super::assessments::view(conn, ctx, &a, ctx.today)?),
+        None => None,
+    };
+    Ok(LegalStatusChanged {
+        period_id: change.period_id,
+        changed_on: change.changed_on,
+        legal_status: change.legal_status,
+        previous_status: change.previous_status,
+        version: period,
+        assessment,
+    })
+}
+
+/// A period's legal-status changes, oldest first.
+pub fn legal_status_changes_of(conn: &mut DbConn, period_id: &str) -> AppResult<Vec<models::LegalStatusChange>> {
+    Ok(legal_status_changes::table
+        .filter(legal_status_changes::period_id.eq(period_id))
+        .order(legal_status_changes::changed_on.asc())
+        .select(models::LegalStatusChange::as_select())
+        .load(conn)?)
+}
+
+/// The status now: the latest change's, else the one the period started with.
+fn current_status<'a>(period: &'a models::Period, changes: &'a [models::LegalStatusChange]) -> &'a str {
+    changes.last().map_or(&period.legal_status, |c| &c.legal_status)
+}
+
+/// The legal status of a period in force on `day` (`legal_status::status_on`).
+pub fn legal_status_on(conn: &mut DbConn, period_id: &str, day: NaiveDate) -> AppResult<Option<String>> {
+    let first: Option<String> = periods::table
+        .find(period_id)
+        .select(periods::legal_status)
+        .first(conn)
+        .optional()?;
+    let Some(first) = first else { return Ok(None) };
+    let changes: Vec<crate::legal_status::Change> = legal_status_changes_of(conn, period_id)?
+        .into_iter()
+        .map(|c| crate::legal_status::Change {
+            changed_on: c.changed_on,
+            legal_status: c.legal_status,
+        })
+        .collect();
+    Ok(Some(crate::legal_status::status_on(&first, &changes, day).to_string()))
 }
 
 /// A change made on a version read earlier is refused when the period has moved on since

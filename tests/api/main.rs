@@ -42,6 +42,7 @@ mod group_commit;
 mod helpers;
 mod input;
 mod journey;
+mod legal_status;
 mod lists;
 mod locks;
 mod logins;
