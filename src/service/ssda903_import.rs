@@ -26,8 +26,10 @@
 //!   date, overlaps a period the tracker already holds, is open in the files but ended in
 //!   the tracker, or that a use case refuses) is skipped whole: its writes are undone (a
 //!   savepoint) and it is reported as a rejection naming the reason.
-//! - Legal-status changes within a period are not written yet: the period keeps the
-//!   legal status it started with (the tracker has no table for later changes yet).
+//! - Legal-status changes within a period are known by their day. A history period's are
+//!   written as they stand; an open period's go through [`period_service::change_legal_status`]
+//!   in date order with its placements (so a change from short breaks, V3/V4, starts the
+//!   IHA clock on its day).
 //! - Writes are batched: [`BATCH`] children a transaction, each in its own savepoint.
 //!   Counts: children and periods created, updated, unchanged or rejected; an episode
 //!   counts as its period does.
@@ -37,7 +39,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::periods::{self as period_service, NewPeriod, NewPlacement, PeriodEnd};
+use super::periods::{self as period_service, NewLegalStatus, NewPeriod, NewPlacement, PeriodEnd};
 use super::DomainCtx;
 use crate::audit::AuditEvent;
 use crate::db::models::{self, new_id, now_utc};
@@ -68,6 +70,7 @@ struct Known {
 struct KnownPeriod {
     period: models::Period,
     placements: Vec<NaiveDate>,
+    legal_status_changes: Vec<NaiveDate>,
 }
 
 /// The tallies, kept apart from the report until the end.
@@ -231,10 +234,24 @@ fn load_known(conn: &mut DbConn, la: &str) -> AppResult<HashMap<String, Known>> 
     for (period_id, on) in starts {
         placement_starts.entry(period_id).or_default().push(on);
     }
+    let changes: Vec<(String, NaiveDate)> = legal_status_changes::table
+        .inner_join(periods::table.inner_join(children::table))
+        .filter(children::responsible_la.eq(la))
+        .select((legal_status_changes::period_id, legal_status_changes::changed_on))
+        .load(conn)?;
+    let mut change_days: HashMap<String, Vec<NaiveDate>> = HashMap::new();
+    for (period_id, on) in changes {
+        change_days.entry(period_id).or_default().push(on);
+    }
     for period in periods {
         if let Some(k) = by_id.get_mut(&period.child_id) {
             let placements = placement_starts.remove(&period.id).unwrap_or_default();
-            k.periods.push(KnownPeriod { period, placements });
+            let legal_status_changes = change_days.remove(&period.id).unwrap_or_default();
+            k.periods.push(KnownPeriod {
+                period,
+                placements,
+                legal_status_changes,
+            });
         }
     }
     Ok(by_id
@@ -411,6 +428,37 @@ fn placement_row(period_id: &str, p: &ssda903::Placement) -> models::Placement {
     }
 }
 
+/// A legal-status change of a history period, written as it stands.
+fn insert_change(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    period_id: &str,
+    change: &ssda903::LegalStatusChange,
+    previous: &str,
+) -> AppResult<()> {
+    let row = models::LegalStatusChange {
+        id: new_id(),
+        period_id: period_id.to_string(),
+        changed_on: change.on,
+        legal_status: change.legal_status.to_string(),
+        previous_status: previous.to_string(),
+        recorded_at: now_utc(),
+        recorded_by: super::history_store::recorded_by(ctx),
+    };
+    diesel::insert_into(legal_status_changes::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+fn new_legal_status(change: &ssda903::LegalStatusChange) -> NewLegalStatus {
+    NewLegalStatus {
+        changed_on: change.on,
+        legal_status: change.legal_status.to_string(),
+        version: None,
+    }
+}
+
 fn new_placement(p: &ssda903::Placement) -> NewPlacement {
     NewPlacement {
         started_on: Some(p.started_on),
@@ -448,12 +496,18 @@ fn insert_history(
     for placement in &rows {
         diesel::insert_into(placements::table).values(placement).execute(conn)?;
     }
+    let mut previous = period.legal_status;
+    for change in &period.legal_status_changes {
+        insert_change(conn, ctx, &row.id, change, previous)?;
+        previous = change.legal_status;
+    }
     ctx.audit(
         conn,
         AuditEvent::ok("import", "period", Some(&row.id), Some(&child.id)).with_changes(None, Some(&row)),
     )?;
     Ok(KnownPeriod {
         placements: rows.iter().map(|p| p.started_on).collect(),
+        legal_status_changes: period.legal_status_changes.iter().map(|c| c.on).collect(),
         period: row,
     })
 }
@@ -477,14 +531,23 @@ fn start_open(
     let started = period_service::start(conn, ctx, &child.id, input)?;
     let id = started.period.id.clone();
     let mut starts: Vec<NaiveDate> = started.period.placements.iter().map(|p| p.started_on).collect();
+    let mut changes = period.legal_status_changes.iter().peekable();
     for p in placements {
+        // Changes of legal status on or before the placement's day go first, in date order.
+        while let Some(change) = changes.next_if(|c| c.on <= p.started_on) {
+            period_service::change_legal_status(conn, ctx, &id, new_legal_status(change))?;
+        }
         period_service::change_placement(conn, ctx, &id, new_placement(p))?;
         starts.push(p.started_on);
+    }
+    for change in changes {
+        period_service::change_legal_status(conn, ctx, &id, new_legal_status(change))?;
     }
     let row = load_period(conn, &id)?;
     Ok(KnownPeriod {
         period: row,
         placements: starts,
+        legal_status_changes: period.legal_status_changes.iter().map(|c| c.on).collect(),
     })
 }
 
@@ -534,6 +597,21 @@ fn update_period(
         starts.push(p.started_on);
         changed = true;
     }
+    let mut change_days = k.legal_status_changes.clone();
+    for change in &period.legal_status_changes {
+        let later = k.legal_status_changes.iter().all(|known| change.on > *known);
+        if k.legal_status_changes.contains(&change.on) || (period.continued && !later) {
+            continue;
+        }
+        if open {
+            period_service::change_legal_status(conn, ctx, &k.period.id, new_legal_status(change))?;
+        } else {
+            let previous = in_force_before(period, change.on);
+            insert_change(conn, ctx, &k.period.id, change, previous)?;
+        }
+        change_days.push(change.on);
+        changed = true;
+    }
     // The category of need is fixed for the period; the legal status held is the one the
     // period started with. A continued period's first episode says neither.
     if !period.continued {
@@ -572,8 +650,19 @@ fn update_period(
     known.periods[at] = KnownPeriod {
         period: row,
         placements: starts,
+        legal_status_changes: change_days,
     };
     Ok(if changed { Outcome::Updated } else { Outcome::Unchanged })
+}
+
+/// The legal status the files have in force the day before `on`.
+fn in_force_before(period: &ImportedPeriod, on: NaiveDate) -> &'static str {
+    period
+        .legal_status_changes
+        .iter()
+        .take_while(|c| c.on < on)
+        .last()
+        .map_or(period.legal_status, |c| c.legal_status)
 }
 
 fn correct_codes(

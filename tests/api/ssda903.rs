@@ -188,7 +188,61 @@ async fn a_refused_row_is_reported_and_its_child_skipped_whole(backend: Backend)
     assert_eq!(a1["periods"][0]["end_reason"], "E13");
 }
 
+/// A legal-status change within a period (RNE L) is kept with its day, in a history period
+/// and in an open one, and the period carries on.
+async fn legal_status_changes_within_a_period_are_kept(backend: Backend) {
+    let db = TestDb::create(backend);
+    let (url, dir) = (db.url.clone(), db.dir.path().to_path_buf());
+    let header = dir.join("header.csv");
+    std::fs::write(
+        &header,
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nL1,1,03/04/2012,WBRI,,,\n",
+    )
+    .expect("write header");
+    let episodes = dir.join("episodes.csv");
+    std::fs::write(
+        &episodes,
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n\
+         L1,01/02/2020,S,L2,N1,U1,PR1,10/02/2020,X1,,TA1,TA2,SC123456\n\
+         L1,10/02/2020,L,C2,N1,U1,PR1,01/03/2021,E13,,TA1,TA2,SC123456\n\
+         L1,01/03/2025,S,V2,N1,U1,PR1,15/04/2025,X1,,TA1,TA2,SC123456\n\
+         L1,15/04/2025,L,C1,N1,U1,PR1,,,,TA1,TA2,SC123456\n",
+    )
+    .expect("write episodes");
+    let files = [header, episodes];
+    let report = ok(import(&url, &dir, &files, &[]).await, "import");
+    assert!(
+        counts_line(&report, "periods").contains("2 read, 0 rejected, 2 created"),
+        "{report}"
+    );
+    let again = ok(import(&url, &dir, &files, &[]).await, "import again");
+    assert!(
+        counts_line(&again, "periods").ends_with("0 created, 0 updated, 2 unchanged"),
+        "{again}"
+    );
+    let mut conn = crate::helpers::connect(&url);
+    use cla_tracker::db::schema::legal_status_changes::dsl as lsc;
+    use diesel::prelude::*;
+    let mut changes: Vec<(chrono::NaiveDate, String, String)> = lsc::legal_status_changes
+        .select((lsc::changed_on, lsc::legal_status, lsc::previous_status))
+        .load(&mut conn)
+        .expect("the changes");
+    changes.sort();
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+    assert_eq!(
+        changes,
+        vec![
+            (day(2020, 2, 10), "C2".to_string(), "L2".to_string()),
+            (day(2025, 4, 15), "C1".to_string(), "V2".to_string()),
+        ]
+    );
+    let app = app_on(db).await;
+    let child = child_by_local_id(&app, "L1").await;
+    assert_eq!(child["periods"].as_array().map(Vec::len), Some(2), "{child}");
+}
+
 both!(
+    legal_status_changes_within_a_period_are_kept,
     import_makes_children_and_periods_visible_in_the_api,
     importing_the_same_files_again_changes_nothing,
     a_dry_run_writes_nothing_and_prints_the_same_report,
