@@ -118,11 +118,6 @@ pub enum Command {
         #[command(subcommand)]
         command: ssda903::ImportCommand,
     },
-    /// Write returns: the SSDA903 files (header, episodes, UASC, OC2) for a year.
-    Export {
-        #[command(subcommand)]
-        command: ssda903::ExportCommand,
-    },
     /// The lateness forecast: refit its parameters, backtest it.
     Forecast {
         #[command(subcommand)]
@@ -288,7 +283,6 @@ pub fn main() -> anyhow::Result<()> {
         }
         Command::Report { command } => reports::run(settings, command),
         Command::Import { command } => ssda903::import(settings, command),
-        Command::Export { command } => ssda903::export(settings, command),
         Command::Forecast { command } => forecast::run(settings, command),
         Command::SeedDemo(opts) => {
             let mut conn = connect(&settings)?;

@@ -1,12 +1,12 @@
-//! `cla-tracker import ssda903` and `cla-tracker export ssda903`: a local authority's DfE
-//! children looked after files in and out.
+//! `cla-tracker import ssda903`: a local authority's DfE children looked after files in.
 //!
 //! - Import: every file is read and checked ([`crate::ssda903::import`]), then the accepted
 //!   children are written ([`crate::service::ssda903_import`]). The report lists every
 //!   refused row (file, line, child, column, value, reason) and ends with the counts.
 //!   `--dry-run` reads and checks the same way and writes nothing. A progress bar is drawn
 //!   on standard error only when it is a terminal.
-//! - Export: header, episodes, UASC and OC2 files for the year ending 31 March YYYY.
+//!
+//! The export from the database (`export ssda903`) is not built yet, so it is not offered.
 
 use std::fs::File;
 use std::io::{IsTerminal, Write};
@@ -44,22 +44,6 @@ pub enum ImportCommand {
         /// The files (any order).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ExportCommand {
-    /// Header, episodes, UASC and OC2 CSV files for the year ending 31 March YYYY.
-    Ssda903 {
-        /// The return's year: the year ending 31 March YYYY.
-        #[arg(long, value_name = "YYYY")]
-        year: i32,
-        /// The local authority's code.
-        #[arg(long, value_name = "CODE")]
-        la: String,
-        /// The folder to write header.csv, episodes.csv, uasc.csv and oc2.csv into.
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
     },
 }
 
@@ -122,9 +106,4 @@ fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
-}
-
-pub fn export(_settings: Settings, command: ExportCommand) -> anyhow::Result<()> {
-    let ExportCommand::Ssda903 { .. } = command;
-    anyhow::bail!("export ssda903 is not built yet")
 }
