@@ -38,6 +38,7 @@ mod casework;
 mod cli;
 mod contract;
 mod escalations;
+mod forecast;
 mod group_commit;
 mod helpers;
 mod input;
