@@ -25,9 +25,20 @@ pub enum ForecastCommand {
         #[arg(long, value_name = "YYYY-MM-DD")]
         to: NaiveDate,
     },
+    /// Time forecasts for N open assessments made up in memory (no database).
+    Bench {
+        #[arg(long, default_value_t = 100_000)]
+        open: usize,
+    },
 }
 
 pub fn run(settings: Settings, command: ForecastCommand) -> anyhow::Result<()> {
+    if let ForecastCommand::Bench { open } = command {
+        let cal = crate::calendar::Calendar::rules_only();
+        let (seconds, mean) = service::bench(&cal, open);
+        println!("forecast bench: {open} open assessments forecast in {seconds:.3} s (mean p_late {mean:.3})");
+        return Ok(());
+    }
     let mut conn = connect(&settings)?;
     db::run_migrations(&mut conn)?;
     let ctx = domain_ctx(&mut conn, &settings)?;
@@ -49,6 +60,7 @@ pub fn run(settings: Settings, command: ForecastCommand) -> anyhow::Result<()> {
             let b = service::backtest(&mut conn, &ctx, from, to, ctx.today).map_err(|e| anyhow::anyhow!("{e}"))?;
             print!("{}", report(&b, from, to, ctx.today));
         }
+        ForecastCommand::Bench { .. } => {}
     }
     Ok(())
 }

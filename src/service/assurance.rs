@@ -49,6 +49,20 @@ pub struct AssuranceQuery {
     pub out_of_area: Option<bool>,
     /// Only items with (true) or without (false) an assurance meeting action open on `as_of`.
     pub has_open_actions: Option<bool>,
+    /// Only items whose forecast p_late is 0.5 or more (true) or below it (false).
+    pub likely_late: Option<bool>,
+    /// `due` (default: soonest due first) or `likely_late` (highest p_late first).
+    #[param(inline)]
+    pub sort: Option<ListSort>,
+}
+
+/// The list's order.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListSort {
+    #[default]
+    Due,
+    LikelyLate,
 }
 
 /// Items per page unless asked, as for `GET /assessments`: a county's weekly list is
@@ -70,6 +84,8 @@ pub struct AssuranceItem {
     pub out_of_area: bool,
     pub host_la: Option<String>,
     pub assessment: AssessmentView,
+    /// The lateness forecast on `as_of` (open IHAs, once the forecast has been fitted).
+    pub forecast: Option<super::forecast::ForecastView>,
 }
 
 #[derive(Debug, Default, Serialize, ToSchema)]
@@ -106,6 +122,8 @@ struct Entry {
     out_of_area: bool,
     state: State,
     rag: Rag,
+    /// The forecast p_late, worked out only when the filters or the order need it.
+    p_late: Option<f64>,
 }
 
 /// An IHA as the list's first pass reads it (id, child id, due date, clock start, stamp):
@@ -177,7 +195,10 @@ fn build(
             let entries = entries(conn, ctx, &stamper, as_of, window_from)?;
             let entries = filters.keep(conn, ctx, entries, as_of)?;
             let summary = summarise(&entries);
-            let entries = page_in_order(conn, entries, page)?;
+            let entries = match filters.sort {
+                ListSort::Due => page_in_order(conn, entries, page)?,
+                ListSort::LikelyLate => page_by_risk(entries, page),
+            };
             Ok((summary, items(conn, ctx, entries, as_of)?))
         },
         |_| AuditEvent::ok("list", "assurance_iha", None, None),
@@ -212,6 +233,17 @@ fn page_in_order(conn: &mut DbConn, mut entries: Vec<Entry>, page: std::ops::Ran
     let local_id = |e: &Entry| local_ids.get(&e.child_id).map_or("", String::as_str);
     span.sort_by(|a, b| (a.due_on, local_id(a), &a.id).cmp(&(b.due_on, local_id(b), &b.id)));
     Ok(span.drain(page.start - before..end - before).collect())
+}
+
+/// The entries at `page` when the most likely to be late come first (then soonest due).
+fn page_by_risk(mut entries: Vec<Entry>, page: std::ops::Range<usize>) -> Vec<Entry> {
+    let risk = |e: &Entry| -e.p_late.unwrap_or(-1.0);
+    entries.sort_by(|a, b| {
+        risk(a)
+            .total_cmp(&risk(b))
+            .then_with(|| (a.due_on, &a.id).cmp(&(b.due_on, &b.id)))
+    });
+    entries.into_iter().skip(page.start).take(page.len()).collect()
 }
 
 fn summarise(entries: &[Entry]) -> AssuranceSummary {
@@ -330,6 +362,7 @@ fn entries(
             out_of_area,
             state,
             rag,
+            p_late: None,
         });
     }
     let derive = rag_store::load_by_ids(conn, &to_derive, |q| q)?;
@@ -343,6 +376,7 @@ fn entries(
             child_id: a.child_id,
             state,
             rag,
+            p_late: None,
         });
     }
     Ok(entries)
@@ -387,6 +421,7 @@ fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDa
     let requests: Vec<models::OutOfAreaRequest> =
         super::assessments::requests_open_on(conn, &ids.iter().map(String::as_str).collect::<Vec<_>>(), as_of)?;
     let events = super::history_store::events_for(conn, &rows.values().collect::<Vec<_>>(), as_of)?;
+    let mut forecasts = super::forecast::for_rows(conn, ctx, &rows.values().collect::<Vec<_>>(), as_of)?;
     entries
         .iter()
         .map(|e| {
@@ -416,6 +451,7 @@ fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDa
                 out_of_area: request.is_some(),
                 host_la: request.and_then(|r| r.host_la.clone()),
                 assessment: assessment_view(&rows, ctx, as_of)?,
+                forecast: forecasts.remove(&a.id),
             })
         })
         .collect()
@@ -431,6 +467,8 @@ pub struct ListFilters {
     pub attribution: Option<Attribution>,
     pub out_of_area: Option<bool>,
     pub has_open_actions: Option<bool>,
+    pub likely_late: Option<bool>,
+    pub sort: ListSort,
 }
 
 impl ListFilters {
@@ -442,6 +480,8 @@ impl ListFilters {
             attribution: q.attribution,
             out_of_area: q.out_of_area,
             has_open_actions: q.has_open_actions,
+            likely_late: q.likely_late,
+            sort: q.sort.unwrap_or_default(),
         }
     }
 
@@ -477,6 +517,9 @@ impl ListFilters {
             let with = super::meetings::with_open_actions(conn, as_of)?;
             entries.retain(|e| with.contains(&e.id) == want);
         }
+        if self.likely_late.is_some() || self.sort == ListSort::LikelyLate {
+            entries = self.with_risk(conn, ctx, entries, as_of)?;
+        }
         if self.blocker.is_none() && self.attribution.is_none() {
             return Ok(entries);
         }
@@ -495,6 +538,28 @@ impl ListFilters {
             }
         }
         entries.retain(|e| wanted.contains(&e.id));
+        Ok(entries)
+    }
+}
+
+impl ListFilters {
+    /// The entries with their forecast p_late, kept by the `likely_late` filter.
+    fn with_risk(
+        &self,
+        conn: &mut DbConn,
+        ctx: &DomainCtx,
+        mut entries: Vec<Entry>,
+        as_of: NaiveDate,
+    ) -> AppResult<Vec<Entry>> {
+        let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+        let rows = rag_store::load_by_ids(conn, &ids, |q| q)?;
+        let forecasts = super::forecast::for_rows(conn, ctx, &rows.iter().collect::<Vec<_>>(), as_of)?;
+        for e in &mut entries {
+            e.p_late = forecasts.get(&e.id).map(|f| f.p_late);
+        }
+        if let Some(want) = self.likely_late {
+            entries.retain(|e| e.p_late.is_some_and(|p| p >= 0.5) == want);
+        }
         Ok(entries)
     }
 }

@@ -166,7 +166,14 @@ pub fn fit(cal: &Calendar, policy: &ClockPolicy, subjects: &[Subject], day: Naiv
 /// Fits the parameters as known on `day` and stores them (replacing a set fitted the same
 /// day). Returns them.
 pub fn refit(conn: &mut DbConn, ctx: &DomainCtx, day: NaiveDate) -> AppResult<Params> {
-    let subjects = load_subjects(conn, due_from(day))?;
+    let mut subjects = load_subjects(conn, due_from(day))?;
+    if day >= ctx.today {
+        // Everything recorded is known today (with a pinned `CLA_TODAY` steps are recorded
+        // after "today"): count each event as known on its effective day.
+        for e in subjects.iter_mut().flat_map(|s| s.events.iter_mut()) {
+            e.recorded_at = e.effective_on.and_time(NaiveTime::MIN);
+        }
+    }
     let params = fit(&ctx.calendar, &ctx.clock, &subjects, day);
     let text = params.to_text();
     let observations = i32::try_from(params.observations()).unwrap_or(i32::MAX);
@@ -408,4 +415,162 @@ pub fn forecast_row(
     as_of: NaiveDate,
 ) -> Option<Forecast> {
     model.forecast(cal, f, &group(f.kind, la, out_of_area, dob, f.clock_started_on), as_of)
+}
+
+/// A forecast as the API shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ForecastView {
+    /// The probability it is not completed by its due date, 0-1.
+    pub p_late: f64,
+    /// The expected completion day.
+    pub expected_on: NaiveDate,
+    /// The 10th and 90th percentiles of the completion day.
+    pub range: [NaiveDate; 2],
+    /// The step that drives the risk, in words.
+    pub driver: String,
+    /// That step: notification, consent, booking, appointment or report.
+    pub driver_step: String,
+}
+
+impl From<Forecast> for ForecastView {
+    fn from(f: Forecast) -> ForecastView {
+        ForecastView {
+            p_late: (f.p_late * 1000.0).round() / 1000.0,
+            expected_on: f.expected_on,
+            range: [f.range.0, f.range.1],
+            driver: f.driver.words,
+            driver_step: f.driver.step.as_str().to_string(),
+        }
+    }
+}
+
+/// Forecasts on `as_of` for the open rows among `rows`, by assessment id, from the
+/// parameters in force then (none before the first fit). A few queries for the whole set.
+pub fn for_rows(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    rows: &[&crate::db::models::Assessment],
+    as_of: NaiveDate,
+) -> AppResult<HashMap<String, ForecastView>> {
+    let Some(model) = in_force(conn, as_of)? else {
+        return Ok(HashMap::new());
+    };
+    let child_ids: Vec<&str> = rows.iter().map(|a| a.child_id.as_str()).collect();
+    let mut dobs: HashMap<String, NaiveDate> = HashMap::with_capacity(rows.len());
+    for chunk in child_ids.chunks(900) {
+        dobs.extend(
+            children::table
+                .filter(children::id.eq_any(chunk))
+                .select((children::id, children::date_of_birth))
+                .load::<(String, NaiveDate)>(conn)?,
+        );
+    }
+    let ids: Vec<&str> = rows.iter().map(|a| a.id.as_str()).collect();
+    let ooa = out_of_area_ids(conn, &ids)?;
+    let events = super::history_store::events_for(conn, rows, as_of)?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for a in rows {
+        let Some(dob) = dobs.get(&a.child_id) else { continue };
+        let facts = super::history_store::facts_on(a, None, events.get(&a.id).map(Vec::as_slice), as_of)?;
+        let fc = forecast_row(
+            &model,
+            &ctx.calendar,
+            &facts,
+            &a.responsible_la,
+            ooa.contains(&a.id),
+            *dob,
+            as_of,
+        );
+        if let Some(fc) = fc {
+            out.insert(a.id.clone(), fc.into());
+        }
+    }
+    Ok(out)
+}
+
+/// Times forecasts for `n` open assessments made up in memory (the speed bench): returns
+/// the seconds the forecasts took, and their mean p_late (so none is optimised away).
+pub fn bench(cal: &Calendar, n: usize) -> (f64, f64) {
+    let start = NaiveDate::from_ymd_opt(2026, 1, 5).expect("valid date");
+    let las = ["933", "865", "803"];
+    let ages = [AgeBand::Under5, AgeBand::From5To9, AgeBand::From10To15, AgeBand::From16];
+    let mut obs = Vec::new();
+    for i in 0..20_000usize {
+        let g = Group {
+            kind: if i % 4 == 0 { Kind::Rha } else { Kind::Iha },
+            la: las[i % 3].to_string(),
+            out_of_area: i % 7 == 0,
+            age: ages[i % 4],
+        };
+        for (j, step) in crate::forecast::Step::of(g.kind).iter().enumerate() {
+            obs.push(crate::forecast::Observation {
+                group: g.clone(),
+                step: *step,
+                days: ((i * 7 + j * 3) % 17) as i32,
+                ended: i % 9 != 0,
+            });
+        }
+    }
+    let model = Model::new(&Params::fit(start, start, 20, obs));
+    let states = [
+        State::AwaitingNotification,
+        State::AwaitingConsent,
+        State::AwaitingBooking,
+        State::Booked,
+        State::AwaitingReport,
+    ];
+    let cases: Vec<(AssessmentFacts, Group)> = (0..n)
+        .map(|i| {
+            let day0 = start + chrono::Duration::days((i % 120) as i64);
+            let mut f = AssessmentFacts::new(Kind::Iha, states[i % 5], day0, cal.add_working_days(day0, 20));
+            f.notified_on = (i % 5 >= 1).then(|| cal.add_working_days(day0, 2));
+            f.consent_on = (i % 5 >= 2).then(|| cal.add_working_days(day0, 6));
+            f.first_booked_on = (i % 5 >= 3).then(|| cal.add_working_days(day0, 8));
+            f.appointment_on = (i % 5 == 3).then(|| cal.add_working_days(day0, 14));
+            f.seen_on = (i % 5 == 4).then(|| cal.add_working_days(day0, 14));
+            let g = group(
+                Kind::Iha,
+                las[i % 3],
+                i % 7 == 0,
+                day0 - chrono::Duration::days(3650),
+                day0,
+            );
+            (f, g)
+        })
+        .collect();
+    let as_of = start + chrono::Duration::days(140);
+    let timer = std::time::Instant::now();
+    let total: f64 = cases
+        .iter()
+        .filter_map(|(f, g)| model.forecast(cal, f, g, as_of))
+        .map(|fc| fc.p_late)
+        .sum();
+    (timer.elapsed().as_secs_f64(), total / n.max(1) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The speed bench (`cargo test --lib forecast_speed -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn forecast_speed_for_100000_open_assessments() {
+        let (seconds, mean) = bench(&Calendar::rules_only(), 100_000);
+        println!("forecast bench: 100000 open assessments forecast in {seconds:.3} s (mean p_late {mean:.3})");
+        assert!((0.0..=1.0).contains(&mean));
+    }
+
+    #[test]
+    fn late_means_not_completed_by_the_due_date() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 5, d).unwrap();
+        let mut f = AssessmentFacts::new(Kind::Iha, State::Completed, day(1), day(20));
+        f.completed_on = Some(day(20));
+        assert_eq!(late(&f, day(30)), Some(false));
+        f.completed_on = Some(day(21));
+        assert_eq!(late(&f, day(30)), Some(true));
+        let open = AssessmentFacts::new(Kind::Iha, State::Booked, day(1), day(20));
+        assert_eq!(late(&open, day(19)), None);
+        assert_eq!(late(&open, day(21)), Some(true));
+    }
 }

@@ -26,7 +26,7 @@ use super::layout::Layout;
 use crate::error::AppResult;
 use crate::http::auth::Access;
 use crate::http::AppState;
-use crate::service::assurance::{self, AssuranceItem, AssuranceQuery, ListFilters, MeetingChanges};
+use crate::service::assurance::{self, AssuranceItem, AssuranceQuery, ListFilters, ListSort, MeetingChanges};
 use crate::service::meeting_list::{self, RowExtras};
 use crate::status::{Attribution, Blocker, Rag};
 
@@ -106,6 +106,8 @@ impl View {
         let attribution = code("attribution", "party");
         let out_of_area = code("out_of_area", "answer");
         let has_open_actions = code("has_open_actions", "answer");
+        let likely_late = code("likely_late", "answer");
+        let sort = code("sort", "order");
         let filters = ListFilters {
             la,
             rag: pick(errors, "rag", rag, "status"),
@@ -128,6 +130,15 @@ impl View {
                     None
                 }
                 None => None,
+            },
+            likely_late: match likely_late.as_deref() {
+                Some("yes") => Some(true),
+                Some("no") => Some(false),
+                _ => None,
+            },
+            sort: match sort.as_deref() {
+                Some("likely_late") => ListSort::LikelyLate,
+                _ => ListSort::Due,
             },
         };
         let page = posted
@@ -168,6 +179,12 @@ impl View {
         if let Some(o) = f.has_open_actions {
             s.append_pair("has_open_actions", if o { "yes" } else { "no" });
         }
+        if let Some(o) = f.likely_late {
+            s.append_pair("likely_late", if o { "yes" } else { "no" });
+        }
+        if f.sort == ListSort::LikelyLate {
+            s.append_pair("sort", "likely_late");
+        }
         s.finish()
     }
 
@@ -192,6 +209,8 @@ impl View {
             attribution: self.filters.attribution,
             out_of_area: self.filters.out_of_area,
             has_open_actions: self.filters.has_open_actions,
+            likely_late: self.filters.likely_late,
+            sort: Some(self.filters.sort),
         }
     }
 
@@ -247,6 +266,8 @@ pub struct Row {
     pub out_of_area: bool,
     pub escalation: Option<String>,
     pub open_actions: Vec<String>,
+    /// The lateness forecast in words: ("62% likely late, expected 3 Mar 2027", driver).
+    pub forecast: Option<(String, String)>,
 }
 
 impl Row {
@@ -269,6 +290,14 @@ impl Row {
             out_of_area: item.out_of_area,
             escalation: extras.escalation(&a.id),
             open_actions: extras.actions(&a.id),
+            forecast: item.forecast.as_ref().map(|f| {
+                let odds = format!(
+                    "{:.0}% likely late, expected {}",
+                    f.p_late * 100.0,
+                    format::date(&f.expected_on)
+                );
+                (odds, f.driver.clone())
+            }),
         }
     }
 }
@@ -428,6 +457,26 @@ fn filter_fields(view: &View, las: &[(String, String)], posted: &Posted, errors:
                 Some(true) => "yes",
                 Some(false) => "no",
                 None => "",
+            },
+        ),
+        select(
+            "likely_late",
+            "Forecast",
+            words(vec![("yes", "Likely to be late"), ("no", "Not likely to be late")]),
+            match f.likely_late {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            },
+        ),
+        select(
+            "sort",
+            "Order",
+            words(vec![("likely_late", "Most likely to be late first")]),
+            if f.sort == ListSort::LikelyLate {
+                "likely_late"
+            } else {
+                ""
             },
         ),
     ];

@@ -40,6 +40,7 @@ mod console;
 mod console_screens;
 mod contract;
 mod escalations;
+mod forecast;
 mod group_commit;
 mod helpers;
 mod input;
