@@ -2,7 +2,7 @@
 //! GOV.UK calendar into a database a server is using.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{json, Value};
 
@@ -11,17 +11,8 @@ use crate::helpers::{s, settings_for, spawn_with_settings, Backend, TestApp, Tes
 /// Runs the binary against `db_url` with today pinned, in `dir` (so no config file is
 /// read) and with no other `CLA_*` variable from this process's environment.
 fn run(dir: &Path, db_url: &str, today: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cla-tracker"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("CLA_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.current_dir(dir)
-        .env("CLA_DATABASE_URL", db_url)
-        .env("CLA_TODAY", today)
-        .env("CLA_LOG", "error")
-        .args(args);
+    let mut cmd = crate::helpers::cla_command(dir, db_url, today);
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -2,7 +2,7 @@
 //! in one chain with the changes made meanwhile, and none is lost when the server is
 //! killed (kill -9) in the middle of them.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,17 +104,8 @@ async fn concurrent_reads_and_changes_make_one_whole_chain(b: Backend) {
 
 /// `cla-tracker serve` on `db_url` at `port`, as its own process (so it can be killed).
 fn serve(db_url: &str, port: u16, dir: &std::path::Path) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cla-tracker"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("CLA_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.current_dir(dir)
-        .env("CLA_DATABASE_URL", db_url)
-        .env("CLA_TODAY", TODAY)
+    crate::helpers::cla_command(dir, db_url, TODAY)
         .env("CLA_BIND_ADDRESS", format!("127.0.0.1:{port}"))
-        .env("CLA_LOG", "error")
         .args(["serve", "--workers", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -518,6 +518,22 @@ pub async fn spawn_app(backend: Backend, today: &str) -> TestApp {
     spawn_with_settings(Some(db), settings).await
 }
 
+/// The `cla-tracker` binary against `db_url` with today pinned, run in `dir` (so no config
+/// file is read) and with no other `CLA_*` variable from this process's environment.
+pub fn cla_command(dir: &std::path::Path, db_url: &str, today: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cla-tracker"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CLA_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.current_dir(dir)
+        .env("CLA_DATABASE_URL", db_url)
+        .env("CLA_TODAY", today)
+        .env("CLA_LOG", "error");
+    cmd
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database;

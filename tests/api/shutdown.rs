@@ -16,17 +16,7 @@ both!(sigterm_finishes_the_message_being_sent_and_hands_back_the_rest);
 const TODAY: &str = "2026-02-16";
 
 fn cla(db_url: &str, dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cla-tracker"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("CLA_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.current_dir(dir)
-        .env("CLA_DATABASE_URL", db_url)
-        .env("CLA_TODAY", TODAY)
-        .env("CLA_LOG", "error");
-    cmd
+    crate::helpers::cla_command(dir, db_url, TODAY)
 }
 
 fn queue_mail(db_url: &str, n: usize) {

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use cla_tracker::ssda903::export::CsvFiles;
 use cla_tracker::ssda903::generate::{self, GenerateOptions};
@@ -16,16 +16,7 @@ const TODAY: &str = "2025-06-02";
 const CSV_FILES: [&str; 4] = ["header.csv", "episodes.csv", "uasc.csv", "oc2.csv"];
 
 fn run(dir: &Path, db_url: &str, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cla-tracker"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("CLA_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.current_dir(dir)
-        .env("CLA_DATABASE_URL", db_url)
-        .env("CLA_TODAY", TODAY)
-        .env("CLA_LOG", "error")
+    crate::helpers::cla_command(dir, db_url, TODAY)
         .args(args)
         .output()
         .expect("the cla-tracker binary runs")
