@@ -146,7 +146,7 @@ pub struct CloseAction {
     /// Why, or what was done.
     pub comment: String,
     /// The version read; a close sent after someone else changed the action answers 409.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::service::validate::whole::option_i32")]
     pub version: Option<i32>,
 }
 

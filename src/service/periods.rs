@@ -44,7 +44,7 @@ pub struct NewPlacement {
     pub host_provider_email: Option<String>,
     /// A placement change only: the period's `version` as read (or `If-Match`); a stale one
     /// is refused with 409. Not given within a new period.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::service::validate::whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -72,7 +72,7 @@ pub struct PeriodEnd {
     /// SSDA903 reason episode ceased (REC); X1 is not an end of care.
     pub reason: String,
     /// The period's `version` as read (or `If-Match`); a stale one is refused with 409.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::service::validate::whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -85,7 +85,7 @@ pub struct NewLegalStatus {
     /// SSDA903 legal status (LS).
     pub legal_status: String,
     /// The period's `version` as read (or `If-Match`); a stale one is refused with 409.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::service::validate::whole::option_i32")]
     pub version: Option<i32>,
 }
 
@@ -732,4 +732,25 @@ pub fn end(conn: &mut DbConn, ctx: &DomainCtx, period_id: &str, input: PeriodEnd
             closed_assessments: closed,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// JSON has one number type: `3.0` is the whole number 3, as the OpenAPI document's
+    /// `integer` allows, and must be read as the version, not refused as malformed
+    /// (schemathesis ST202).
+    #[test]
+    fn a_version_written_with_a_zero_fraction_is_the_whole_number() {
+        let end: PeriodEnd =
+            serde_json::from_str(r#"{"ended_on": "2026-01-05", "reason": "E11", "version": 3.0}"#).expect("accepted");
+        assert_eq!(end.version, Some(3));
+        let change: NewLegalStatus =
+            serde_json::from_str(r#"{"changed_on": "2026-01-05", "legal_status": "C2", "version": 7.0}"#)
+                .expect("accepted");
+        assert_eq!(change.version, Some(7));
+        let half = serde_json::from_str::<PeriodEnd>(r#"{"ended_on": "2026-01-05", "reason": "E11", "version": 2.5}"#);
+        assert!(half.is_err(), "a fraction is still refused");
+    }
 }
