@@ -323,62 +323,124 @@ pub fn deliver_due_unless(
     };
     let rows = claim(conn, policy, now_utc())?;
     report.claimed = rows.len();
+    let mut unrecorded = SentBatch::default();
     for (i, row) in rows.iter().enumerate() {
         if stop.load(Ordering::SeqCst) {
+            report.sent += unrecorded.record(conn)?;
             report.released = release(conn, &rows[i..])?;
-            break;
+            return Ok(report);
         }
-        let result = mailer.send(row);
-        let token = row.claim_token.clone().unwrap_or_default();
-        let mine = outbox::table
-            .filter(outbox::id.eq(&row.id))
-            .filter(outbox::claim_token.eq(token))
-            .filter(outbox::status.eq(SENDING));
-        let attempts = row.attempts + 1;
-        let now = now_utc();
-        match result {
+        match mailer.send(row) {
             Ok(()) => {
-                diesel::update(mine)
+                unrecorded.push(row);
+                if unrecorded.is_due() {
+                    report.sent += unrecorded.record(conn)?;
+                }
+            }
+            Err(e) => record_failure(conn, policy, row, e, &mut report)?,
+        }
+    }
+    report.sent += unrecorded.record(conn)?;
+    Ok(report)
+}
+
+/// How many messages there are in each status (for `/metrics`).
+/// Messages the relay accepted but not yet marked `sent`. Marking them in one transaction
+/// every [`SentBatch::SIZE`] messages (or [`SentBatch::MAX_WAIT`]) rather than one commit
+/// each keeps the database off the sending path. It widens "the one window" of the module
+/// doc to the batch: after a crash those messages are sent again, with the same Message-ID.
+#[derive(Default)]
+struct SentBatch<'a> {
+    rows: Vec<&'a OutboxRow>,
+    since: Option<std::time::Instant>,
+}
+
+impl<'a> SentBatch<'a> {
+    const SIZE: usize = 20;
+    const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+    fn push(&mut self, row: &'a OutboxRow) {
+        self.since.get_or_insert_with(std::time::Instant::now);
+        self.rows.push(row);
+    }
+
+    fn is_due(&self) -> bool {
+        self.rows.len() >= Self::SIZE || self.since.is_some_and(|t| t.elapsed() >= Self::MAX_WAIT)
+    }
+
+    /// Marks the batch `sent` (rows this sender still holds) and empties it; returns how
+    /// many messages it held.
+    fn record(&mut self, conn: &mut DbConn) -> QueryResult<usize> {
+        if self.rows.is_empty() {
+            return Ok(0);
+        }
+        let now = now_utc();
+        write_transaction(conn, |conn| {
+            for row in &self.rows {
+                diesel::update(held_by_this_sender(row.id.clone(), row.claim_token.clone().unwrap_or_default()))
                     .set((
                         outbox::status.eq(SENT),
-                        outbox::attempts.eq(attempts),
+                        outbox::attempts.eq(row.attempts + 1),
                         outbox::sent_at.eq(now),
                         outbox::claim_token.eq(None::<String>),
                         outbox::claimed_until.eq(None::<NaiveDateTime>),
                         outbox::last_error.eq(None::<String>),
                     ))
                     .execute(conn)?;
-                report.sent += 1;
             }
-            Err(e) => {
-                let (dead, error) = match e {
-                    SendError::Permanent(m) => (true, format!("refused: {m}")),
-                    SendError::Transient(m) => (attempts >= policy.max_attempts, m),
-                };
-                let status = if dead { DEAD } else { PENDING };
-                diesel::update(mine)
-                    .set((
-                        outbox::status.eq(status),
-                        outbox::attempts.eq(attempts),
-                        outbox::next_attempt_at.eq(now + Duration::seconds(policy.backoff_seconds(attempts))),
-                        outbox::claim_token.eq(None::<String>),
-                        outbox::claimed_until.eq(None::<NaiveDateTime>),
-                        outbox::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
-                    ))
-                    .execute(conn)?;
-                if dead {
-                    tracing::warn!(id = %row.id, attempts, error = %error, "mail is dead");
-                    report.dead += 1;
-                } else {
-                    report.retrying += 1;
-                }
-            }
-        }
+            QueryResult::Ok(())
+        })?;
+        let n = self.rows.len();
+        *self = SentBatch::default();
+        Ok(n)
     }
-    Ok(report)
 }
 
-/// How many messages there are in each status (for `/metrics`).
+/// The row as this sender claimed it: an update through this filter does nothing if the
+/// lease ran out and another sender took the row over.
+#[diesel::dsl::auto_type]
+fn held_by_this_sender(id: String, token: String) -> _ {
+    let sending: &'static str = SENDING;
+    outbox::table
+        .filter(outbox::id.eq(id))
+        .filter(outbox::claim_token.eq(token))
+        .filter(outbox::status.eq(sending))
+}
+
+/// Records a failed attempt at once: back to `pending` with back-off, or `dead`.
+fn record_failure(
+    conn: &mut DbConn,
+    policy: &SenderPolicy,
+    row: &OutboxRow,
+    e: SendError,
+    report: &mut DeliveryReport,
+) -> QueryResult<()> {
+    let attempts = row.attempts + 1;
+    let (dead, error) = match e {
+        SendError::Permanent(m) => (true, format!("refused: {m}")),
+        SendError::Transient(m) => (attempts >= policy.max_attempts, m),
+    };
+    let status = if dead { DEAD } else { PENDING };
+    let now = now_utc();
+    diesel::update(held_by_this_sender(row.id.clone(), row.claim_token.clone().unwrap_or_default()))
+        .set((
+            outbox::status.eq(status),
+            outbox::attempts.eq(attempts),
+            outbox::next_attempt_at.eq(now + Duration::seconds(policy.backoff_seconds(attempts))),
+            outbox::claim_token.eq(None::<String>),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
+        ))
+        .execute(conn)?;
+    if dead {
+        tracing::warn!(id = %row.id, attempts, error = %error, "mail is dead");
+        report.dead += 1;
+    } else {
+        report.retrying += 1;
+    }
+    Ok(())
+}
+
 pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     let counted: Vec<(String, i64)> = outbox::table
         .group_by(outbox::status)
