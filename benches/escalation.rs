@@ -4,6 +4,7 @@
 //! cargo bench --bench escalation                                   (SQLite, 100,000 open IHAs)
 //! CLA_BENCH_N=20000 cargo bench --bench escalation                 (another size)
 //! CLA_BENCH_POSTGRES_URL=postgres://... cargo bench --bench escalation   (PostgreSQL too)
+//! CLA_BENCH_SENDERS=8 cargo bench --bench escalation               (sender threads; default 4)
 //!
 //! Seeds N open IHAs directly (batch inserts): 98% became looked after yesterday (nothing
 //! late yet), 2% six weeks ago (late on several steps). Reports the first sweep (which
@@ -143,6 +144,9 @@ fn run(url: &str, label: &str, n: usize) {
     settings.escalation.named_nurse_email = "nn@trust.example.nhs.uk".into();
     settings.escalation.health_admin_mailbox = "admin@trust.example.nhs.uk".into();
     settings.smtp_url = format!("smtp://127.0.0.1:{}", smtp_sink());
+    if let Ok(n) = std::env::var("CLA_BENCH_SENDERS") {
+        settings.escalation.sender_workers = n.parse().expect("CLA_BENCH_SENDERS is a number");
+    }
     let cal = calendar_store::load(&mut conn).expect("calendar");
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let t = Instant::now();

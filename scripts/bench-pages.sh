@@ -99,7 +99,8 @@ echo "== as a health admin (ICB)"
 measure nurse "/" "/children?q=Smith" "/children?q=$local_id" "/children/$child" \
   "/children/$child?as_of=2026-06-01" "/assessments/$assessment" "/children/new" "/children/$child/periods/new"
 echo "== the weekly assurance meeting (as the health admin)"
-measure nurse "/assurance" "/assurance?rag=red" "/assurance/changes"
+measure nurse "/assurance" "/assurance?rag=red" "/assurance?sort=likely_late" "/assurance/changes" \
+  "/assurance?as_of=2026-11-16" "/escalations"
 echo "== the whole assurance list as CSV and the monthly figures (fewer requests: these are big)"
 requests_saved="$requests"
 requests="${BENCH_BIG_REQUESTS:-5}"

@@ -121,9 +121,13 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConn, DbError> {
             ensure_parent_folder(path)?;
             let mut conn = SqliteConnection::establish(path)?;
             // busy_timeout must come first so that switching to WAL waits for other writers.
+            // Pages are read through a memory map shared by every connection (the OS page
+            // cache), not copied by a `pread` each: at a county's size (GBs) SQLite's own
+            // 2 MB cache per connection otherwise spends half a list's time in that copy.
             conn.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA mmap_size = 17179869184; PRAGMA cache_size = -16384;",
             )?;
             Ok(DbConn::Sqlite(conn))
         }

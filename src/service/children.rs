@@ -11,7 +11,7 @@ use super::{check_version, DomainCtx};
 use crate::audit::AuditEvent;
 use crate::db::models::{self, new_id, now_utc};
 use crate::db::schema::*;
-use crate::db::{write_transaction, DbBackend, DbConn};
+use crate::db::{no_index, write_transaction, DbBackend, DbConn};
 use crate::error::{on_unique_violation, AppError, AppResult};
 use crate::paging::Page;
 use crate::{nhs_number, obligations};
@@ -275,8 +275,9 @@ fn search_page(
     limit: usize,
     offset: usize,
 ) -> AppResult<Page<ChildSummary>> {
-    let total: i64 = matching(ctx, q).count().get_result(conn)?;
-    let rows: Vec<models::Child> = matching(ctx, q)
+    let steer = crate::db::steers_planner(conn);
+    let total: i64 = matching(ctx, q, steer).count().get_result(conn)?;
+    let rows: Vec<models::Child> = matching(ctx, q, steer)
         .order((
             children::family_name.asc(),
             children::given_name.asc(),
@@ -290,25 +291,60 @@ fn search_page(
     Ok(Page::new(items, usize::try_from(total).unwrap_or(0), limit, offset))
 }
 
-/// The children in scope that a search matches.
-fn matching<'a>(ctx: &DomainCtx, q: &str) -> children::BoxedQuery<'a, DbBackend> {
+/// The children in scope that a search matches: the local id or NHS number exactly, or a
+/// family or given name starting with the words typed (any case).
+///
+/// A name prefix is also asked as a range of the lower-cased name (`>= "smi"` and `< "smj"`),
+/// which the name indexes answer; the `LIKE` stays as the definition. On SQLite the
+/// authority must not pick its index, or a county's search reads every child of it.
+fn matching<'a>(ctx: &DomainCtx, q: &str, steer: bool) -> children::BoxedQuery<'a, DbBackend> {
     let q = q.trim();
     let mut query = children::table.into_boxed();
     if let Some(codes) = ctx.scope.codes() {
-        query = query.filter(children::responsible_la.eq_any(codes.to_vec()));
+        query = if steer {
+            query.filter(no_index(children::responsible_la).eq_any(codes.to_vec()))
+        } else {
+            query.filter(children::responsible_la.eq_any(codes.to_vec()))
+        };
     }
-    if !q.is_empty() {
-        let digits: String = q.chars().filter(|ch| !ch.is_whitespace() && *ch != '-').collect();
-        let prefix = format!("{}%", escape_like(&q.to_lowercase()));
-        query = query.filter(
-            children::local_id
-                .eq(q.to_string())
-                .or(children::nhs_number.eq(digits))
-                .or(lower(children::family_name).like(prefix.clone()).escape('\\'))
-                .or(lower(children::given_name).like(prefix).escape('\\')),
-        );
+    if q.is_empty() {
+        return query;
     }
-    query
+    let digits: String = q.chars().filter(|ch| !ch.is_whitespace() && *ch != '-').collect();
+    let lowered = q.to_lowercase();
+    let prefix = format!("{}%", escape_like(&lowered));
+    let exactly = children::local_id.eq(q.to_string()).or(children::nhs_number.eq(digits));
+    let family = lower(children::family_name).like(prefix.clone()).escape('\\');
+    let given = lower(children::given_name).like(prefix).escape('\\');
+    // SQLite compares text by code point, so the range is exact there; PostgreSQL's
+    // collation may order names otherwise, so it is asked the `LIKE` alone.
+    match prefix_upper_bound(&lowered).filter(|_| steer) {
+        Some(above) => query.filter(
+            exactly
+                .or(lower(children::family_name)
+                    .ge(lowered.clone())
+                    .and(lower(children::family_name).lt(above.clone()))
+                    .and(family))
+                .or(lower(children::given_name)
+                    .ge(lowered)
+                    .and(lower(children::given_name).lt(above))
+                    .and(given)),
+        ),
+        None => query.filter(exactly.or(family).or(given)),
+    }
+}
+
+/// The least string above every string that starts with `prefix` in code-point order
+/// (its last character moved up by one), if there is one.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    let last = chars.pop()?;
+    let next = match u32::from(last) + 1 {
+        0xD800 => 0xE000,
+        n => n,
+    };
+    chars.push(char::from_u32(next)?);
+    Some(chars.into_iter().collect())
 }
 
 fn escape_like(s: &str) -> String {
@@ -544,6 +580,18 @@ pub fn add_note(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewNo
 
 #[cfg(test)]
 mod sdq_tests {
+
+    #[test]
+    fn a_name_prefix_range_holds_exactly_the_names_starting_with_it() {
+        for prefix in ["smi", "o'b", "zz", "\u{d7ff}", "é"] {
+            let above = prefix_upper_bound(prefix).expect("a bound");
+            for name in ["smi", "smith", "smj", "smh", "o'brien", "o'c", "zzz", "z{", "\u{d7ff}x", "\u{e000}", "éa", "f"] {
+                let in_range = name >= prefix && name < above.as_str();
+                assert_eq!(in_range, name.starts_with(prefix), "{name} against {prefix}");
+            }
+        }
+    }
+
     use super::*;
 
     fn verdict(age: u32, score: Option<i32>, reason: Option<&str>) -> bool {

@@ -24,7 +24,7 @@ use super::DomainCtx;
 use crate::audit::AuditEvent;
 use crate::db::models;
 use crate::db::schema::*;
-use crate::db::{write_transaction, DbConn};
+use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::workflow::State;
 
@@ -191,17 +191,24 @@ pub fn recent_non_attendances(
         .filter(assessments::last_non_attendance_on.le(as_of))
         .into_boxed();
     if let Some(codes) = ctx.scope.codes() {
-        q = q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
+        // A few weeks' non-attendances are far fewer than an authority's assessments: on
+        // SQLite the date range must pick the index, not the authority.
+        q = if crate::db::steers_planner(conn) {
+            q.filter(crate::db::no_index(assessments::responsible_la).eq_any(codes.to_vec()))
+        } else {
+            q.filter(assessments::responsible_la.eq_any(codes.to_vec()))
+        };
     }
-    let rows: Vec<models::Assessment> = write_transaction(conn, |conn| {
-        ctx.audit(conn, AuditEvent::ok("list", "assessment", None, None))?;
-        Ok::<_, AppError>(
-            q.order((assessments::last_non_attendance_on.desc(), assessments::id.asc()))
+    let rows: Vec<models::Assessment> = ctx.read_audited(
+        conn,
+        |conn| {
+            Ok(q.order((assessments::last_non_attendance_on.desc(), assessments::id.asc()))
                 .limit(first as i64)
                 .select(models::Assessment::as_select())
-                .load(conn)?,
-        )
-    })?;
+                .load(conn)?)
+        },
+        |_| AuditEvent::ok("list", "assessment", None, None),
+    )?;
     let child_ids: Vec<&str> = rows.iter().map(|a| a.child_id.as_str()).collect();
     let children: HashMap<String, models::Child> = children::table
         .filter(children::id.eq_any(&child_ids))
@@ -244,46 +251,45 @@ pub fn week_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
     (monday, monday + Duration::days(6))
 }
 
-/// The appointments in the week of `as_of`, in time order.
-pub fn appointments_this_week(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate) -> AppResult<Vec<AppointmentItem>> {
+/// The first `first` appointments in the week of `as_of` (Monday to Sunday, UK time), in
+/// time order, and how many the week holds in all.
+pub fn appointments_this_week(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    as_of: NaiveDate,
+    first: usize,
+) -> AppResult<(Vec<AppointmentItem>, usize)> {
     let (monday, sunday) = week_of(as_of);
-    // Stored in UTC; a day's appointments in England lie within a day either side.
-    let from = (monday - Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default();
-    let to = (sunday + Duration::days(2)).and_hms_opt(0, 0, 0).unwrap_or_default();
-    let mut q = appointments::table
-        .inner_join(assessments::table.inner_join(children::table))
-        .filter(appointments::starts_at.ge(from))
-        .filter(appointments::starts_at.lt(to))
-        .into_boxed();
-    if let Some(codes) = ctx.scope.codes() {
-        q = q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
-    }
-    let rows: Vec<(models::Appointment, (String, String, String, String))> = write_transaction(conn, |conn| {
-        ctx.audit(conn, AuditEvent::ok("list", "appointment", None, None))?;
-        Ok::<_, AppError>(
-            q.order((appointments::starts_at.asc(), appointments::id.asc()))
+    let (from, to) = (uk_midnight_utc(monday), uk_midnight_utc(sunday + Duration::days(1)));
+    let in_week = || {
+        let mut q = appointments::table
+            .inner_join(assessments::table.inner_join(children::table))
+            .filter(appointments::starts_at.ge(from))
+            .filter(appointments::starts_at.lt(to))
+            .into_boxed();
+        if let Some(codes) = ctx.scope.codes() {
+            q = q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
+        }
+        q
+    };
+    let (rows, total) = ctx.read_audited(
+        conn,
+        |conn| {
+            let total: i64 = in_week().count().get_result(conn)?;
+            let rows: Vec<(models::Appointment, (String, String, String, String))> = in_week()
+                .order((appointments::starts_at.asc(), appointments::id.asc()))
+                .limit(first as i64)
                 .select((
                     models::Appointment::as_select(),
-                    (
-                        children::id,
-                        children::given_name,
-                        children::family_name,
-                        children::local_id,
-                    ),
+                    (children::id, children::given_name, children::family_name, children::local_id),
                 ))
-                .load(conn)?,
-        )
-    })?;
-    Ok(rows
+                .load(conn)?;
+            Ok((rows, usize::try_from(total).unwrap_or(0)))
+        },
+        |_| AuditEvent::ok("list", "appointment", None, None),
+    )?;
+    let items = rows
         .into_iter()
-        .filter(|(a, _)| {
-            let local = a
-                .starts_at
-                .and_utc()
-                .with_timezone(&chrono_tz::Europe::London)
-                .date_naive();
-            (monday..=sunday).contains(&local)
-        })
         .map(|(a, (child_id, given_name, family_name, local_id))| AppointmentItem {
             child_id,
             given_name,
@@ -291,12 +297,33 @@ pub fn appointments_this_week(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDa
             local_id,
             appointment: AppointmentView::from(&a),
         })
-        .collect())
+        .collect();
+    Ok((items, total))
+}
+
+/// The UTC instant of midnight at the start of `day` in the UK (appointments are stored in
+/// UTC). Midnight always exists there: the clocks change at 01:00 and 02:00.
+fn uk_midnight_utc(day: NaiveDate) -> chrono::NaiveDateTime {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    chrono_tz::Europe::London
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or(midnight, |t| t.naive_utc())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clinicians_week_starts_at_uk_midnight_in_summer_and_winter() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(uk_midnight_utc(d("2026-07-06")).to_string(), "2026-07-05 23:00:00");
+        assert_eq!(uk_midnight_utc(d("2026-12-07")).to_string(), "2026-12-07 00:00:00");
+        // The Monday after the clocks go back (25 October 2026) starts at 00:00 GMT.
+        assert_eq!(uk_midnight_utc(d("2026-10-26")).to_string(), "2026-10-26 00:00:00");
+    }
 
     #[test]
     fn a_week_runs_monday_to_sunday() {

@@ -21,6 +21,9 @@ use crate::service::work::{self, AppointmentItem, Queue, WorkItem};
 /// Items shown per queue.
 pub const FIRST: usize = 10;
 
+/// Appointments shown of a clinician's week (a whole service's week can run to thousands).
+pub const WEEK_FIRST: usize = 50;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 pub struct HomePage {
@@ -42,6 +45,8 @@ pub struct SocialWorkerWork {
 pub struct ClinicianWork {
     pub week: (NaiveDate, NaiveDate),
     pub appointments: Vec<AppointmentItem>,
+    /// All the week's appointments, of which `appointments` are the first.
+    pub appointments_total: usize,
     pub reports: Queue,
 }
 
@@ -82,9 +87,12 @@ pub async fn page(state: web::Data<AppState>, access: Access, req: HttpRequest) 
         Some(a) => Some(
             state
                 .run_as(&a, move |conn, ctx| {
+                    let (appointments, appointments_total) =
+                        work::appointments_this_week(conn, ctx, as_of, WEEK_FIRST)?;
                     Ok(ClinicianWork {
                         week: work::week_of(as_of),
-                        appointments: work::appointments_this_week(conn, ctx, as_of)?,
+                        appointments,
+                        appointments_total,
                         reports: work::reports_awaited(conn, ctx, as_of, FIRST)?,
                     })
                 })
