@@ -261,6 +261,7 @@ pub fn appointments_this_week(
 ) -> AppResult<(Vec<AppointmentItem>, usize)> {
     let (monday, sunday) = week_of(as_of);
     let (from, to) = (uk_midnight_utc(monday), uk_midnight_utc(sunday + Duration::days(1)));
+    let steer = crate::db::steers_planner(conn);
     let in_week = || {
         let mut q = appointments::table
             .inner_join(assessments::table.inner_join(children::table))
@@ -268,7 +269,13 @@ pub fn appointments_this_week(
             .filter(appointments::starts_at.lt(to))
             .into_boxed();
         if let Some(codes) = ctx.scope.codes() {
-            q = q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
+            // A week's appointments are far fewer than an authority's assessments: on
+            // SQLite the time range must pick the index, not the authority.
+            q = if steer {
+                q.filter(crate::db::no_index(assessments::responsible_la).eq_any(codes.to_vec()))
+            } else {
+                q.filter(assessments::responsible_la.eq_any(codes.to_vec()))
+            };
         }
         q
     };
