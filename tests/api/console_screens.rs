@@ -38,6 +38,12 @@ mod inner {
         let text = browser.text().await;
         assert!(text.contains("ESC-SOM") && text.contains("Undelivered mail"), "{text}");
         browser.check_page("escalations").await;
+        // The requeue button keeps its word on one line (an NHS utility class: the CSP
+        // forbids inline style).
+        let wrap = browser
+            .script("return getComputedStyle(document.querySelector('form[id^=\"requeue-\"] button')).whiteSpace")
+            .await;
+        assert_eq!(wrap, "nowrap");
 
         browser.goto("/admin").await;
         browser.check_page("admin-console").await;
@@ -55,6 +61,26 @@ mod inner {
         browser.goto("/admin/audit").await;
         assert!(browser.text().await.contains("Intact"));
         browser.check_page("admin-audit").await;
+
+        // Bank holidays: pasted, previewed, confirmed.
+        browser.goto("/admin/calendar").await;
+        browser.check_page("admin-calendar").await;
+        browser.submit("#calendar-form button[type=submit]").await;
+        assert!(browser.text().await.contains("There is a problem"));
+        browser.check_page("admin-calendar-error").await;
+        browser
+            .type_into("#file", &crate::calendar_import::file_2026(true))
+            .await;
+        browser.submit("#calendar-form button[type=submit]").await;
+        let text = browser.text().await;
+        assert!(
+            text.contains("Check the bank holiday changes") && text.contains("Test Jubilee Day"),
+            "{text}"
+        );
+        browser.check_page("admin-calendar-preview").await;
+        browser.submit("#confirm-form button[type=submit]").await;
+        assert!(browser.text().await.contains("The bank holidays are imported"));
+        assert_eq!(browser.path().await, "/admin/calendar");
         browser.close().await;
     }
 }
