@@ -178,7 +178,7 @@ fn roles(names: &[String]) -> AppResult<Vec<Role>> {
     for (i, name) in names.iter().enumerate() {
         match name.parse::<Role>() {
             Ok(r) => roles.push(r),
-            Err(e) => errors.push(FieldError::new(&format!("roles[{i}]"), e)),
+            Err(e) => errors.push(FieldError::new(format!("roles[{i}]"), e)),
         }
     }
     if !errors.is_empty() {

@@ -529,8 +529,11 @@ impl Directory {
     }
 }
 
+/// An organisation's kind, code, name, team manager and host ICB Designated Nurse.
+type OrganisationAddresses = (String, String, String, Option<String>, Option<String>);
+
 fn directory(conn: &mut DbConn) -> AppResult<Directory> {
-    let rows: Vec<(String, String, String, Option<String>, Option<String>)> = organisations::table
+    let rows: Vec<OrganisationAddresses> = organisations::table
         .select((
             organisations::kind,
             organisations::code,
