@@ -102,10 +102,12 @@ pub enum Action {
     MeetingWrite,
     MeetingActionRead,
     MeetingActionClose,
+    /// Importing GOV.UK's bank holidays (moves due dates: the ICB's admins only, by reach).
+    CalendarImport,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::ChildRead,
         Action::ChildCreate,
         Action::ChildUpdate,
@@ -139,6 +141,7 @@ impl Action {
         Action::MeetingWrite,
         Action::MeetingActionRead,
         Action::MeetingActionClose,
+        Action::CalendarImport,
     ];
 
     pub fn name(self) -> &'static str {
@@ -176,6 +179,7 @@ impl Action {
             Action::MeetingWrite => "meeting_write",
             Action::MeetingActionRead => "meeting_action_read",
             Action::MeetingActionClose => "meeting_action_close",
+            Action::CalendarImport => "calendar_import",
         }
     }
 
@@ -184,6 +188,7 @@ impl Action {
         !matches!(
             self,
             Action::CalendarRead
+                | Action::CalendarImport
                 | Action::AuditExport
                 | Action::UserAdmin
                 | Action::TokenAdmin
@@ -210,7 +215,15 @@ pub fn permits(role: Role, action: Action) -> bool {
     match role {
         Admin => matches!(
             action,
-            CalendarRead | AuditRead | AuditExport | UserAdmin | TokenAdmin | OutboxAdmin | Me | MetricsRead
+            CalendarRead
+                | CalendarImport
+                | AuditRead
+                | AuditExport
+                | UserAdmin
+                | TokenAdmin
+                | OutboxAdmin
+                | Me
+                | MetricsRead
         ),
         HealthAdmin => matches!(
             action,
@@ -362,9 +375,29 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     ),
     (Method::Get, "/api/v1/calendar/holidays", Action::CalendarRead),
     (Method::Get, "/api/v1/calendar/add-working-days", Action::CalendarRead),
+    (Method::Post, "/api/v1/calendar/holidays", Action::CalendarImport),
+    (Method::Post, "/api/v1/calendar/preview", Action::CalendarImport),
     (Method::Get, "/api/v1/audit/export", Action::AuditExport),
+    (Method::Get, "/api/v1/audit/verify", Action::AuditExport),
     (Method::Get, "/api/v1/users", Action::UserAdmin),
+    (Method::Post, "/api/v1/users", Action::UserAdmin),
+    (Method::Post, "/api/v1/users/{id}/disable", Action::UserAdmin),
+    (Method::Post, "/api/v1/users/{id}/unlock", Action::UserAdmin),
+    (Method::Post, "/api/v1/users/{id}/password", Action::UserAdmin),
+    (Method::Get, "/api/v1/organisations", Action::UserAdmin),
+    (Method::Post, "/api/v1/organisations", Action::UserAdmin),
+    (
+        Method::Post,
+        "/api/v1/organisations/{id}/team-manager",
+        Action::UserAdmin,
+    ),
+    (
+        Method::Post,
+        "/api/v1/organisations/{id}/host-icb-nurse",
+        Action::UserAdmin,
+    ),
     (Method::Get, "/api/v1/tokens", Action::TokenAdmin),
+    (Method::Post, "/api/v1/tokens", Action::TokenAdmin),
     (Method::Post, "/api/v1/tokens/{id}/revoke", Action::TokenAdmin),
     (Method::Get, "/api/v1/escalations", Action::EscalationRead),
     (Method::Get, "/api/v1/outbox", Action::OutboxAdmin),
@@ -454,10 +487,18 @@ pub const PAGES: &[(Method, &str, Action)] = &[
         "/admin/organisations/{id}/team-manager",
         Action::UserAdmin,
     ),
+    (
+        Method::Post,
+        "/admin/organisations/{id}/host-icb-nurse",
+        Action::UserAdmin,
+    ),
     (Method::Get, "/admin/tokens", Action::TokenAdmin),
     (Method::Post, "/admin/tokens", Action::TokenAdmin),
     (Method::Post, "/admin/tokens/{id}/revoke", Action::TokenAdmin),
     (Method::Get, "/admin/audit", Action::AuditExport),
+    (Method::Get, "/admin/calendar", Action::CalendarImport),
+    (Method::Post, "/admin/calendar", Action::CalendarImport),
+    (Method::Post, "/admin/calendar/preview", Action::CalendarImport),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.
@@ -524,7 +565,10 @@ pub fn permissions_document() -> String {
          local authority in their ICB; a child outside that scope answers 404. Users, tokens, \
          outbox messages and audit entries are limited by organisation too \
          (`src/service/reach.rs`): a local authority's admins and auditors reach only its own, an \
-         ICB's everything in the ICB; another's token or message answers 404. `GET /metrics` \
+         ICB's everything in the ICB; another's user, organisation, token or message answers 404. \
+         Adding organisations and importing the bank holiday calendar (`calendar_import`, which \
+         moves every authority's due dates) are for an ICB's admins only: a local authority's \
+         admin is refused (403). `GET /metrics` \
          (Prometheus) also answers a request whose bearer token is the one configured as \
          `metrics_token` (`CLA_METRICS_TOKEN`), so a scraper needs no user account.\n\n{}\n\
          ## Pages\n\n\

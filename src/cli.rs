@@ -154,6 +154,15 @@ pub enum OrgCommand {
         #[arg(long)]
         email: String,
     },
+    /// Set (or, with an empty value, clear) the address of the Designated Nurse of the ICB
+    /// covering a host area (a local authority or host provider): where out-of-area
+    /// `host_icb_designated_nurse` escalations go when the request holds no address.
+    HostIcbNurse {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        email: String,
+    },
     /// Add an organisation.
     Add {
         /// icb, provider, local_authority or host_provider.

@@ -56,6 +56,26 @@ impl AppError {
         AppError::Invalid(vec![FieldError::new(field, message)])
     }
 
+    /// The same error with one field named as the caller's input names it (a service
+    /// shared by a page and an API route names the page's field).
+    pub fn field_renamed(self, from: &str, to: &str) -> AppError {
+        match self {
+            AppError::Invalid(errors) => AppError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|e| {
+                        if e.field == from {
+                            FieldError::new(to, e.message)
+                        } else {
+                            e
+                        }
+                    })
+                    .collect(),
+            ),
+            e => e,
+        }
+    }
+
     pub fn bad_request(field: &str, message: impl Into<String>) -> AppError {
         let message = message.into();
         AppError::BadRequest {

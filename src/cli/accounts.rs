@@ -53,6 +53,13 @@ pub fn org(settings: Settings, command: OrgCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow!("{e}"))?;
             println!("team manager of {code}: {}", email.unwrap_or("(none)"));
         }
+        OrgCommand::HostIcbNurse { code, email } => {
+            let email = Some(email.trim()).filter(|e| !e.is_empty());
+            let org = auth::find_organisation(&mut conn, &code).map_err(|e| anyhow!("{e}"))?;
+            crate::service::escalations::set_host_icb_nurse(&mut conn, &cli_actor(), &org.id, email)
+                .map_err(|e| anyhow!("{e}"))?;
+            println!("host ICB Designated Nurse of {code}: {}", email.unwrap_or("(none)"));
+        }
         OrgCommand::Add { kind, name, code, icb } => {
             let icb_code = match (kind.as_str(), icb) {
                 ("icb", _) => None,

@@ -191,6 +191,7 @@ diesel::table! {
         icb_id -> Nullable<Text>,
         created_at -> Timestamp,
         team_manager_email -> Nullable<Text>,
+        host_icb_nurse_email -> Nullable<Text>,
     }
 }
 

@@ -22,9 +22,8 @@ use crate::service::audit_trail::{self, ExportRange};
 use crate::service::reach::Reach;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // `/users` and `/tokens` are in `accounts::routes`, with the console's writes.
     cfg.service(web::resource("/me").route(web::get().to(me)))
-        .service(web::resource("/users").route(web::get().to(users)))
-        .service(web::resource("/tokens").route(web::get().to(tokens)))
         .service(web::resource("/tokens/{id}/revoke").route(web::post().to(revoke)))
         .service(web::resource("/children/{id}/access-history").route(web::get().to(access_history)))
         .service(web::resource("/audit/export").route(web::get().to(export)));

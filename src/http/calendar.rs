@@ -10,8 +10,13 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::paging::Page;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/calendar/holidays").route(web::get().to(holidays)))
-        .service(web::resource("/calendar/add-working-days").route(web::get().to(add_working_days)));
+    cfg.service(
+        web::resource("/calendar/holidays")
+            .route(web::get().to(holidays))
+            .route(web::post().to(import)),
+    )
+    .service(web::resource("/calendar/preview").route(web::post().to(preview)))
+    .service(web::resource("/calendar/add-working-days").route(web::get().to(add_working_days)));
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -121,4 +126,79 @@ pub async fn add_working_days(
             })
             .collect(),
     }))
+}
+
+/// A GOV.UK `bank-holidays.json` (as published at https://www.gov.uk/bank-holidays.json):
+/// only its `england-and-wales` division is read; the others are accepted and ignored.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct GovUkFile {
+    #[serde(rename = "england-and-wales")]
+    pub england_and_wales: GovUkDivision,
+}
+impl extract::JsonInput for GovUkFile {}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct GovUkDivision {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    pub events: Vec<GovUkEvent>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct GovUkEvent {
+    pub title: String,
+    /// YYYY-MM-DD, a weekday.
+    #[schema(format = Date)]
+    pub date: String,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default = "yes")]
+    pub bunting: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The service names the page's pasted `file`; the body's part at fault is the division.
+const DIVISION: &str = "england-and-wales";
+
+/// The body as the GOV.UK text the calendar store reads (which checks each date).
+fn govuk_text(body: &extract::Body) -> AppResult<String> {
+    let file: GovUkFile = extract::json(body)?;
+    serde_json::to_string(&file).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// What importing the file would change (nothing is written): holidays added, removed or
+/// renamed in the years it covers, and how many open IHA due dates would move, from which
+/// day to which. ICB administrators only.
+#[utoipa::path(post, path = "/api/v1/calendar/preview", tag = "calendar", operation_id = "preview_holidays",
+    request_body = GovUkFile,
+    responses((status = 200, body = crate::service::calendar_store::CalendarPreview), (status = 422, body = Problem)))]
+pub async fn preview(state: web::Data<AppState>, access: Access, body: extract::Body) -> AppResult<HttpResponse> {
+    let text = govuk_text(&body)?;
+    let preview = state
+        .run_reaching(&access, move |conn, ctx, reach| {
+            crate::service::calendar_store::preview_for(conn, ctx, reach, &text)
+        })
+        .await
+        .map_err(|e| e.field_renamed("file", DIVISION))?;
+    Ok(HttpResponse::Ok().json(preview))
+}
+
+/// Imports the file: its England and Wales holidays replace those of the years it covers,
+/// and every open IHA's due date is worked out again. Audited. ICB administrators only.
+#[utoipa::path(post, path = "/api/v1/calendar/holidays", tag = "calendar", operation_id = "import_holidays",
+    request_body = GovUkFile,
+    responses((status = 200, body = crate::service::calendar_store::ImportReport), (status = 422, body = Problem)))]
+pub async fn import(state: web::Data<AppState>, access: Access, body: extract::Body) -> AppResult<HttpResponse> {
+    let text = govuk_text(&body)?;
+    let report = state
+        .run_reaching(&access, move |conn, ctx, reach| {
+            crate::service::calendar_store::import_for(conn, ctx, reach, &text)
+        })
+        .await
+        .map_err(|e| e.field_renamed("file", DIVISION))?;
+    state.reload_calendar().await?;
+    Ok(HttpResponse::Ok().json(report))
 }

@@ -1,6 +1,7 @@
 //! The HTTP shell: state, the app factory, and the server. Handlers parse, call one service
 //! function in `web::block` (diesel is synchronous) and serialise the answer.
 
+mod accounts;
 mod admin;
 mod assessments;
 mod assurance;
@@ -53,6 +54,27 @@ pub struct AppState {
 impl AppState {
     pub fn today(&self) -> NaiveDate {
         crate::today(&self.settings)
+    }
+
+    /// Puts the calendar as stored in force at once (after an import here; other instances
+    /// notice the import by its fingerprint, `cli::spawn_housekeeping`).
+    pub async fn reload_calendar(&self) -> AppResult<()> {
+        let calendar = self.run(|conn, _| crate::service::calendar_store::load(conn)).await?;
+        match self.calendar.write() {
+            Ok(mut slot) => *slot = Arc::new(calendar),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(calendar),
+        }
+        Ok(())
+    }
+
+    /// The hashing cost of a password the console generates: that of the command line's
+    /// `user add` (`[auth]` settings).
+    pub fn password_params(&self) -> crate::auth::password::PasswordParams {
+        crate::auth::password::PasswordParams {
+            memory_kib: self.settings.auth.argon2_memory_kib,
+            iterations: self.settings.auth.argon2_iterations,
+            parallelism: 1,
+        }
     }
 
     pub fn calendar(&self) -> Arc<Calendar> {
@@ -170,6 +192,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(reports::routes)
                 .configure(calendar::routes)
                 .configure(admin::routes)
+                .configure(accounts::routes)
                 .configure(escalations::routes)
                 .configure(meetings::routes),
         );

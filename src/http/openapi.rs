@@ -23,7 +23,9 @@ use utoipa::openapi::{Content, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::auth::{CSRF_HEADER, SESSION_COOKIE};
-use super::{admin, assessments, assurance, calendar, children, escalations, meetings, ops, periods, reports};
+use super::{
+    accounts, admin, assessments, assurance, calendar, children, escalations, meetings, ops, periods, reports,
+};
 use crate::access::{self, Role};
 
 #[derive(OpenApi)]
@@ -41,8 +43,11 @@ use crate::access::{self, Role};
         assessments::close_step, assessments::out_of_area, assessments::withdrawal,
         assurance::iha,
         reports::kpi, reports::kpi_csv, reports::drill_down,
-        calendar::holidays, calendar::add_working_days,
+        calendar::holidays, calendar::add_working_days, calendar::preview, calendar::import,
         admin::me, admin::users, admin::tokens, admin::revoke, admin::access_history, admin::export,
+        accounts::add_user, accounts::disable_user, accounts::unlock_user, accounts::reset_password,
+        accounts::organisations, accounts::add_organisation, accounts::team_manager, accounts::host_icb_nurse,
+        accounts::issue_token, accounts::verify,
         escalations::list, escalations::outbox_list, escalations::requeue,
         meetings::list, meetings::open, meetings::get, meetings::add_action, meetings::add_note, meetings::actions,
         meetings::close,

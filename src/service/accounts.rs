@@ -1,8 +1,9 @@
 //! Account administration for the admin console (`web::admin`), within the admin's reach
 //! (`service::reach`): users, organisations and tokens. The writes themselves are those
 //! of the command line (`auth::add_user`, `auth::add_organisation`, `auth::issue_token`,
-//! `auth::revoke_token`, `escalations::set_team_manager`); this module adds the reach
-//! checks around them, and disabling, unlocking and resetting a password.
+//! `auth::revoke_token`, `escalations::set_team_manager`, `escalations::set_host_icb_nurse`);
+//! this module adds the reach checks around them, and disabling, unlocking and resetting a
+//! password.
 //!
 //! Rules:
 //! - An admin manages the users of the organisations they reach: a local authority's admin
@@ -33,26 +34,33 @@ pub struct OrganisationRow {
     pub code: String,
     pub name: String,
     pub team_manager_email: Option<String>,
+    /// For a host area: its ICB's Designated Nurse for CLA (out-of-area escalations).
+    pub host_icb_nurse_email: Option<String>,
 }
 
 /// The organisations `reach` reaches, ICBs first, then by kind and code.
 pub fn organisations(conn: &mut DbConn, reach: &Reach) -> AppResult<Vec<OrganisationRow>> {
     let mut q = organisations::table
         .order((organisations::kind, organisations::code))
-        .select((Organisation::as_select(), organisations::team_manager_email))
+        .select((
+            Organisation::as_select(),
+            organisations::team_manager_email,
+            organisations::host_icb_nurse_email,
+        ))
         .into_boxed();
     if let Some(ids) = reach.organisations() {
         q = q.filter(organisations::id.eq_any(ids.to_vec()));
     }
-    let rows: Vec<(Organisation, Option<String>)> = q.load(conn)?;
+    let rows: Vec<(Organisation, Option<String>, Option<String>)> = q.load(conn)?;
     let mut list: Vec<OrganisationRow> = rows
         .into_iter()
-        .map(|(o, tm)| OrganisationRow {
+        .map(|(o, tm, nurse)| OrganisationRow {
             id: o.id,
             kind: o.kind,
             code: o.code,
             name: o.name,
             team_manager_email: tm,
+            host_icb_nurse_email: nurse,
         })
         .collect();
     list.sort_by_key(|o| o.kind != "icb");
@@ -231,6 +239,28 @@ pub fn set_team_manager(
         return Err(AppError::NotFound("organisation"));
     };
     crate::service::escalations::set_team_manager(conn, actor, &la.code, email)
+}
+
+/// Sets (or clears) the host ICB Designated Nurse address of the host area organisation
+/// `id` (a local authority or host provider), if the admin reaches it (otherwise 404).
+pub fn set_host_icb_nurse(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reach: &Reach,
+    id: &str,
+    email: Option<&str>,
+) -> AppResult<()> {
+    let reached = organisations(conn, reach)?;
+    if !reached.iter().any(|o| o.id == id && host_area(&o.kind)) {
+        return Err(AppError::NotFound("organisation"));
+    }
+    crate::service::escalations::set_host_icb_nurse(conn, actor, id, email)
+}
+
+/// Whether an organisation of this kind can be a host area (and so hold a host ICB
+/// Designated Nurse address; the database checks the same).
+pub fn host_area(kind: &str) -> bool {
+    matches!(kind, "local_authority" | "host_provider")
 }
 
 /// Issues a token for a user the admin reaches (by email).

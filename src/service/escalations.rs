@@ -139,7 +139,7 @@ pub fn sweep(
     dry_run: bool,
 ) -> AppResult<SweepReport> {
     let mut report = SweepReport::default();
-    let managers = team_managers(conn)?;
+    let managers = directory(conn)?;
     let mut after = String::new();
     loop {
         let rows: Vec<PageRow> = assessments::table
@@ -194,7 +194,7 @@ fn page(
     conn: &mut DbConn,
     ctx: &DomainCtx,
     cfg: &EscalationConfig,
-    managers: &HashMap<String, Option<String>>,
+    managers: &Directory,
     as_of: NaiveDate,
     dry_run: bool,
     rows: &[PageRow],
@@ -355,16 +355,12 @@ impl From<AppError> for FireError {
 }
 
 /// The address a recipient role resolves to for this assessment, if any.
-fn address(
-    cfg: &EscalationConfig,
-    managers: &HashMap<String, Option<String>>,
-    row: &PageRow,
-    recipient: Recipient,
-) -> Option<String> {
+fn address(cfg: &EscalationConfig, managers: &Directory, row: &PageRow, recipient: Recipient) -> Option<String> {
     let non_empty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     match recipient {
         Recipient::SocialWorker => row.1 .4.as_deref().and_then(non_empty),
         Recipient::LaTeamManager => managers
+            .team_managers
             .get(&row.1 .5)
             .cloned()
             .flatten()
@@ -378,7 +374,12 @@ fn address(
             .as_ref()
             .and_then(|r| r.host_provider_email.as_deref())
             .and_then(non_empty),
-        Recipient::HostIcbDesignatedNurse => row.3.as_deref().and_then(non_empty),
+        // The request's own address first (recorded for this child), else the one held for
+        // the host area's organisation (`/admin/organisations`).
+        Recipient::HostIcbDesignatedNurse => row.3.as_deref().and_then(non_empty).or_else(|| {
+            let host = row.2.as_ref()?.host_la.as_deref()?;
+            managers.host_icb_nurse(host)
+        }),
         // Only overdue-action escalations have an owner (`meetings::sweep_overdue`).
         Recipient::ActionOwner => None,
     }
@@ -392,12 +393,7 @@ fn recipients<'a>(cfg: &'a EscalationConfig, due: &escalation::Due) -> &'a [Reci
         .unwrap_or(&[])
 }
 
-fn describe(
-    cfg: &EscalationConfig,
-    managers: &HashMap<String, Option<String>>,
-    p: &Planned<'_>,
-    id: Option<String>,
-) -> Fired {
+fn describe(cfg: &EscalationConfig, managers: &Directory, p: &Planned<'_>, id: Option<String>) -> Fired {
     Fired {
         escalation_id: id,
         assessment_id: p.row.0.id.clone(),
@@ -422,7 +418,7 @@ fn fire(
     conn: &mut DbConn,
     ctx: &DomainCtx,
     cfg: &EscalationConfig,
-    managers: &HashMap<String, Option<String>>,
+    managers: &Directory,
     as_of: NaiveDate,
     p: &Planned<'_>,
 ) -> Result<(Fired, usize), FireError> {
@@ -516,13 +512,53 @@ fn fire(
     Ok((describe(cfg, managers, p, Some(id)), undeliverable))
 }
 
-/// LA code -> team manager address.
-fn team_managers(conn: &mut DbConn) -> AppResult<HashMap<String, Option<String>>> {
-    let rows: Vec<(String, Option<String>)> = organisations::table
-        .filter(organisations::kind.eq("local_authority"))
-        .select((organisations::code, organisations::team_manager_email))
+/// The addresses held for organisations that escalations may go to, read once a sweep.
+struct Directory {
+    /// LA code -> team manager address.
+    team_managers: HashMap<String, Option<String>>,
+    /// Host area (an organisation's code or name, lower case) -> its ICB's Designated Nurse.
+    host_icb_nurses: HashMap<String, String>,
+}
+
+impl Directory {
+    /// The host ICB Designated Nurse held for the host area an out-of-area request names.
+    /// The request's `host_la` is free text, typed as the host area's code or its name, so
+    /// both are looked up, ignoring case and surrounding spaces.
+    fn host_icb_nurse(&self, host_la: &str) -> Option<String> {
+        self.host_icb_nurses.get(&host_la.trim().to_lowercase()).cloned()
+    }
+}
+
+/// An organisation's kind, code, name, team manager and host ICB Designated Nurse.
+type OrganisationAddresses = (String, String, String, Option<String>, Option<String>);
+
+fn directory(conn: &mut DbConn) -> AppResult<Directory> {
+    let rows: Vec<OrganisationAddresses> = organisations::table
+        .select((
+            organisations::kind,
+            organisations::code,
+            organisations::name,
+            organisations::team_manager_email,
+            organisations::host_icb_nurse_email,
+        ))
         .load(conn)?;
-    Ok(rows.into_iter().collect())
+    let mut d = Directory {
+        team_managers: HashMap::new(),
+        host_icb_nurses: HashMap::new(),
+    };
+    for (kind, code, name, tm, nurse) in rows {
+        if let Some(nurse) = nurse {
+            // A code wins over another organisation's name that happens to equal it.
+            d.host_icb_nurses
+                .entry(name.trim().to_lowercase())
+                .or_insert(nurse.clone());
+            d.host_icb_nurses.insert(code.trim().to_lowercase(), nurse);
+        }
+        if kind == "local_authority" {
+            d.team_managers.insert(code, tm);
+        }
+    }
+    Ok(d)
 }
 
 /// Sets (or clears, with None) the team manager address of a local authority.
@@ -544,6 +580,46 @@ pub fn set_team_manager(conn: &mut DbConn, actor: &Actor, code: &str, email: Opt
             return Err(AppError::invalid("org", format!("no local authority with code {code}")));
         }
         audit::record(conn, actor, AuditEvent::ok("update", "organisation", Some(code), None))?;
+        Ok(())
+    })
+}
+
+/// Sets (or clears, with None) the host ICB Designated Nurse address held for the host
+/// area organisation `id` (a local authority or a host provider). The address is checked
+/// like every other address the service takes (`validate::Checks::optional_email`), and
+/// must be one the mail relay can send to.
+pub fn set_host_icb_nurse(conn: &mut DbConn, actor: &Actor, id: &str, email: Option<&str>) -> AppResult<()> {
+    const FIELD: &str = "host_icb_nurse_email";
+    let mut c = super::validate::Checks::new();
+    let email = c.optional_email(FIELD, email);
+    c.finish()?;
+    if email.as_deref().is_some_and(|e| e.parse::<lettre::Address>().is_err()) {
+        return Err(AppError::invalid(FIELD, "is not an email address"));
+    }
+    write_transaction(conn, |conn| {
+        let host_area = || {
+            organisations::table
+                .filter(organisations::id.eq(id))
+                .filter(organisations::kind.eq_any(vec!["local_authority", "host_provider"]))
+        };
+        let before: Option<String> = host_area()
+            .select(organisations::host_icb_nurse_email)
+            .first(conn)
+            .optional()?
+            .ok_or(AppError::NotFound("organisation"))?;
+        diesel::update(host_area())
+            .set(organisations::host_icb_nurse_email.eq(email.as_deref()))
+            .execute(conn)?;
+        // A staff mailbox, not a child's data: the change is kept as it was and became.
+        let changes = serde_json::json!({ FIELD: [before, email] }).to_string();
+        audit::record(
+            conn,
+            actor,
+            AuditEvent {
+                changes: Some(changes),
+                ..AuditEvent::ok("update", "organisation", Some(id), None)
+            },
+        )?;
         Ok(())
     })
 }

@@ -1,6 +1,6 @@
 //! `/admin`: the admin console. Users (list, add with roles and organisation, disable,
 //! reset password, unlock), organisations (list, add, the local authority team manager's
-//! address), API tokens (list, issue, revoke), and the audit trail (verify, its head, and
+//! address, a host area's ICB Designated Nurse address), API tokens (list, issue, revoke), and the audit trail (verify, its head, and
 //! the export by date range).
 //!
 //! Rules:
@@ -32,7 +32,7 @@ use crate::http::{extract, AppState};
 use crate::service::accounts::{self, AuditStatus, NewAccount, OrganisationRow};
 
 /// The console's sections, in the order the overview lists them: (path, title, what).
-const SECTIONS: [(&str, &str, &str); 5] = [
+const SECTIONS: [(&str, &str, &str); 6] = [
     (
         "/admin/users",
         "Users",
@@ -41,7 +41,7 @@ const SECTIONS: [(&str, &str, &str); 5] = [
     (
         "/admin/organisations",
         "Organisations",
-        "Local authorities, providers and the team manager's address",
+        "Local authorities, providers, the team manager's and host ICB Designated Nurse addresses",
     ),
     ("/admin/tokens", "API tokens", "Issue and revoke integration tokens"),
     (
@@ -50,15 +50,21 @@ const SECTIONS: [(&str, &str, &str); 5] = [
         "Requeue escalation mail the relay refused",
     ),
     ("/admin/audit", "Audit trail", "Check the chain and export entries"),
+    (
+        "/admin/calendar",
+        "Bank holidays",
+        "Import GOV.UK's bank holidays: see what changes, then confirm",
+    ),
 ];
 
 /// Banners for `?done=`.
-const DONE: [(&str, &str); 6] = [
+const DONE: [(&str, &str); 7] = [
     ("disabled", "The account is disabled"),
     ("unlocked", "The account is unlocked"),
     ("revoked", "The token is revoked"),
     ("organisation", "Organisation added"),
     ("team_manager", "Team manager's address saved"),
+    ("host_icb_nurse", "Host ICB Designated Nurse's address saved"),
     ("requeued", "The message is back in the queue"),
 ];
 
@@ -116,15 +122,6 @@ impl AdminPage {
             "local_authority" => "Local authority",
             _ => "Host provider",
         }
-    }
-}
-
-/// The hashing cost of the command line's `user add` (`[auth]` settings).
-fn password_params(state: &AppState) -> crate::auth::password::PasswordParams {
-    crate::auth::password::PasswordParams {
-        memory_kib: state.settings.auth.argon2_memory_kib,
-        iterations: state.settings.auth.argon2_iterations,
-        parallelism: 1,
     }
 }
 
@@ -318,7 +315,7 @@ pub async fn add_user(
         organisation_code: posted.get("org").to_string(),
         roles,
     };
-    let params = password_params(&state);
+    let params = state.password_params();
     let result = state
         .run_reaching(&access, move |conn, ctx, reach| {
             accounts::add_user(conn, &ctx.actor, reach, input, &params)
@@ -369,7 +366,7 @@ pub async fn reset_password(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let id = extract::id(&path, "user")?;
-    let params = password_params(&state);
+    let params = state.password_params();
     let (user, password) = state
         .run_reaching(&access, move |conn, ctx, reach| {
             accounts::reset_password(conn, &ctx.actor, reach, &id, &params)
@@ -443,6 +440,37 @@ pub async fn team_manager(
         Ok(()) => Ok(see_other("/admin/organisations?done=team_manager")),
         Err(e) => {
             let fields = [("team_manager_email", "team_manager_email", "organisations-form")];
+            refused(&state, &access, &req, "organisations", posted, e, &fields).await
+        }
+    }
+}
+
+/// A host area's ICB Designated Nurse: where out-of-area escalations go when a child placed
+/// in that area waits on its provider and the request holds no host ICB address of its own.
+pub async fn host_icb_nurse(
+    state: web::Data<AppState>,
+    access: Access,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let id = extract::id(&path, "organisation")?;
+    let posted = Posted::parse(&body);
+    let email = posted
+        .optional("host_icb_nurse_email")
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty());
+    // The error summary links to this organisation's own input.
+    let input = format!("hi-{id}");
+    let result = state
+        .run_reaching(&access, move |conn, ctx, reach| {
+            accounts::set_host_icb_nurse(conn, &ctx.actor, reach, &id, email.as_deref())
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(see_other("/admin/organisations?done=host_icb_nurse")),
+        Err(e) => {
+            let fields = [("host_icb_nurse_email", "host_icb_nurse_email", input.as_str())];
             refused(&state, &access, &req, "organisations", posted, e, &fields).await
         }
     }

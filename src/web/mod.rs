@@ -34,6 +34,7 @@ pub mod admin;
 pub mod assessment;
 pub mod assets;
 pub mod assurance;
+pub mod calendar_admin;
 pub mod child;
 pub mod children;
 pub mod errors;
@@ -141,13 +142,20 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(admin::add_organisation)),
         )
         .service(web::resource("/admin/organisations/{id}/team-manager").route(web::post().to(admin::team_manager)))
+        .service(web::resource("/admin/organisations/{id}/host-icb-nurse").route(web::post().to(admin::host_icb_nurse)))
         .service(
             web::resource("/admin/tokens")
                 .route(web::get().to(admin::tokens))
                 .route(web::post().to(admin::issue_token)),
         )
         .service(web::resource("/admin/tokens/{id}/revoke").route(web::post().to(admin::revoke_token)))
-        .service(web::resource("/admin/audit").route(web::get().to(admin::audit)));
+        .service(web::resource("/admin/audit").route(web::get().to(admin::audit)))
+        .service(
+            web::resource("/admin/calendar")
+                .route(web::get().to(calendar_admin::page))
+                .route(web::post().to(calendar_admin::import)),
+        )
+        .service(web::resource("/admin/calendar/preview").route(web::post().to(calendar_admin::preview)));
 }
 
 /// Whether a user with these roles may open this page (the route table and role matrix).

@@ -38,6 +38,19 @@ mod inner {
         let text = browser.text().await;
         assert!(text.contains("ESC-SOM") && text.contains("Undelivered mail"), "{text}");
         browser.check_page("escalations").await;
+        // The requeue button's word stays on one line, wide and at 320 px (the cell no longer
+        // breaks words anywhere; `nhsuk-u-nowrap` keeps it whole in the stacked table).
+        for width in [browser::DESKTOP.0, browser::NARROW] {
+            browser.set_width(width).await;
+            let lines = browser
+                .script(
+                    "const b = document.querySelector('form[id^=\"requeue-\"] button');
+                     const r = document.createRange(); r.selectNodeContents(b.firstChild);
+                     return r.getClientRects().length;",
+                )
+                .await;
+            assert_eq!(lines, 1, "Requeue on one line at {width} px");
+        }
 
         browser.goto("/admin").await;
         browser.check_page("admin-console").await;
@@ -55,6 +68,26 @@ mod inner {
         browser.goto("/admin/audit").await;
         assert!(browser.text().await.contains("Intact"));
         browser.check_page("admin-audit").await;
+
+        // Bank holidays: pasted, previewed, confirmed.
+        browser.goto("/admin/calendar").await;
+        browser.check_page("admin-calendar").await;
+        browser.submit("#calendar-form button[type=submit]").await;
+        assert!(browser.text().await.contains("There is a problem"));
+        browser.check_page("admin-calendar-error").await;
+        browser
+            .type_into("#file", &crate::calendar_import::file_2026(true))
+            .await;
+        browser.submit("#calendar-form button[type=submit]").await;
+        let text = browser.text().await;
+        assert!(
+            text.contains("Check the bank holiday changes") && text.contains("Test Jubilee Day"),
+            "{text}"
+        );
+        browser.check_page("admin-calendar-preview").await;
+        browser.submit("#confirm-form button[type=submit]").await;
+        assert!(browser.text().await.contains("The bank holidays are imported"));
+        assert_eq!(browser.path().await, "/admin/calendar?done=imported");
         browser.close().await;
     }
 }

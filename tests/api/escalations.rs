@@ -551,6 +551,7 @@ both!(
     weekly_pack_has_table_and_csv_without_names,
     serve_workers_sweep_and_send_by_themselves,
     out_of_area_request_escalates_to_host_then_host_icb,
+    out_of_area_escalates_to_the_host_icb_nurse_held_for_the_host_area,
 );
 
 /// `serve`'s own threads: the sweep finds the late step and the sender delivers it, with no
@@ -578,4 +579,159 @@ async fn serve_workers_sweep_and_send_by_themselves(b: Backend) {
         2,
         "notification level 1 to the social worker and the team manager"
     );
+}
+
+/// The admin console's form for a host area's ICB Designated Nurse address.
+async fn post_host_icb_nurse(app: &TestApp, session: &str, path: &str, email: &str, with_csrf: bool) -> Resp {
+    let csrf = if with_csrf {
+        crate::security::session_csrf(app, session).await
+    } else {
+        String::new()
+    };
+    let form = [("csrf", csrf.as_str()), ("host_icb_nurse_email", email)];
+    let cookies = [("cla_session", session)];
+    crate::security::browse(app, reqwest::Method::POST, path, &cookies, Some(&form), &[]).await
+}
+
+/// Out of area with no host ICB address on the request: the admin console holds one for the
+/// host area's organisation (here typed on the placement by name, "Devon County"), and the
+/// ladder's `host_icb_designated_nurse` level mails it through the relay. An address on the
+/// request itself still wins for that child.
+async fn out_of_area_escalates_to_the_host_icb_nurse_held_for_the_host_area(b: Backend) {
+    use crate::security::{add_org_in, add_user, audit_rows, browse, session_for, with_db};
+    const HOST_DN: &str = "dn.cla@devon-icb.example.nhs.uk";
+    let smtp = SmtpServer::start();
+    let app = spawn_app(b, "2026-03-13").await;
+    let settings = esc_settings(&app, &smtp);
+    // The host area, registered by the ICB's admin (code DEV, name "Devon County").
+    add_org_in(&app, "host_provider", "DEV", Some("ICB")).await;
+    with_db(&app, |conn| {
+        use diesel::prelude::*;
+        diesel::sql_query("UPDATE organisations SET name = 'Devon County' WHERE code = 'DEV'")
+            .execute(conn)
+            .expect("rename DEV");
+    })
+    .await;
+    let org_id = |code: &'static str| {
+        let url = app.db_url.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                cla_tracker::auth::find_organisation(&mut connect(&url), code)
+                    .expect("org")
+                    .id
+            })
+            .await
+            .expect("org id")
+        }
+    };
+    let (dev, icb) = (org_id("DEV").await, org_id("ICB").await);
+    add_user(&app, "admin@test.nhs.uk", "ICB", &[cla_tracker::access::Role::Admin]).await;
+    add_user(&app, "la-admin@test.nhs.uk", "SOM", &[cla_tracker::access::Role::Admin]).await;
+    let admin = session_for(&app, "admin@test.nhs.uk").await;
+    let path = format!("/admin/organisations/{dev}/host-icb-nurse");
+    // No CSRF token: refused. Not an address: the list again with the error (422).
+    assert_eq!(
+        post_host_icb_nurse(&app, &admin, &path, HOST_DN, false).await.status,
+        403
+    );
+    let bad = post_host_icb_nurse(&app, &admin, &path, "dn at devon", true).await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("There is a problem") && bad.text.contains(&format!("#hi-{dev}")));
+    // An ICB is not a host area; a local authority's admin does not reach DEV.
+    let icb_path = format!("/admin/organisations/{icb}/host-icb-nurse");
+    assert_eq!(
+        post_host_icb_nurse(&app, &admin, &icb_path, HOST_DN, true).await.status,
+        404
+    );
+    let la = session_for(&app, "la-admin@test.nhs.uk").await;
+    assert_eq!(post_host_icb_nurse(&app, &la, &path, HOST_DN, true).await.status, 404);
+    let ok = post_host_icb_nurse(&app, &admin, &path, HOST_DN, true).await;
+    assert_eq!(ok.status, 303, "{}", ok.text);
+    let list = browse(
+        &app,
+        reqwest::Method::GET,
+        "/admin/organisations?done=host_icb_nurse",
+        &[("cla_session", admin.as_str())],
+        None,
+        &[],
+    )
+    .await;
+    assert!(list.text.contains(&format!("value=\"{HOST_DN}\"")), "{}", list.text);
+    assert!(
+        list.text.contains("Host ICB Designated Nurse&#39;s address saved"),
+        "the banner"
+    );
+    let audited = audit_rows(&app).await.into_iter().any(|r| {
+        r.entity == "organisation"
+            && r.entity_id.as_deref() == Some(dev.as_str())
+            && r.changes.as_deref().is_some_and(|c| c.contains(HOST_DN))
+    });
+    assert!(audited, "the change is on the audit trail with what it became");
+
+    // The database holds the same rule as the service: only a host area has the address.
+    let refused = with_db(&app, move |conn| {
+        use diesel::prelude::*;
+        diesel::sql_query(format!(
+            "UPDATE organisations SET host_icb_nurse_email = 'x@y.nhs.uk' WHERE id = '{icb}'"
+        ))
+        .execute(conn)
+        .is_err()
+    })
+    .await;
+    assert!(refused, "CHECK: an ICB holds no host ICB address");
+
+    // Two children placed in Devon: one request without an address, one with its own.
+    let mut requests = Vec::new();
+    for (local_id, host_la) in [("OOA-ORG", "devon county"), ("OOA-OWN", "DEV")] {
+        let child = app.register(local_id, "2012-02-02").await;
+        let child_id = s(&child["id"]);
+        app.start_period_with(
+            &child_id,
+            json!({"started_on": "2026-03-02", "legal_status": "C2",
+                   "placement": {"placement_type": "U4", "out_of_area": true, "host_la": host_la,
+                                 "host_provider_email": "host.cla@devon.example.nhs.uk"}}),
+        )
+        .await;
+        let request = app.child(&child_id).await["out_of_area_requests"][0].clone();
+        requests.push(request);
+    }
+    for (i, request) in requests.iter().enumerate() {
+        let mut body = json!({"version": request["version"], "requested_on": "2026-03-03"});
+        if i == 1 {
+            body["host_icb_email"] = json!("dn.own@elsewhere-icb.example.nhs.uk");
+        }
+        app.post(&format!("/out-of-area-requests/{}", s(&request["id"])), &body)
+            .await
+            .expect(200, "request sent to the host");
+    }
+    // Requested Tue 3 March: not acknowledged after 5 working days (level 1, Wed 11), then
+    // its ICB's Designated Nurse three working days on (level 2, Mon 16).
+    sweep_on(&settings, "2026-03-11");
+    let report = sweep_on(&settings, "2026-03-16");
+    let level2: Vec<&escalations::Fired> = report
+        .fired
+        .iter()
+        .filter(|f| f.rule_id == "out_of_area_not_acknowledged" && f.level == 2)
+        .collect();
+    assert_eq!(level2.len(), 2, "{:?}", report.fired);
+    deliver(&settings, &policy());
+    smtp.wait_for(2, Duration::from_secs(5));
+    let mut told: Vec<String> = smtp
+        .messages()
+        .iter()
+        .flat_map(|m| m.to.clone())
+        .filter(|to| to.starts_with("dn."))
+        .collect();
+    told.sort();
+    assert_eq!(
+        told,
+        vec![HOST_DN.to_string(), "dn.own@elsewhere-icb.example.nhs.uk".to_string()],
+        "the host area's address for the request without one; the request's own otherwise"
+    );
+    for m in smtp.messages() {
+        assert!(
+            !m.subject().to_lowercase().contains("zelda"),
+            "no child's name in a subject"
+        );
+    }
 }

@@ -31,9 +31,11 @@ macro_rules! both {
     };
 }
 
+mod admin_api;
 mod audit;
 mod browser;
 mod calendar;
+mod calendar_import;
 mod casework;
 mod cli;
 mod console;

@@ -799,7 +799,7 @@ fn cases(f: &Fixture) -> Vec<Case> {
         (Method::GET, format!("/appointments/{}/outcome", f.appointment)),
         (Method::GET, format!("/assessments/{iha}/completion")),
         (Method::POST, "/assurance/iha".to_string()),
-        (Method::POST, "/calendar/holidays".to_string()),
+        (Method::PUT, "/calendar/holidays".to_string()),
         (Method::DELETE, "/calendar/add-working-days".to_string()),
         (Method::GET, format!("/out-of-area-requests/{}", f.request)),
     ] {

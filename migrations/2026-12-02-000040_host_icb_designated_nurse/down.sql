@@ -1,0 +1,1 @@
+ALTER TABLE organisations DROP COLUMN host_icb_nurse_email;
