@@ -34,6 +34,7 @@ macro_rules! both {
 mod audit;
 mod browser;
 mod calendar;
+mod care_records;
 mod casework;
 mod cli;
 mod console;
