@@ -364,7 +364,10 @@ async fn adoption_order_seals_the_record_and_only_an_admin_opens_it_with_a_reaso
         .await;
     assert_eq!(r.status, 404, "no new period on a sealed record: {}", r.text);
     let r = app
-        .post(&format!("/children/{child}/notes"), &json!({"body": "x", "author": "Ann"}))
+        .post(
+            &format!("/children/{child}/notes"),
+            &json!({"body": "x", "author": "Ann"}),
+        )
         .await;
     assert_eq!(r.status, 404, "nothing new is added: {}", r.text);
     let sw = Browser::open(&app, "sw@test.nhs.uk", "SOM", &[Role::SocialWorker]).await;

@@ -48,6 +48,8 @@ fn concrete(pattern: &str, r: &Record, token_id: &str) -> String {
         "outbox" => "0b9e4c1e-8a7d-4b5f-9a51-2b7c9c3e1f00",
         // No such meeting or action: a permitted request answers 404, which proves it is wired.
         "assurance" => "0b9e4c1e-8a7d-4b5f-9a51-2b7c9c3e1f01",
+        // No such obligation: a permitted request answers 404 "obligation not found".
+        "obligations" => "0b9e4c1e-8a7d-4b5f-9a51-2b7c9c3e1f02",
         _ => "",
     };
     if pattern.contains("{id}") {
