@@ -57,6 +57,7 @@ fn seed(conn: &mut DbConn, n: usize, as_of: NaiveDate, cal: &cla_tracker::calend
                 created_at: now,
                 updated_at: now,
                 social_worker_id: None,
+                sealed_on: None,
             });
             let started = if i % 50 == 0 { old } else { recent };
             let due_on = cal.add_working_days(started, 20);

@@ -104,10 +104,11 @@ pub enum Action {
     MeetingActionClose,
     /// Importing GOV.UK's bank holidays (moves due dates: the ICB's admins only, by reach).
     CalendarImport,
+    SealedRecordOpen,
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::ChildRead,
         Action::ChildCreate,
         Action::ChildUpdate,
@@ -142,6 +143,7 @@ impl Action {
         Action::MeetingActionRead,
         Action::MeetingActionClose,
         Action::CalendarImport,
+        Action::SealedRecordOpen,
     ];
 
     pub fn name(self) -> &'static str {
@@ -180,6 +182,7 @@ impl Action {
             Action::MeetingActionRead => "meeting_action_read",
             Action::MeetingActionClose => "meeting_action_close",
             Action::CalendarImport => "calendar_import",
+            Action::SealedRecordOpen => "sealed_record_open",
         }
     }
 
@@ -213,6 +216,8 @@ pub fn permits(role: Role, action: Action) -> bool {
         _ => {}
     }
     match role {
+        // An admin reads no child's record, except a sealed pre-adoption one, with a reason
+        // on the audit trail (DOMAIN.md "Care leavers and adoption").
         Admin => matches!(
             action,
             CalendarRead
@@ -224,6 +229,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | OutboxAdmin
                 | Me
                 | MetricsRead
+                | SealedRecordOpen
         ),
         HealthAdmin => matches!(
             action,
@@ -334,6 +340,13 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Post, "/api/v1/children/{id}/periods", Action::PeriodStart),
     (Method::Post, "/api/v1/periods/{id}/placements", Action::PlacementChange),
     (Method::Post, "/api/v1/periods/{id}/end", Action::PeriodEnd),
+    // Recording a leaving-care summary or adoption medical report as given is a completion.
+    (Method::Post, "/api/v1/obligations/{id}/completion", Action::Complete),
+    (
+        Method::Post,
+        "/api/v1/children/{id}/sealed-record",
+        Action::SealedRecordOpen,
+    ),
     // A legal-status change is, like a placement change, a new episode within the period.
     (
         Method::Post,
@@ -454,6 +467,7 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Post, "/periods/{id}/placements", Action::PlacementChange),
     (Method::Post, "/periods/{id}/end", Action::PeriodEnd),
     (Method::Post, "/children/{id}/health-checks", Action::HealthCheckAdd),
+    (Method::Post, "/obligations/{id}/completion", Action::Complete),
     (Method::Post, "/children/{id}/notes", Action::NoteAdd),
     (Method::Post, "/consents/{id}/withdrawal", Action::ConsentWithdraw),
     (Method::Get, "/assurance", Action::AssuranceRead),
@@ -620,6 +634,18 @@ mod tests {
             assert_eq!(permits(r, Action::Consent), r == Role::SocialWorker, "{r}");
             assert_eq!(permits(r, Action::Complete), r == Role::Clinician, "{r}");
         }
+    }
+
+    #[test]
+    fn only_an_admin_may_open_a_sealed_record() {
+        for r in Role::ALL {
+            assert_eq!(permits(r, Action::SealedRecordOpen), r == Role::Admin, "{r}");
+        }
+        assert_eq!(
+            route_action("POST", "/api/v1/children/abc/sealed-record"),
+            Some(Action::SealedRecordOpen)
+        );
+        assert_eq!(route_action("GET", "/api/v1/children/abc/sealed-record"), None);
     }
 
     #[test]

@@ -491,8 +491,9 @@ fn serve(settings: Settings, workers: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every interval: reload the calendar if another process imported one, close the
-/// obligations of children who have turned 18, and re-stamp stored RAGs that went stale.
+/// Every interval: reload the calendar if another process imported one, open leaving-care
+/// summaries and end periods at 18 (`care::sweep`), close the obligations of children who
+/// have turned 18, and re-stamp stored RAGs that went stale.
 pub fn spawn_housekeeping(state: &AppState) {
     let pool = state.pool.clone();
     let settings = state.settings.clone();
@@ -510,6 +511,17 @@ pub fn spawn_housekeeping(state: &AppState) {
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "checking the calendar"),
+                }
+                // Before the closing below: a period still open on the 18th birthday ends
+                // on it, closing its assessments with the care-leaver reason.
+                match crate::service::care::sweep(&mut conn, crate::today(&settings)) {
+                    Ok(done) if done == Default::default() => {}
+                    Ok(done) => tracing::info!(
+                        summaries_opened = done.summaries_opened,
+                        periods_ended = done.periods_ended,
+                        "care-leaver track: leaving-care summaries opened, periods ended at 18"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "care-leaver sweep"),
                 }
                 match housekeeping::close_for_eighteenth_birthdays(&mut conn, crate::today(&settings)) {
                     Ok(0) => {}

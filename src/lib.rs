@@ -6,9 +6,11 @@
 //! middleware), `web` (the browser's pages over the same services) and `cli`.
 
 pub mod access;
+pub mod adoption;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod care_leaver;
 pub mod cli;
 pub mod db;
 pub mod error;

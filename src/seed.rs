@@ -1479,6 +1479,7 @@ impl<'a> Gen<'a> {
             updated_at: at(registered, 0),
             // Allocated social worker accounts are not invented: there are no users yet.
             social_worker_id: None,
+            sealed_on: None,
         };
         let carer_title = if self.chance(0.7) { "mother" } else { "father" };
         Ok(Who { child, la, carer_title })

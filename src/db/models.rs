@@ -24,6 +24,8 @@ pub struct Child {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub social_worker_id: Option<String>,
+    /// The day the record was sealed at the adoption order (`adoption`); hidden then.
+    pub sealed_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, Identifiable)]
@@ -38,6 +40,22 @@ pub struct Period {
     pub end_reason: Option<String>,
     pub version: i32,
     pub created_at: NaiveDateTime,
+}
+
+/// A health leaving-care summary or an adoption medical report (`care_leaver`, `adoption`).
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = health_obligations)]
+pub struct HealthObligation {
+    pub id: String,
+    pub child_id: String,
+    pub period_id: String,
+    pub kind: String,
+    pub opened_on: NaiveDate,
+    pub due_on: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+    pub completed_by: Option<String>,
+    pub recorded_at: NaiveDateTime,
+    pub recorded_by: Option<String>,
 }
 
 /// A legal-status change within a period (append-only; `src/legal_status.rs`).

@@ -18,6 +18,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         social_worker_id -> Nullable<Text>,
+        sealed_on -> Nullable<Date>,
     }
 }
 
@@ -402,8 +403,26 @@ diesel::table! {
 
 diesel::joinable!(legal_status_changes -> periods (period_id));
 
+diesel::table! {
+    health_obligations (id) {
+        id -> Text,
+        child_id -> Text,
+        period_id -> Text,
+        kind -> Text,
+        opened_on -> Date,
+        due_on -> Nullable<Date>,
+        completed_on -> Nullable<Date>,
+        completed_by -> Nullable<Text>,
+        recorded_at -> Timestamp,
+        recorded_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(health_obligations -> children (child_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     history_events,
+    health_obligations,
     legal_status_changes,
     children,
     periods,

@@ -7,6 +7,7 @@ mod assessments;
 mod assurance;
 pub mod auth;
 mod calendar;
+mod care;
 mod children;
 pub mod escalations;
 pub mod extract;
@@ -187,6 +188,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(children::routes)
                 .configure(periods::routes)
+                .configure(care::routes)
                 .configure(assessments::routes)
                 .configure(assurance::routes)
                 .configure(reports::routes)

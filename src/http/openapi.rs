@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::auth::{CSRF_HEADER, SESSION_COOKIE};
 use super::{
-    accounts, admin, assessments, assurance, calendar, children, escalations, meetings, ops, periods, reports,
+    accounts, admin, assessments, assurance, calendar, care, children, escalations, meetings, ops, periods, reports,
 };
 use crate::access::{self, Role};
 
@@ -37,6 +37,7 @@ use crate::access::{self, Role};
         ops::health, ops::ready, ops::metrics,
         children::create, children::search, children::get, children::update, children::add_health_check, children::add_note,
         periods::start, periods::change_placement, periods::end, periods::change_legal_status,
+        care::complete, care::open_sealed,
         assessments::list, assessments::get, assessments::notification, assessments::consent, assessments::appointment,
         assessments::get_appointment,
         assessments::outcome, assessments::completion, assessments::reoffer_step, assessments::not_required,

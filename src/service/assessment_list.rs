@@ -220,6 +220,15 @@ fn narrow<'a>(mut q: Query<'a>, ctx: &'a DomainCtx, f: &'a Filter, used: Use, st
             q.filter(assessments::responsible_la.eq_any(codes))
         };
     }
+    // A record sealed at the adoption order is in no list (`service::care`). Few are
+    // sealed, and `children_sealed` holds just those, so the exclusion costs little.
+    q = q.filter(diesel::dsl::not(
+        assessments::child_id.eq_any(
+            children::table
+                .filter(children::sealed_on.is_not_null())
+                .select(children::id),
+        ),
+    ));
     if let Some(k) = f.kind {
         q = if hide {
             q.filter(no_index(assessments::kind).eq(k.as_str()))

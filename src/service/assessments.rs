@@ -407,11 +407,18 @@ pub fn consent(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: ConsentInput
 /// "Consent"): a parent with PR who is the birth mother. No other basis covers it, not
 /// the LA under a care order, the court, or the young person.
 fn birth_history_refusal(input: &ConsentInput, basis: &str) -> Option<&'static str> {
-    let asks = input.scope.iter().flatten().any(|s| s == "birth_history");
-    if !asks || (basis == "parent_with_pr" && input.given_by_birth_mother) {
+    let scope = input.scope.as_deref().unwrap_or_default();
+    if birth_history_allowed(scope, basis, input.given_by_birth_mother) {
         return None;
     }
     Some("birth_history needs the birth mother's consent (basis parent_with_pr, given_by_birth_mother true); no other basis covers it")
+}
+
+/// The rule itself, shared with the consent form (`web::assessment`), which says it in its
+/// own words: a scope without birth history is always allowed; with it, only a parent with
+/// PR who is the child's birth mother.
+pub fn birth_history_allowed(scope: &[String], basis: &str, given_by_birth_mother: bool) -> bool {
+    !scope.iter().any(|s| s == "birth_history") || (basis.trim() == "parent_with_pr" && given_by_birth_mother)
 }
 
 /// Who can consent depends on the legal status (does the LA hold parental responsibility?)

@@ -299,7 +299,14 @@ fn entries(
                 q.filter(assessments::responsible_la.eq_any(codes.to_vec()))
             };
         }
-        q
+        // A record sealed at the adoption order is on no list (`service::care`).
+        q.filter(diesel::dsl::not(
+            assessments::child_id.eq_any(
+                children::table
+                    .filter(children::sealed_on.is_not_null())
+                    .select(children::id),
+            ),
+        ))
     };
     let iha_open: Vec<&str> = State::ALL
         .iter()

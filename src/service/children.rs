@@ -159,6 +159,7 @@ pub fn register(conn: &mut DbConn, ctx: &DomainCtx, input: NewChild) -> AppResul
             created_at: now,
             updated_at: now,
             social_worker_id: None,
+            sealed_on: None,
         };
         // UNIQUE (responsible_la, local_id) decides between two registrations at once.
         on_unique_violation(diesel::insert_into(children::table).values(&row).execute(conn), || {
@@ -299,7 +300,9 @@ fn search_page(
 /// authority must not pick its index, or a county's search reads every child of it.
 fn matching<'a>(ctx: &DomainCtx, q: &str, steer: bool) -> children::BoxedQuery<'a, DbBackend> {
     let q = q.trim();
-    let mut query = children::table.into_boxed();
+    // A sealed pre-adoption record is found by no search (DOMAIN.md: ordinary roles
+    // cannot see it).
+    let mut query = children::table.filter(children::sealed_on.is_null()).into_boxed();
     if let Some(codes) = ctx.scope.codes() {
         query = if steer {
             query.filter(no_index(children::responsible_la).eq_any(codes.to_vec()))
@@ -363,6 +366,18 @@ pub fn detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) ->
 
 fn read_detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -> AppResult<ChildDetail> {
     let child = load_visible(conn, ctx, id)?;
+    read_detail_of(conn, ctx, &child, as_of)
+}
+
+/// The whole record of a child already loaded and checked (a sealed one only through
+/// `care::open_sealed`).
+pub(crate) fn read_detail_of(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    child: &models::Child,
+    as_of: NaiveDate,
+) -> AppResult<ChildDetail> {
+    let id = child.id.as_str();
     let periods: Vec<models::Period> = periods::table
         .filter(periods::child_id.eq(id))
         .order(periods::started_on.asc())
@@ -373,6 +388,12 @@ fn read_detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -
         .filter(placements::period_id.eq_any(&period_ids))
         .order(placements::started_on.asc())
         .select(models::Placement::as_select())
+        .load(conn)?;
+    let status_changes: Vec<models::LegalStatusChange> = legal_status_changes::table
+        .filter(legal_status_changes::period_id.eq_any(&period_ids))
+        .filter(legal_status_changes::changed_on.le(as_of))
+        .order(legal_status_changes::changed_on.asc())
+        .select(models::LegalStatusChange::as_select())
         .load(conn)?;
     let assessments: Vec<models::Assessment> = assessments::table
         .filter(assessments::child_id.eq(id))
@@ -436,8 +457,14 @@ fn read_detail(conn: &mut DbConn, ctx: &DomainCtx, id: &str, as_of: NaiveDate) -
         .collect::<AppResult<Vec<_>>>()?;
 
     Ok(ChildDetail {
-        child: ChildSummary::from(&child),
+        child: ChildSummary::from(child),
         periods: periods.iter().map(|p| PeriodView::new(p, &placements)).collect(),
+        legal_status_changes: status_changes.iter().map(LegalStatusChangeView::from).collect(),
+        health_obligations: super::care::of_child(conn, id)?
+            .iter()
+            .filter(|o| super::care::shown_on(o, as_of))
+            .map(|o| super::care::HealthObligationView::new(o, as_of))
+            .collect(),
         assessments: assessment_views,
         consents: consents.iter().map(ConsentView::from).collect(),
         appointments: appointments.iter().map(AppointmentView::from).collect(),

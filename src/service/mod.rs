@@ -10,6 +10,7 @@ pub mod assessments;
 pub mod assurance;
 pub mod audit_trail;
 pub mod calendar_store;
+pub mod care;
 pub mod casework;
 pub mod children;
 pub mod escalations;
@@ -94,7 +95,9 @@ impl DomainCtx {
 
     /// Out-of-scope records answer exactly like missing ones, so ids cannot be probed.
     pub fn check_visible(&self, child: &Child, what: &'static str) -> AppResult<()> {
-        if self.scope.allows(&child.responsible_la) {
+        // A record sealed at the adoption order is hidden from every ordinary route, for
+        // every role: only `care::open_sealed` (admins, with a reason) reads it.
+        if self.scope.allows(&child.responsible_la) && child.sealed_on.is_none() {
             Ok(())
         } else {
             Err(AppError::NotFound(what))

@@ -164,6 +164,9 @@ fn check_placement(c: &mut Checks, p: &NewPlacement, prefix: &str) -> (String, O
 pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPeriod) -> AppResult<PeriodStarted> {
     let (period, assessment) = crate::db::write_transaction(conn, |conn| {
         let child = super::children::load_visible(conn, ctx, child_id)?;
+        // The child's row first: a record being sealed at the adoption order cannot take a
+        // new period, however the two transactions interleave.
+        super::care::lock_unsealed(conn, &child.id)?;
         let previous = latest_period(conn, &child.id)?;
         let mut c = Checks::new();
         let legal_status = c.code(
@@ -226,6 +229,8 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
             legal_status: &period.legal_status,
         };
         let mut iha = open_iha(conn, ctx, &child, &period, clock, input.prior_assessment_on)?;
+        let status = Some(period.legal_status.as_str());
+        super::care::open_adoption_report(conn, ctx, &period, status, None, period.started_on)?;
         if let Some((p, (placement_type, host_la, host_email))) = placement {
             let row = models::Placement {
                 id: new_id(),
@@ -242,6 +247,8 @@ pub fn start(conn: &mut DbConn, ctx: &DomainCtx, child_id: &str, input: NewPerio
                 conn,
                 AuditEvent::ok("create", "placement", Some(&row.id), Some(&child.id)).with_changes(None, Some(&row)),
             )?;
+            let place = Some(row.placement_type.as_str());
+            super::care::open_adoption_report(conn, ctx, &period, None, place, row.started_on)?;
             if row.out_of_area != 0 && iha.as_ref().is_some_and(|a| a.state != State::NotRequired.as_str()) {
                 if let Some(a) = iha.as_mut() {
                     open_request(conn, ctx, a, &row)?;
@@ -480,6 +487,7 @@ pub fn change_placement(
             conn,
             AuditEvent::ok("create", "placement", Some(&row.id), Some(&period.child_id)).with_changes(None, Some(&row)),
         )?;
+        super::care::open_adoption_report(conn, ctx, &period, None, Some(row.placement_type.as_str()), started_on)?;
         let mut request = None;
         for a in open_assessments(conn, &period.child_id)? {
             if row.out_of_area != 0 {
@@ -557,6 +565,14 @@ pub fn change_legal_status(
             conn,
             AuditEvent::ok("create", "legal_status_change", Some(&row.id), Some(&period.child_id))
                 .with_changes(None, Some(&row)),
+        )?;
+        super::care::open_adoption_report(
+            conn,
+            ctx,
+            &period,
+            Some(row.legal_status.as_str()),
+            None,
+            row.changed_on,
         )?;
         let iha = if crate::legal_status::starts_iha_clock(&row.previous_status, &row.legal_status) {
             let child = super::children::load(conn, &period.child_id)?;
@@ -685,6 +701,10 @@ pub fn end(conn: &mut DbConn, ctx: &DomainCtx, period_id: &str, input: PeriodEnd
             return Err(AppError::Conflict("the period has already ended".into()));
         }
         check_version(&period, input.version)?;
+        if crate::adoption::seals_record(&reason) {
+            // The child's row before the period's: the order `start` takes them in.
+            super::care::seal(conn, ctx, &period.child_id, input.ended_on)?;
+        }
         let n = diesel::update(
             periods::table
                 .filter(periods::id.eq(&period.id))

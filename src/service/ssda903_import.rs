@@ -301,6 +301,7 @@ fn create_child(conn: &mut DbConn, ctx: &DomainCtx, la: &str, child: &ImportedCh
         created_at: now,
         updated_at: now,
         social_worker_id: None,
+        sealed_on: None,
     };
     diesel::insert_into(children::table).values(&row).execute(conn)?;
     ctx.audit(

@@ -113,6 +113,32 @@ impl PeriodView {
     }
 }
 
+/// A dated change of legal status within a period (`legal_status_changes`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LegalStatusChangeView {
+    pub id: String,
+    pub period_id: String,
+    /// The day the new status took effect.
+    pub changed_on: NaiveDate,
+    /// SSDA903 LS: the new status, and the one it replaced.
+    pub legal_status: String,
+    pub previous_status: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&models::LegalStatusChange> for LegalStatusChangeView {
+    fn from(c: &models::LegalStatusChange) -> Self {
+        LegalStatusChangeView {
+            id: c.id.clone(),
+            period_id: c.period_id.clone(),
+            changed_on: c.changed_on,
+            legal_status: c.legal_status.clone(),
+            previous_status: c.previous_status.clone(),
+            recorded_at: c.recorded_at.and_utc(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutOfAreaRequestView {
     pub id: String,
@@ -514,6 +540,12 @@ pub struct ChildDetail {
     #[serde(flatten)]
     pub child: ChildSummary,
     pub periods: Vec<PeriodView>,
+    /// The legal-status changes within those periods effective on or before `as_of`,
+    /// oldest first (each period's first status is the period's own `legal_status`).
+    pub legal_status_changes: Vec<LegalStatusChangeView>,
+    /// The health leaving-care summary and the adoption medical report, when the child
+    /// has them, each with its RAG and escalation on `as_of`.
+    pub health_obligations: Vec<super::care::HealthObligationView>,
     pub assessments: Vec<AssessmentView>,
     pub consents: Vec<ConsentView>,
     pub appointments: Vec<AppointmentView>,

@@ -90,6 +90,8 @@ pub struct ConsentForm {
     pub basis: ChoiceField,
     pub given_by: TextField,
     pub scope: ChoiceField,
+    /// Whether the person who gave consent is the birth mother (birth history needs it).
+    pub birth_mother: ChoiceField,
     pub confirmed_by: TextField,
     pub competence_assessed_by: TextField,
     pub reoffer_plan: TextArea,
@@ -385,6 +387,13 @@ fn consent_form(
         basis,
         given_by: TextField::new("given_by", "Name of the person who decided", p, e),
         scope,
+        birth_mother: forms::no_or_yes(
+            "given_by_birth_mother",
+            "Is the person who gave consent the child's birth mother?",
+            "Needed to obtain the birth history",
+            p,
+            e,
+        ),
         confirmed_by,
         competence_assessed_by: TextField::new("competence_assessed_by", "Who judged the young person competent", p, e)
             .hint("Needed when a young person under 16 decides"),
@@ -618,6 +627,15 @@ pub async fn consent(
     );
     let scope = posted.all("scope");
     let refused = decision == "refused";
+    let given_by_birth_mother = posted.get("given_by_birth_mother") == "yes";
+    // The service's rule (`birth_history_allowed`), said here the way the page says things.
+    if !basis.is_empty() && !crate::service::assessments::birth_history_allowed(&scope, &basis, given_by_birth_mother) {
+        errors.add(
+            "given_by_birth_mother",
+            &ChoiceField::target("given_by_birth_mother"),
+            "Birth history can only be obtained with the birth mother's consent: select yes if she gave it, or untick birth history",
+        );
+    }
     let input = on.map(|on| ConsentInput {
         given_on: (!refused).then_some(on),
         refused_on: refused.then_some(on),
@@ -627,9 +645,7 @@ pub async fn consent(
         confirmed_by: posted.optional("confirmed_by"),
         competence_assessed_by: posted.optional("competence_assessed_by"),
         reoffer_plan: posted.optional("reoffer_plan"),
-        // The form has no birth-mother question yet: birth history is recorded through
-        // the API (the service refuses it here with a message on the scope).
-        given_by_birth_mother: false,
+        given_by_birth_mother,
         version: posted.version(),
     });
     let step = Step {
@@ -641,6 +657,11 @@ pub async fn consent(
             ("basis", "basis", "basis-1"),
             ("given_by", "given_by", "given_by"),
             ("scope", "scope", "scope-1"),
+            (
+                "given_by_birth_mother",
+                "given_by_birth_mother",
+                "given_by_birth_mother-1",
+            ),
             ("confirmed_by", "confirmed_by", "confirmed_by"),
             (
                 "competence_assessed_by",

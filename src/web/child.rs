@@ -22,7 +22,9 @@ use crate::error::AppResult;
 use crate::http::auth::Access;
 use crate::http::{extract, AppState};
 use crate::service::children;
-use crate::service::views::{AppointmentView, ChildDetail, ConsentView, PeriodView, PlacementView};
+use crate::service::views::{
+    AppointmentView, ChildDetail, ConsentView, LegalStatusChangeView, PeriodView, PlacementView,
+};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "child.html")]
@@ -64,6 +66,41 @@ impl ChildPage {
     /// The latest period of care that had started by `as_of`.
     pub fn period(&self) -> Option<&PeriodView> {
         self.detail.periods.iter().rfind(|p| p.started_on <= self.as_of)
+    }
+
+    /// The legal status of the current period in force on `as_of` (its latest change on
+    /// or before then, else the status it started with).
+    pub fn legal_status(&self) -> Option<&str> {
+        let p = self.period()?;
+        Some(
+            self.status_changes_of(&p.id)
+                .last()
+                .map_or(p.legal_status.as_str(), |c| c.legal_status.as_str()),
+        )
+    }
+
+    /// A period's legal-status changes effective by `as_of`, oldest first.
+    pub fn status_changes_of(&self, period_id: &str) -> Vec<&LegalStatusChangeView> {
+        self.detail
+            .legal_status_changes
+            .iter()
+            .filter(|c| c.period_id == period_id && c.changed_on <= self.as_of)
+            .collect()
+    }
+
+    /// The periods that had started by `as_of`, newest first (for the history table).
+    pub fn periods_so_far(&self) -> Vec<&PeriodView> {
+        self.detail
+            .periods
+            .iter()
+            .rev()
+            .filter(|p| p.started_on <= self.as_of)
+            .collect()
+    }
+
+    /// When a period ended, if it had by `as_of`.
+    pub fn ended_by_as_of(&self, p: &PeriodView) -> Option<NaiveDate> {
+        p.ended_on.filter(|end| *end <= self.as_of)
     }
 
     /// Whether that period was still open on `as_of`.

@@ -101,6 +101,38 @@ pub fn rag(r: &Rag) -> Tag {
 }
 
 /// Short RAG words for tables where the meaning is explained once above.
+/// A leaving-care summary's or adoption medical report's RAG (`care_leaver::SummaryRag`).
+pub fn obligation_rag(r: &crate::care_leaver::SummaryRag) -> Tag {
+    use crate::care_leaver::SummaryRag;
+    let (class, text) = match r {
+        SummaryRag::None => ("nhsuk-tag--grey", "Not yet offered"),
+        SummaryRag::Green => ("nhsuk-tag--green", "Green: on track"),
+        SummaryRag::Amber => ("nhsuk-tag--orange", "Amber: due within 4 weeks"),
+        SummaryRag::Red => ("nhsuk-tag--red", "Red: due date missed"),
+        SummaryRag::Completed => ("nhsuk-tag--blue", "Given"),
+    };
+    Tag { class, text }
+}
+
+/// What an obligation is, in words.
+pub fn obligation_kind(kind: &str) -> &'static str {
+    match kind {
+        "leaving_care_summary" => "Health leaving-care summary",
+        "adoption_medical_report" => "Adoption medical report",
+        _ => "Health obligation",
+    }
+}
+
+/// Who an escalation level is for, in words.
+pub fn escalation_recipient(to: &str) -> &'static str {
+    match to {
+        "health_admin_mailbox" => "the CLA health admin team",
+        "named_nurse" => "the provider's Named Nurse",
+        "designated_nurse" => "the ICB's Designated Nurse",
+        _ => "the escalation ladder",
+    }
+}
+
 pub fn rag_short(r: &Rag) -> Tag {
     let text = match r {
         Rag::Red => "Red",

@@ -106,6 +106,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/periods/{id}/placements").route(web::post().to(record::placement)))
         .service(web::resource("/periods/{id}/end").route(web::post().to(record::end)))
         .service(web::resource("/children/{id}/health-checks").route(web::post().to(record::health_check)))
+        .service(web::resource("/obligations/{id}/completion").route(web::post().to(record::obligation)))
         .service(web::resource("/children/{id}/notes").route(web::post().to(record::note)))
         .service(web::resource("/consents/{id}/withdrawal").route(web::post().to(record::withdrawal)))
         .service(web::resource("/assurance").route(web::get().to(assurance::page)))

@@ -27,6 +27,7 @@ use crate::error::AppResult;
 use crate::http::auth::Access;
 use crate::http::{extract, AppState};
 use crate::service::assessments::{self, ConsentWithdrawal};
+use crate::service::care::{self, ObligationCompletion};
 use crate::service::children::{self, NewHealthCheck, NewNote};
 use crate::service::periods::{self, NewPlacement, PeriodEnd};
 use crate::service::views::ChildDetail;
@@ -42,6 +43,8 @@ pub struct RecordForms {
     pub health_check: Option<HealthCheckForm>,
     pub note: Option<TextArea>,
     pub withdrawals: Vec<WithdrawalForm>,
+    /// A leaving-care summary or adoption medical report to record as given.
+    pub obligations: Vec<ObligationForm>,
     /// The form that failed, so the template opens it.
     pub failed: Option<String>,
 }
@@ -87,14 +90,23 @@ pub struct WithdrawalForm {
     pub open: bool,
 }
 
+pub struct ObligationForm {
+    pub obligation_id: String,
+    /// What it is, for the form's heading.
+    pub about: &'static str,
+    pub completed_on: DateField,
+    pub open: bool,
+}
+
 /// Each form: its key (also `?done=`), what the banner says once it is recorded.
-const DONE: [(&str, &str); 6] = [
+const DONE: [(&str, &str); 7] = [
     ("period", "Period of care started"),
     ("placement", "Placement change recorded"),
     ("end", "Period of care ended"),
     ("health_check", "Health check added"),
     ("note", "Note added"),
     ("withdrawal", "Consent withdrawal recorded"),
+    ("obligation", "Recorded as given"),
 ];
 
 /// What the banner says for `?done=` (nothing for a key it does not know).
@@ -112,6 +124,11 @@ const HEALTH_CHECK_KINDS: [(&str, &str, Option<&str>); 4] = [
     ),
     ("development", "Development check", Some("Under-5s")),
 ];
+
+/// The completion form's date field, named after the obligation (several on one page).
+fn obligation_field(obligation_id: &str) -> String {
+    format!("completed_on-{obligation_id}")
+}
 
 /// The withdrawal form's date field: named after the consent, so several on one page
 /// keep their ids apart.
@@ -222,6 +239,19 @@ impl RecordForms {
         if may(roles, &format!("/children/{child_id}/notes")) {
             let (posted, e) = pick("note");
             forms.note = Some(TextArea::new("note_body", "Note", posted, e));
+        }
+        for o in detail.health_obligations.iter().filter(|o| o.completed_on.is_none()) {
+            if !may(roles, &format!("/obligations/{}/completion", o.id)) {
+                continue;
+            }
+            let key = format!("obligation:{}", o.id);
+            let (posted, e) = pick(&key);
+            forms.obligations.push(ObligationForm {
+                obligation_id: o.id.clone(),
+                about: super::format::obligation_kind(&o.kind),
+                completed_on: DateField::new(&obligation_field(&o.id), "Date it was given", posted, e),
+                open: forms.is_open(&key),
+            });
         }
         for a in detail.assessments.iter().filter(|a| a.state.is_open()) {
             for c in detail
@@ -428,15 +458,24 @@ pub async fn end(
     if reason.is_empty() {
         change.errors.add("end_reason", "end_reason", "Select why care ended");
     }
+    // An adoption order seals the record: the user can no longer see it, so the answer
+    // goes to the search page rather than back to a record that is now "Page not found".
+    let seals = crate::adoption::seals_record(&reason);
     change.input = ended_on.map(|ended_on| PeriodEnd {
         ended_on,
         reason,
         version: p.version(),
     });
-    submit(state, access, req, child_id, change, move |conn, ctx, input| {
+    let res = submit(state, access, req, child_id, change, move |conn, ctx, input| {
         periods::end(conn, ctx, &period, input).map(|_| ())
     })
-    .await
+    .await?;
+    if seals && res.status() == StatusCode::SEE_OTHER {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/children"))
+            .finish());
+    }
+    Ok(res)
 }
 
 /// `/children/{id}/health-checks`: a dental check, immunisations, an SDQ or a development check.
@@ -550,6 +589,32 @@ pub async fn withdrawal(
     change.input = withdrawn_on.map(|withdrawn_on| ConsentWithdrawal { withdrawn_on });
     submit(state, access, req, child_id, change, move |conn, ctx, input| {
         assessments::withdraw_consent(conn, ctx, &consent, input).map(|_| ())
+    })
+    .await
+}
+
+/// `/obligations/{id}/completion`: a leaving-care summary or adoption medical report given.
+pub async fn obligation(
+    state: web::Data<AppState>,
+    access: Access,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let obligation = extract::id(&path, "obligation")?;
+    let posted = Posted::parse(&body);
+    let child_id = child_of(&posted)?;
+    let name = obligation_field(&obligation);
+    let target = DateField::target(&name);
+    let mut change = Change::new(
+        &format!("obligation:{obligation}"),
+        &[("completed_on", &name, &target)],
+        posted,
+    );
+    let completed_on = forms::read_date(&change.posted, &name, "Date it was given", &mut change.errors);
+    change.input = completed_on.map(|completed_on| ObligationCompletion { completed_on });
+    submit(state, access, req, child_id, change, move |conn, ctx, input| {
+        care::complete(conn, ctx, &obligation, input).map(|_| ())
     })
     .await
 }

@@ -36,6 +36,7 @@ mod audit;
 mod browser;
 mod calendar;
 mod calendar_import;
+mod care_records;
 mod casework;
 mod cli;
 mod console;

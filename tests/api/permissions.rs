@@ -51,6 +51,8 @@ fn concrete(pattern: &str, r: &Record, token_id: &str) -> String {
         // No such account or organisation: the admin's request answers 404 (or 400 for the
         // empty body), which proves it is wired, and disables nobody.
         "users" | "organisations" => "0b9e4c1e-8a7d-4b5f-9a51-2b7c9c3e1f02",
+        // No such obligation: a permitted request answers 404 "obligation not found".
+        "obligations" => "0b9e4c1e-8a7d-4b5f-9a51-2b7c9c3e1f03",
         _ => "",
     };
     if pattern.contains("{id}") {
