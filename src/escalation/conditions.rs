@@ -52,6 +52,9 @@ pub enum Condition {
     /// An action agreed at the assurance meeting is open past its due date (swept by
     /// `service::meetings::sweep_overdue`, not from the assessment's facts).
     MeetingActionOverdue,
+    /// The lateness forecast's p_late is at or above the rule's `p_late_at_least` (the
+    /// sweep supplies the forecast; see [`plan_with`]).
+    LikelyLate,
 }
 
 named!(Condition {
@@ -68,6 +71,7 @@ named!(Condition {
     OutOfAreaNotAcknowledged => "out_of_area_not_acknowledged",
     OutOfAreaNoAppointmentOffered => "out_of_area_no_appointment_offered",
     MeetingActionOverdue => "meeting_action_overdue",
+    LikelyLate => "likely_late",
 });
 
 impl Condition {
@@ -90,6 +94,7 @@ impl Condition {
                 return format!("Host provider has offered no {kind} appointment")
             }
             Condition::MeetingActionOverdue => "Assurance meeting action overdue",
+            Condition::LikelyLate => return format!("{kind} likely to miss its due date"),
         };
         fixed.to_string()
     }
@@ -121,6 +126,11 @@ impl Condition {
             }
             Condition::MeetingActionOverdue => {
                 "An action agreed at the IHA assurance meeting, assigned to you, is past its due date."
+            }
+            Condition::LikelyLate => {
+                "The tracker's forecast, worked out from how long each remaining step has taken in similar \
+                 cases, says this health assessment is likely to miss its due date. The case shows the step \
+                 that drives the risk."
             }
         }
     }
@@ -171,6 +181,10 @@ impl Condition {
             Condition::MeetingActionOverdue => {
                 "Please open the case, complete the action and record it as done, \
                  or tell the assurance meeting why it cannot be done."
+            }
+            Condition::LikelyLate => {
+                "Please open the case, look at the step that drives the risk, and act on it now, \
+                 while there is still time to meet the due date."
             }
         }
     }
@@ -272,8 +286,8 @@ pub fn holds(
         Condition::OutOfAreaNoAppointmentOffered => {
             on.host_step(policy.ooa_offer_within, |oa| oa.appointment_offered_on)
         }
-        // About an action, not the assessment's facts.
-        Condition::MeetingActionOverdue => None,
+        // About an action, or the forecast: not the assessment's facts alone.
+        Condition::MeetingActionOverdue | Condition::LikelyLate => None,
     }
 }
 
@@ -395,9 +409,29 @@ pub fn plan(
     as_of: NaiveDate,
     policy: &ConditionPolicy,
 ) -> Vec<Due> {
+    plan_with(ladder, facts, None, cal, as_of, policy)
+}
+
+/// As [`plan`], with the assessment's lateness forecast on `as_of` (None: no forecast).
+/// A `likely_late` rule holds while `p_late` is at or above its `p_late_at_least`. Its one
+/// occurrence has the key "", so it fires once per assessment: a forecast that drops below
+/// the threshold resolves it, and crossing again later does not send it again. Rules with
+/// `enabled = false` never hold.
+pub fn plan_with(
+    ladder: &Ladder,
+    facts: &AssessmentFacts,
+    p_late: Option<f64>,
+    cal: &Calendar,
+    as_of: NaiveDate,
+    policy: &ConditionPolicy,
+) -> Vec<Due> {
     let mut due = Vec::new();
-    for rule in &ladder.rules {
-        let Some(occurrence) = holds(rule.condition, facts, cal, as_of, policy) else {
+    for rule in ladder.rules.iter().filter(|r| r.enabled) {
+        let occurrence = match (rule.condition, rule.p_late_at_least) {
+            (Condition::LikelyLate, Some(at_least)) => likely_late(facts, p_late, at_least, as_of),
+            (condition, _) => holds(condition, facts, cal, as_of, policy),
+        };
+        let Some(occurrence) = occurrence else {
             continue;
         };
         for level in rule.levels.iter().filter(|l| level_due(l, &occurrence, cal, as_of)) {
@@ -411,6 +445,13 @@ pub fn plan(
         }
     }
     due
+}
+
+/// The `likely_late` occurrence: open, and forecast at or above the threshold. Its day is
+/// `as_of` (the forecast has no "since"), so the rule file allows it one level, at 0.
+fn likely_late(facts: &AssessmentFacts, p_late: Option<f64>, at_least: f64, as_of: NaiveDate) -> Option<Occurrence> {
+    let open = facts.state.is_open() && facts.state != State::Refused;
+    (open && p_late.is_some_and(|p| p >= at_least)).then(|| Occurrence::from(as_of))
 }
 
 /// Whether an open escalation for (`rule_id`, `key`) on this assessment has cleared: its
@@ -755,6 +796,39 @@ mod tests {
         };
         let p = ConditionPolicy::default().with_clock(&clock);
         assert_eq!((p.consent_by, p.booked_by), (7, 10));
+    }
+
+    #[test]
+    fn likely_late_holds_at_or_above_its_threshold_while_enabled_and_open() {
+        let rule = |enabled: bool| {
+            parse(&format!(
+                "[[rule]]\nid = \"ll\"\ncondition = \"likely_late\"\ntemplate = \"forecast\"\n\
+                 enabled = {enabled}\np_late_at_least = 0.7\n\
+                 [[rule.level]]\nlevel = 1\nafter_working_days = 0\nrecipients = [\"health_admin_mailbox\"]\n"
+            ))
+            .expect("rule")
+        };
+        let cal = cal();
+        let policy = ConditionPolicy::default();
+        let on = d(2026, 3, 2);
+        let f = iha(State::AwaitingConsent);
+        let fired = |ladder: &Ladder, f: &AssessmentFacts, p: Option<f64>| {
+            plan_with(ladder, f, p, &cal, on, &policy)
+                .iter()
+                .map(|due| (due.rule_id.clone(), due.level, due.key.clone()))
+                .collect::<Vec<_>>()
+        };
+        let ladder = rule(true);
+        assert_eq!(
+            fired(&ladder, &f, Some(0.7)),
+            vec![("ll".to_string(), 1, String::new())]
+        );
+        assert_eq!(fired(&ladder, &f, Some(0.95)).len(), 1);
+        assert!(fired(&ladder, &f, Some(0.69)).is_empty());
+        assert!(fired(&ladder, &f, None).is_empty(), "no forecast, nothing");
+        assert!(fired(&rule(false), &f, Some(0.95)).is_empty(), "off");
+        assert!(fired(&ladder, &iha(State::Refused), Some(0.95)).is_empty());
+        assert!(plan(&ladder, &f, &cal, on, &policy).is_empty(), "plan has no forecast");
     }
 
     #[test]

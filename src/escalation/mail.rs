@@ -30,6 +30,8 @@ pub enum Template {
     NonAttendance,
     /// A request to a host area's provider is waiting on them.
     HostRequest,
+    /// The lateness forecast says the assessment is likely to be late (not late yet).
+    Forecast,
 }
 
 named!(Template {
@@ -37,6 +39,7 @@ named!(Template {
     Breach => "breach",
     NonAttendance => "non_attendance",
     HostRequest => "host_request",
+    Forecast => "forecast",
 });
 
 impl Template {
@@ -55,6 +58,10 @@ impl Template {
                 "This child is placed out of area, and the responsible ICB has asked the host area's CLA \
                  health service to carry out the assessment to the same timescale. The request is waiting \
                  on the host provider."
+            }
+            Template::Forecast => {
+                "This child's health assessment is not late yet, but it is likely to be: the chance that it \
+                 misses its due date has reached the level set locally for a warning."
             }
         }
     }

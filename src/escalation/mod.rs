@@ -42,6 +42,6 @@ pub mod conditions;
 pub mod mail;
 pub mod rules;
 
-pub use conditions::{cleared, holds, level_due, plan, Condition, ConditionPolicy, Due, Occurrence};
+pub use conditions::{cleared, holds, level_due, plan, plan_with, Condition, ConditionPolicy, Due, Occurrence};
 pub use mail::{due_explanation, escape_html, initials, render, MailContext, Rendered, Template};
 pub use rules::{parse, parse_named, Ladder, Level, Recipient, Rule, RulesError, DEFAULT_PATH};

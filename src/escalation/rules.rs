@@ -22,7 +22,9 @@
 //! Checks: TOML syntax, unknown keys, unknown condition, template or recipient, empty
 //! recipients, a rule without levels, duplicate rule ids, levels within a rule not strictly
 //! increasing in both `level` and `after_working_days`, and two rules on the same condition
-//! using the same level number (they would fire twice for one step).
+//! using the same level number (they would fire twice for one step); `p_late_at_least`
+//! present (0 to 1) exactly on `likely_late` rules, which have one level at 0 working days.
+//! `enabled = false` keeps a checked rule that never fires.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -88,7 +90,7 @@ impl Recipient {
 }
 
 /// The whole ladder, in file order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ladder {
     pub rules: Vec<Rule>,
 }
@@ -100,7 +102,7 @@ impl Ladder {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     /// Stable id; part of the (assessment, rule, level) key that makes each level fire once,
     /// so renaming a rule makes its open escalations look resolved and fire again.
@@ -109,6 +111,12 @@ pub struct Rule {
     pub template: Template,
     /// Strictly increasing in both `level` and `after_working_days`.
     pub levels: Vec<Level>,
+    /// `enabled = false` in the file: checked at start-up, never fires (an optional rule
+    /// shipped off).
+    pub enabled: bool,
+    /// For `likely_late` (and only it, where it is required): the forecast p_late, 0-1, at
+    /// or above which it holds.
+    pub p_late_at_least: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +179,10 @@ struct RawRule {
     id: Spanned<String>,
     condition: Spanned<String>,
     template: Spanned<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    p_late_at_least: Option<Spanned<f64>>,
     #[serde(default)]
     level: Vec<RawLevel>,
 }
@@ -237,12 +249,44 @@ impl Source<'_> {
             self.error_at(&raw.template, msg)
         })?;
         let levels = self.levels(raw)?;
+        let p_late_at_least = self.threshold(raw, condition, &levels)?;
         Ok(Rule {
             id: id.to_string(),
             condition,
             template,
             levels,
+            enabled: raw.enabled.unwrap_or(true),
+            p_late_at_least,
         })
+    }
+
+    /// `p_late_at_least`: required for `likely_late`, between 0 and 1, and not allowed on
+    /// other conditions. A forecast has no day it began to hold, so a `likely_late` rule has
+    /// a single level at 0 working days.
+    fn threshold(&self, raw: &RawRule, condition: Condition, levels: &[Level]) -> Result<Option<f64>, RulesError> {
+        let likely = condition == Condition::LikelyLate;
+        match &raw.p_late_at_least {
+            None if likely => {
+                let msg = format!(
+                    "rule {:?} (likely_late) needs p_late_at_least, 0 to 1",
+                    raw.id.get_ref()
+                );
+                Err(self.error_at(&raw.condition, msg))
+            }
+            None => Ok(None),
+            Some(p) if !likely => {
+                Err(self.error_at(p, format!("p_late_at_least is only for likely_late, not {condition}")))
+            }
+            Some(p) if !(*p.get_ref() > 0.0 && *p.get_ref() <= 1.0) => Err(self.error_at(
+                p,
+                format!("p_late_at_least {} must be above 0 and at most 1", p.get_ref()),
+            )),
+            Some(_) if levels.len() != 1 || levels[0].after_working_days != 0 => Err(self.error_at(
+                &raw.level[0].level,
+                "a likely_late rule has one level, after 0 working days (a forecast has no day it began)".to_string(),
+            )),
+            Some(p) => Ok(Some(*p.get_ref())),
+        }
     }
 
     fn levels(&self, raw: &RawRule) -> Result<Vec<Level>, RulesError> {
@@ -397,6 +441,49 @@ mod tests {
     }
 
     #[test]
+    fn the_likely_late_rule_ships_off() {
+        let ladder = parse(SHIPPED).unwrap_or_else(|e| panic!("{e}"));
+        let rule = ladder
+            .rules
+            .iter()
+            .find(|r| r.condition == Condition::LikelyLate)
+            .expect("rule");
+        assert!(!rule.enabled);
+        assert!(rule.p_late_at_least.is_some_and(|p| p > 0.0 && p <= 1.0));
+        assert!(ladder
+            .rules
+            .iter()
+            .filter(|r| r.condition != Condition::LikelyLate)
+            .all(|r| r.enabled));
+    }
+
+    #[test]
+    fn a_likely_late_rule_needs_a_threshold_between_0_and_1_and_one_level_at_0() {
+        let rule = |extra: &str, levels: &str| {
+            format!("[[rule]]\nid = \"r\"\ncondition = \"likely_late\"\ntemplate = \"forecast\"\n{extra}{levels}")
+        };
+        let ok = parse(&rule("p_late_at_least = 0.7\n", LEVEL_1)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok.rules[0].p_late_at_least, Some(0.7));
+        assert!(ok.rules[0].enabled);
+        let e = err(&rule("", LEVEL_1));
+        assert!(e.message.contains("needs p_late_at_least"), "{e}");
+        for bad in ["0.0", "1.5", "-0.2"] {
+            let e = err(&rule(&format!("p_late_at_least = {bad}\n"), LEVEL_1));
+            assert!(e.message.contains("must be above 0 and at most 1"), "{e}");
+        }
+        let two = format!(
+            "{LEVEL_1}[[rule.level]]\nlevel = 2\nafter_working_days = 3\nrecipients = [\"designated_nurse\"]\n"
+        );
+        let e = err(&rule("p_late_at_least = 0.7\n", &two));
+        assert!(e.message.contains("one level, after 0 working days"), "{e}");
+        let e = err(&one_rule(
+            "iha_consent_late",
+            &format!("p_late_at_least = 0.5\n{LEVEL_1}"),
+        ));
+        assert!(e.message.contains("only for likely_late"), "{e}");
+    }
+
+    #[test]
     fn a_good_rule_parses_into_the_types() {
         let text = one_rule(
             "iha_consent_late",
@@ -410,6 +497,8 @@ mod tests {
                 id: "r".into(),
                 condition: Condition::IhaConsentLate,
                 template: Template::StepLate,
+                enabled: true,
+                p_late_at_least: None,
                 levels: vec![
                     Level {
                         level: 1,

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use super::model::first_appointment;
 use super::{Group, Step};
 use crate::calendar::Calendar;
 use crate::status::AssessmentFacts;
@@ -18,12 +19,14 @@ pub struct Observation {
     pub ended: bool,
 }
 
-/// The day each step ended, from the facts (None when it has not).
-fn step_end(f: &AssessmentFacts, step: Step) -> Option<NaiveDate> {
+/// The day each step ended, from the facts and the first appointment's day (None when it
+/// has not). Booking ends on the day the first appointment is for, not the day it was
+/// made, so that the appointment step is timed from a day known in advance.
+fn step_end(f: &AssessmentFacts, first_appointment_on: Option<NaiveDate>, step: Step) -> Option<NaiveDate> {
     match step {
         Step::Notification => f.notified_on,
         Step::Consent => f.consent_on,
-        Step::Booking => f.first_booked_on,
+        Step::Booking => first_appointment_on.filter(|_| f.first_booked_on.is_some()),
         Step::Appointment => f.seen_on,
         Step::Report => f.completed_on,
     }
@@ -49,6 +52,21 @@ pub fn observations(
     window_from: NaiveDate,
     rha_lead: i32,
 ) -> Vec<Observation> {
+    observations_with(cal, f, first_appointment(f), group, as_of, window_from, rha_lead)
+}
+
+/// As [`observations`], with the day the first appointment was booked for when the caller
+/// knows it from the history.
+pub fn observations_with(
+    cal: &Calendar,
+    f: &AssessmentFacts,
+    first_appointment_on: Option<NaiveDate>,
+    group: &Group,
+    as_of: NaiveDate,
+    window_from: NaiveDate,
+    rha_lead: i32,
+) -> Vec<Observation> {
+    let step_end = |step: Step| step_end(f, first_appointment_on, step);
     let steps = Step::of(f.kind);
     let mut out = Vec::new();
     let mut start = first_start(cal, f, rha_lead);
@@ -63,14 +81,14 @@ pub fn observations(
             ended,
         };
         let counted = start >= window_from;
-        match step_end(f, *step).filter(|e| *e <= as_of) {
+        match step_end(*step).filter(|e| *e <= as_of) {
             Some(end) => {
                 if counted {
                     out.push(obs(cal.working_days_between(start, end), true));
                 }
                 start = end.max(start);
             }
-            None if steps[i + 1..].iter().any(|s| step_end(f, *s).is_some()) => {}
+            None if steps[i + 1..].iter().any(|s| step_end(*s).is_some()) => {}
             None => {
                 let stop = f.ended_on.filter(|e| *e <= as_of).unwrap_or(as_of);
                 if counted && f.completed_on.is_none() {

@@ -13,6 +13,10 @@ use crate::workflow::{Kind, State};
 
 /// The hazard a level with no data at all on a day falls back to (a slow geometric tail).
 const NO_DATA_HAZARD: f64 = 0.2;
+/// Working days after the day of the appointment in hand during which its outcome not yet
+/// being recorded says nothing: outcomes are often recorded a day or two late, and
+/// conditioning on "not seen on the day" would jump to the non-attendances' slow tail.
+pub const OUTCOME_GRACE: i32 = 3;
 /// The percentiles of the completion day given as the range.
 const RANGE: (f64, f64) = (0.10, 0.90);
 
@@ -140,6 +144,45 @@ fn cdf_at(cdf: &[f64], k: i64) -> f64 {
     }
 }
 
+/// The day the first appointment was booked for, as far as the facts say it: the one in
+/// hand, or the day seen, when none was missed; the missed one when one was.
+pub fn first_appointment(f: &AssessmentFacts) -> Option<NaiveDate> {
+    match f.non_attendance_count {
+        0 => f.appointment_on.or(f.seen_on),
+        1 => f.last_non_attendance.map(|(on, _)| on),
+        _ => None,
+    }
+}
+
+/// Where an assessment with a booking stands in the appointment step, and how long the
+/// step has lasted at least. Booked: from the day of the appointment in hand, as a fresh
+/// appointment (a rebooked one too: missing the first says nothing more once the next day
+/// is known). Waiting to be booked again: from the first appointment's day
+/// (`first_appointment_on`, else the missed one's), having outlasted the missed day. None
+/// when it has no appointment day.
+///
+/// The step is timed from the appointment's day, not from the day of booking: an
+/// appointment booked weeks ahead says when it will be, and conditioning "booked to seen"
+/// on lasting until then picked the slow tail of that step (mostly missed appointments)
+/// for every appointment booked well ahead (issue 13's calibration miss).
+fn appointment_position(
+    cal: &Calendar,
+    f: &AssessmentFacts,
+    first_appointment_on: Option<NaiveDate>,
+) -> Option<(NaiveDate, i32)> {
+    if f.first_booked_on.is_none() {
+        return None;
+    }
+    if let (State::Booked, Some(on)) = (f.state, f.appointment_on) {
+        return Some((on, 0));
+    }
+    let missed = f.last_non_attendance.map(|(on, _)| on);
+    let start = first_appointment_on.or(missed)?;
+    // A missed appointment means the step outlasted its day.
+    let past_missed = missed.map_or(0, |on| cal.working_days_between(start, on) + 1);
+    Some((start, past_missed.max(0)))
+}
+
 /// The forecast for one open assessment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forecast {
@@ -238,9 +281,26 @@ impl Model {
     /// None when it is not open and progressing (completed, ended, refused) or the model
     /// has no data at all for its kind.
     pub fn forecast(&self, cal: &Calendar, f: &AssessmentFacts, g: &Group, as_of: NaiveDate) -> Option<Forecast> {
+        self.forecast_with(cal, f, first_appointment(f), g, as_of)
+    }
+
+    /// As [`Model::forecast`], with the day the first appointment was booked for when the
+    /// caller knows it from the history (the facts alone do not say it after two or more
+    /// appointments were missed).
+    pub fn forecast_with(
+        &self,
+        cal: &Calendar,
+        f: &AssessmentFacts,
+        first_appointment_on: Option<NaiveDate>,
+        g: &Group,
+        as_of: NaiveDate,
+    ) -> Option<Forecast> {
         let steps = self.steps_for(g)?;
-        let pos = self.position(cal, f)?;
-        let elapsed = cal.working_days_between(pos.start, as_of);
+        let pos = self.position(cal, f, first_appointment_on)?;
+        let mut elapsed = cal.working_days_between(pos.start, as_of);
+        if Step::of(f.kind)[pos.index] == Step::Appointment && f.state == State::Booked {
+            elapsed -= OUTCOME_GRACE;
+        }
         let lower = elapsed.max(pos.at_least).max(0);
         let current = Current::new(&steps.dists[pos.index], lower);
         let after = &steps.after_cdf[pos.index];
@@ -260,24 +320,26 @@ impl Model {
         })
     }
 
-    /// The step under way and since when.
-    fn position(&self, cal: &Calendar, f: &AssessmentFacts) -> Option<Position> {
+    /// The step under way and since when. `first_appointment_on` is the day the first
+    /// appointment was booked for (None: not known, see `Booking` below).
+    fn position(
+        &self,
+        cal: &Calendar,
+        f: &AssessmentFacts,
+        first_appointment_on: Option<NaiveDate>,
+    ) -> Option<Position> {
         let steps = Step::of(f.kind);
         let at = |step: Step, start: NaiveDate, at_least: i32| {
             let index = steps.iter().position(|s| *s == step)?;
             Some(Position { index, start, at_least })
         };
         let first = first_start(cal, f, self.rha_lead);
-        let appointment_from = |start: NaiveDate| {
-            let booked_for = f.appointment_on.filter(|_| f.state == State::Booked);
-            booked_for.map_or(0, |day| cal.working_days_between(start, day))
-        };
         match f.state {
             State::AwaitingNotification => at(Step::Notification, first, 0),
             State::AwaitingConsent => at(Step::Consent, f.notified_on.unwrap_or(first), 0),
             State::Scheduled => at(Step::Booking, first, 0),
-            State::AwaitingBooking | State::Booked => match f.first_booked_on {
-                Some(booked) => at(Step::Appointment, booked, appointment_from(booked)),
+            State::AwaitingBooking | State::Booked => match appointment_position(cal, f, first_appointment_on) {
+                Some((start, at_least)) => at(Step::Appointment, start, at_least),
                 None => {
                     let start = match f.kind {
                         Kind::Iha => f.consent_on.or(f.notified_on).unwrap_or(first),

@@ -197,6 +197,116 @@ fn observations_read_ended_and_waiting_steps_from_the_facts() {
     );
 }
 
+/// A county where booking (to the first appointment's day) takes 2-14 working days, nine
+/// appointments in ten are attended on their day and the rest take 15 more, and reports
+/// take a day.
+fn appointment_model() -> Model {
+    let mut all = Vec::new();
+    for i in 0..200 {
+        all.push(obs("A", Step::Notification, 0, true));
+        all.push(obs("A", Step::Consent, 0, true));
+        all.push(obs("A", Step::Booking, 2 + (i % 13), true));
+        all.push(obs("A", Step::Appointment, if i % 10 == 0 { 15 } else { 0 }, true));
+        all.push(obs("A", Step::Report, 1, true));
+    }
+    Model::new(&Params::fit(d(2026, 6, 1), d(2025, 6, 1), 20, all))
+}
+
+/// An IHA with consent on day 0, booked that day for working day `ahead`.
+fn booked_ahead(cal: &Calendar, start: NaiveDate, ahead: i32) -> AssessmentFacts {
+    let mut f = open_iha(start, cal);
+    f.state = State::Booked;
+    f.notified_on = Some(start);
+    f.consent_on = Some(start);
+    f.first_booked_on = Some(start);
+    f.appointment_on = Some(cal.add_working_days(start, ahead));
+    f
+}
+
+#[test]
+fn a_booked_appointment_is_timed_from_its_day_not_from_the_booking() {
+    let cal = Calendar::rules_only();
+    let m = appointment_model();
+    let start = d(2026, 5, 4);
+    // Booked 12 working days ahead, due on day 20: late only when the appointment is missed
+    // (one in ten), however few appointments took 12 days from their booking.
+    let fc = m
+        .forecast(&cal, &booked_ahead(&cal, start, 12), &group("A"), start)
+        .unwrap();
+    assert!((0.05..0.15).contains(&fc.p_late), "{fc:?}");
+    assert_eq!(fc.range.0, cal.add_working_days(start, 12 + 1));
+    // Booked for after the due date: late whatever happens.
+    let fc = m
+        .forecast(&cal, &booked_ahead(&cal, start, 21), &group("A"), start)
+        .unwrap();
+    assert!(fc.p_late > 0.99, "{fc:?}");
+}
+
+#[test]
+fn an_outcome_not_yet_recorded_says_nothing_for_three_working_days() {
+    let cal = Calendar::rules_only();
+    let m = appointment_model();
+    let start = d(2026, 5, 4);
+    let f = booked_ahead(&cal, start, 5);
+    let on_the_day = m
+        .forecast(&cal, &f, &group("A"), cal.add_working_days(start, 5))
+        .unwrap();
+    let within = cal.add_working_days(start, 5 + OUTCOME_GRACE);
+    let a = m.forecast(&cal, &f, &group("A"), within).unwrap();
+    assert!((a.p_late - on_the_day.p_late).abs() < 1e-9, "{on_the_day:?} {a:?}");
+    let after = m
+        .forecast(&cal, &f, &group("A"), cal.add_working_days(within, 1))
+        .unwrap();
+    assert!(after.p_late > a.p_late + 0.5, "{a:?} {after:?}");
+}
+
+#[test]
+fn a_missed_appointment_means_the_step_outlasted_its_day() {
+    let cal = Calendar::rules_only();
+    let m = appointment_model();
+    let start = d(2026, 5, 4);
+    let booked = booked_ahead(&cal, start, 6);
+    let mut missed = booked.clone();
+    missed.state = State::AwaitingBooking;
+    missed.appointment_on = None;
+    missed.non_attendance_count = 1;
+    missed.last_non_attendance = Some((cal.add_working_days(start, 6), crate::workflow::Outcome::WasNotBrought));
+    let as_of = cal.add_working_days(start, 6);
+    let a = m.forecast(&cal, &booked, &group("A"), as_of).unwrap();
+    let b = m.forecast(&cal, &missed, &group("A"), as_of).unwrap();
+    assert!(a.p_late < 0.15 && b.p_late > 0.9, "{a:?} {b:?}");
+    assert_eq!(b.driver.step, Step::Appointment);
+}
+
+#[test]
+fn booking_ends_on_the_first_appointments_day_and_the_appointment_step_starts_there() {
+    let cal = Calendar::rules_only();
+    let start = d(2026, 5, 4); // a Monday
+    let mut f = booked_ahead(&cal, start, 6);
+    let first = f.appointment_on;
+    // Before the day: booking still under way (waiting for the day).
+    let o = observations(&cal, &f, &group("A"), cal.add_working_days(start, 2), start, 20);
+    assert_eq!(
+        o.last().map(|o| (o.step, o.days, o.ended)),
+        Some((Step::Booking, 2, false))
+    );
+    // Missed on the day, rebooked, seen 8 working days after the first day.
+    f.state = State::AwaitingReport;
+    f.appointment_on = None;
+    f.non_attendance_count = 2;
+    f.seen_on = Some(cal.add_working_days(start, 14));
+    let o = observations_with(&cal, &f, first, &group("A"), cal.add_working_days(start, 15), start, 20);
+    let got: Vec<(Step, i32, bool)> = o.iter().map(|o| (o.step, o.days, o.ended)).collect();
+    assert_eq!(
+        got[2..],
+        [
+            (Step::Booking, 6, true),
+            (Step::Appointment, 8, true),
+            (Step::Report, 1, false)
+        ]
+    );
+}
+
 /// The model the property tests share (fitting it once keeps them fast).
 fn varied_model() -> &'static Model {
     static MODEL: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
@@ -254,4 +364,13 @@ proptest! {
         let b = m.forecast(&cal, &after, &group(la), day).unwrap();
         prop_assert!(b.p_late <= a.p_late + 1e-9, "{} then {}", a.p_late, b.p_late);
     }
+}
+
+#[test]
+fn parameters_stored_before_the_appointment_day_timing_read_as_version_1() {
+    let p = params(2, 1, 2);
+    assert_eq!(p.version, PARAMS_VERSION);
+    let mut v: serde_json::Value = serde_json::from_str(&p.to_text()).unwrap();
+    v.as_object_mut().unwrap().remove("version");
+    assert_eq!(Params::from_text(&v.to_string()).unwrap().version, 1);
 }

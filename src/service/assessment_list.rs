@@ -274,7 +274,8 @@ fn views(
         .collect();
     let requests: Vec<models::OutOfAreaRequest> = super::assessments::requests_open_on(conn, &ids, as_of)?;
     let events = history_store::events_for(conn, &rows.iter().collect::<Vec<_>>(), as_of)?;
-    rows.iter()
+    let mut views = rows
+        .iter()
         .map(|a| {
             let (local_id, dob) = children
                 .get(&a.child_id)
@@ -288,7 +289,9 @@ fn views(
             };
             assessment_view(&r, ctx, as_of)
         })
-        .collect()
+        .collect::<AppResult<Vec<_>>>()?;
+    super::forecast::attach(conn, ctx, &rows.iter().collect::<Vec<_>>(), &mut views, as_of)?;
+    Ok(views)
 }
 
 fn check(f: AssessmentFilter, today: NaiveDate) -> AppResult<Filter> {

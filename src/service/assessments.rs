@@ -212,7 +212,10 @@ pub fn view(conn: &mut DbConn, ctx: &DomainCtx, a: &models::Assessment, as_of: N
         out_of_area: request.as_ref(),
         events: events.get(&a.id).map(Vec::as_slice),
     };
-    assessment_view(&rows, ctx, as_of)
+    let mut views = [assessment_view(&rows, ctx, as_of)?];
+    super::forecast::attach(conn, ctx, &[a], &mut views, as_of)?;
+    let [view] = views;
+    Ok(view)
 }
 
 /// The assessment, if it exists and the caller may see the child (404 otherwise).

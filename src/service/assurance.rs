@@ -457,7 +457,10 @@ fn items(conn: &mut DbConn, ctx: &DomainCtx, entries: Vec<Entry>, as_of: NaiveDa
                 legal_status: a.period_id.as_ref().and_then(|p| legal_status.get(p).cloned()),
                 out_of_area: request.is_some(),
                 host_la: request.and_then(|r| r.host_la.clone()),
-                assessment: assessment_view(&rows, ctx, as_of)?,
+                assessment: super::views::AssessmentView {
+                    forecast: forecasts.get(&a.id).cloned(),
+                    ..assessment_view(&rows, ctx, as_of)?
+                },
                 forecast: forecasts.remove(&a.id),
             })
         })

@@ -436,7 +436,7 @@ pub(crate) fn read_detail_of(
         .load(conn)?;
 
     let history = super::history_store::events_for(conn, &assessments.iter().collect::<Vec<_>>(), as_of)?;
-    let assessment_views = assessments
+    let mut assessment_views = assessments
         .iter()
         .map(|a| {
             // The request open on as_of: opened by then, not closed by then (the latest).
@@ -455,6 +455,13 @@ pub(crate) fn read_detail_of(
             assessment_view(&rows, ctx, as_of)
         })
         .collect::<AppResult<Vec<_>>>()?;
+    super::forecast::attach(
+        conn,
+        ctx,
+        &assessments.iter().collect::<Vec<_>>(),
+        &mut assessment_views,
+        as_of,
+    )?;
 
     Ok(ChildDetail {
         child: ChildSummary::from(child),

@@ -208,6 +208,7 @@ fn page(
     let mut new = Vec::new();
     let mut clearing = Vec::new();
     let mut seen = HashSet::new();
+    let forecasts = page_forecasts(conn, ctx, cfg, as_of, rows)?;
     for row in rows {
         let a = &row.0;
         if !seen.insert(a.id.as_str()) {
@@ -220,7 +221,8 @@ fn page(
             out_of_area: row.2.as_ref(),
             events: None,
         })?;
-        let plan = escalation::plan(&cfg.ladder, &f, &ctx.calendar, as_of, &cfg.policy);
+        let p_late = forecasts.get(&a.id).map(|fc| fc.p_late);
+        let plan = escalation::plan_with(&cfg.ladder, &f, p_late, &ctx.calendar, as_of, &cfg.policy);
         let mine = by_assessment.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         for due in &plan {
             let fired_before = mine
@@ -269,6 +271,27 @@ fn page(
         }
         Ok::<_, AppError>(())
     })
+}
+
+/// The page's lateness forecasts, when an enabled rule asks for them (one model, a few
+/// queries for the page; none at all while the forecast rule is off).
+fn page_forecasts(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    cfg: &EscalationConfig,
+    as_of: NaiveDate,
+    rows: &[PageRow],
+) -> AppResult<HashMap<String, super::forecast::ForecastView>> {
+    let wanted = cfg
+        .ladder
+        .rules
+        .iter()
+        .any(|r| r.enabled && r.condition == escalation::Condition::LikelyLate);
+    if !wanted {
+        return Ok(HashMap::new());
+    }
+    let assessments: Vec<&models::Assessment> = rows.iter().map(|r| &r.0).collect();
+    super::forecast::for_rows(conn, ctx, &assessments, as_of)
 }
 
 fn resolved(e: &models::Escalation) -> Resolved {

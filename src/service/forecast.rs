@@ -27,7 +27,7 @@ use crate::db::models::{new_id, now_utc};
 use crate::db::schema::{assessments, children, forecast_models, out_of_area_requests};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::forecast::{observations, AgeBand, Forecast, Group, Model, Params};
+use crate::forecast::{observations_with, AgeBand, Forecast, Group, Model, Params, PARAMS_VERSION};
 use crate::history::{self, Change, Event, RequestStep};
 use crate::status::{self, AssessmentFacts, ClockPolicy, Rag};
 use crate::workflow::{Kind, State};
@@ -66,6 +66,21 @@ impl Subject {
         self.events
             .iter()
             .any(|e| e.recorded_at <= end_of(day) && e.effective_on <= day)
+    }
+
+    /// The day the first appointment known by the end of `day` was booked for (bookings
+    /// an event corrects are left out).
+    pub fn first_appointment_on(&self, day: NaiveDate) -> Option<NaiveDate> {
+        let known = || self.events.iter().filter(|e| e.recorded_at <= end_of(day));
+        let corrected: HashSet<&str> = known().filter_map(|e| e.supersedes.as_deref()).collect();
+        known()
+            .filter(|e| e.effective_on <= day && !corrected.contains(e.id.as_str()))
+            .filter_map(|e| match &e.change {
+                Change::Booked { appointment_on, .. } => Some((e.effective_on, e.seq, *appointment_on)),
+                _ => None,
+            })
+            .min()
+            .map(|(_, _, on)| on)
     }
 
     pub fn group_on(&self, day: NaiveDate) -> Group {
@@ -158,7 +173,8 @@ pub fn fit(cal: &Calendar, policy: &ClockPolicy, subjects: &[Subject], day: Naiv
         .filter(|s| s.due_on >= due_from(day) && s.known_on(day))
         .flat_map(|s| {
             let f = s.facts_known_on(day);
-            observations(cal, &f, &s.group_on(day), day, window_from, lead)
+            let first = s.first_appointment_on(day);
+            observations_with(cal, &f, first, &s.group_on(day), day, window_from, lead)
         });
     Params::fit(day, window_from, lead, obs)
 }
@@ -175,6 +191,14 @@ pub fn refit(conn: &mut DbConn, ctx: &DomainCtx, day: NaiveDate) -> AppResult<Pa
         }
     }
     let params = fit(&ctx.calendar, &ctx.clock, &subjects, day);
+    store(conn, &params)?;
+    Ok(params)
+}
+
+/// Stores fitted parameters as the set in force from their `fitted_on` day (replacing a
+/// set fitted that day).
+pub fn store(conn: &mut DbConn, params: &Params) -> AppResult<()> {
+    let day = params.fitted_on;
     let text = params.to_text();
     let observations = i32::try_from(params.observations()).unwrap_or(i32::MAX);
     crate::db::write_transaction(conn, |conn| {
@@ -190,28 +214,34 @@ pub fn refit(conn: &mut DbConn, ctx: &DomainCtx, day: NaiveDate) -> AppResult<Pa
             ))
             .execute(conn)?;
         Ok::<_, AppError>(())
-    })?;
-    Ok(params)
+    })
 }
 
-/// Refits when the latest stored set is older than `every_days` (housekeeping's weekly
-/// refit). Returns whether it refitted.
+/// Refits when the latest stored set is older than `every_days`, or of another
+/// [`PARAMS_VERSION`] (housekeeping's weekly refit). Returns whether it refitted.
 pub fn refit_if_stale(conn: &mut DbConn, ctx: &DomainCtx, every_days: i64) -> AppResult<bool> {
-    let latest: Option<NaiveDate> = forecast_models::table
-        .select(diesel::dsl::max(forecast_models::fitted_on))
-        .first(conn)?;
-    if latest.is_some_and(|d| ctx.today - d < chrono::Duration::days(every_days)) {
+    let latest: Option<(NaiveDate, String)> = forecast_models::table
+        .order(forecast_models::fitted_on.desc())
+        .select((forecast_models::fitted_on, forecast_models::params))
+        .first(conn)
+        .optional()?;
+    let current = latest.is_some_and(|(day, text)| {
+        ctx.today - day < chrono::Duration::days(every_days)
+            && Params::from_text(&text).is_ok_and(|p| p.version == PARAMS_VERSION)
+    });
+    if current {
         return Ok(false);
     }
     refit(conn, ctx, ctx.today)?;
     Ok(true)
 }
 
-/// The last model built, by stored id: pages reuse it until a refit stores a new set.
-static CACHE: Mutex<Option<(String, Arc<Model>)>> = Mutex::new(None);
+/// The last model built, by stored id (None: a set of another version): pages reuse it
+/// until a refit stores a new set.
+static CACHE: Mutex<Option<(String, Option<Arc<Model>>)>> = Mutex::new(None);
 
 /// The model in force on `day`: the latest set fitted on or before it (None before the
-/// first fit).
+/// first fit, or while that set is of another [`PARAMS_VERSION`]).
 pub fn in_force(conn: &mut DbConn, day: NaiveDate) -> AppResult<Option<Arc<Model>>> {
     let id: Option<String> = forecast_models::table
         .filter(forecast_models::fitted_on.le(day))
@@ -221,9 +251,8 @@ pub fn in_force(conn: &mut DbConn, day: NaiveDate) -> AppResult<Option<Arc<Model
         .optional()?;
     let Some(id) = id else { return Ok(None) };
     if let Ok(guard) = CACHE.lock() {
-        if let Some((cached, m)) = guard.as_ref().filter(|(c, _)| *c == id) {
-            debug_assert_eq!(cached, &id);
-            return Ok(Some(m.clone()));
+        if let Some((_, m)) = guard.as_ref().filter(|(c, _)| *c == id) {
+            return Ok(m.clone());
         }
     }
     let text: String = forecast_models::table
@@ -232,11 +261,11 @@ pub fn in_force(conn: &mut DbConn, day: NaiveDate) -> AppResult<Option<Arc<Model
         .first(conn)?;
     let params =
         Params::from_text(&text).map_err(|e| AppError::Internal(format!("stored forecast parameters: {e}")))?;
-    let model = Arc::new(Model::new(&params));
+    let model = (params.version == PARAMS_VERSION).then(|| Arc::new(Model::new(&params)));
     if let Ok(mut guard) = CACHE.lock() {
         *guard = Some((id, model.clone()));
     }
-    Ok(Some(model))
+    Ok(model)
 }
 
 /// Which of these assessments have had a request to a host area (one query for a page).
@@ -307,7 +336,8 @@ pub fn backtest(
             if !f.state.is_open() || f.state == State::Refused {
                 continue;
             }
-            let Some(fc) = model.forecast(cal, &f, &s.group_on(day), day) else {
+            let first = s.first_appointment_on(day);
+            let Some(fc) = model.forecast_with(cal, &f, first, &s.group_on(day), day) else {
                 continue;
             };
             let rag = status::standing(&f, cal, day, &ctx.clock).rag;
@@ -486,6 +516,22 @@ pub fn for_rows(
         }
     }
     Ok(out)
+}
+
+/// Puts each open assessment's forecast on its view (`views[i]` shows `rows[i]`; closed
+/// ones and any before the first fit keep null): one model and a few queries per call.
+pub fn attach(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    rows: &[&crate::db::models::Assessment],
+    views: &mut [super::views::AssessmentView],
+    as_of: NaiveDate,
+) -> AppResult<()> {
+    let mut found = for_rows(conn, ctx, rows, as_of)?;
+    for v in views.iter_mut() {
+        v.forecast = found.remove(&v.id);
+    }
+    Ok(())
 }
 
 /// Times forecasts for `n` open assessments made up in memory (the speed bench): returns

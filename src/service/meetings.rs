@@ -755,7 +755,7 @@ pub fn sweep_overdue(
         .ladder
         .rules
         .iter()
-        .filter(|r| r.condition == Condition::MeetingActionOverdue)
+        .filter(|r| r.enabled && r.condition == Condition::MeetingActionOverdue)
         .collect();
     if rules.is_empty() {
         return Ok(());

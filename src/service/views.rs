@@ -216,6 +216,9 @@ pub struct AssessmentView {
     pub non_attendance_count: i32,
     pub last_non_attendance: Option<NonAttendance>,
     pub out_of_area_request: Option<OutOfAreaRequestView>,
+    /// The lateness forecast on `as_of` (`service::forecast`): null when the assessment is
+    /// not open (or refused), or before the forecast was first fitted.
+    pub forecast: Option<super::forecast::ForecastView>,
 }
 
 /// The rows one assessment view is made from.
@@ -315,6 +318,7 @@ pub fn assessment_view(rows: &AssessmentRows<'_>, ctx: &DomainCtx, as_of: NaiveD
             .out_of_area
             .filter(|r| r.opened_on <= as_of)
             .map(OutOfAreaRequestView::from),
+        forecast: None,
     })
 }
 
@@ -365,6 +369,7 @@ fn replayed_view(
             .out_of_area
             .filter(|req| r.request_id.as_deref() == Some(req.id.as_str()))
             .map(OutOfAreaRequestView::from),
+        forecast: None,
     })
 }
 

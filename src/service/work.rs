@@ -6,7 +6,10 @@
 //! - A health admin's queues are open assessments by what they wait on: notification,
 //!   consent, booking and the report, and separately those waiting on an out-of-area host
 //!   provider (an open request replaces booking and the report as the wait, so those two
-//!   queues leave such assessments out). Soonest due first.
+//!   queues leave such assessments out). Soonest due first, or most likely to be late
+//!   first ([`QueueSort::LikelyLate`]: the lateness forecast ranks the first [`RANKED`] due
+//!   soonest; those without a forecast come last).
+//! - Every item carries its lateness forecast (`service::forecast`, one model per list).
 //! - A social worker's: their authority's children waiting on notification or consent, and
 //!   non-attendances in the last `RECENT_DAYS` days, newest first.
 //! - A clinician's: appointments in the week (Monday to Sunday) of `as_of`, and assessments
@@ -30,6 +33,17 @@ use crate::workflow::State;
 
 /// How far back a non-attendance counts as recent.
 pub const RECENT_DAYS: i64 = 28;
+/// How many of a queue's assessments, soonest due first, "most likely to be late first"
+/// ranks (the list's largest page: the forecast needs each one's view).
+pub const RANKED: usize = 1000;
+
+/// The order of a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueSort {
+    #[default]
+    Due,
+    LikelyLate,
+}
 
 /// One queue of work: its whole count and its first items.
 #[derive(Debug)]
@@ -37,7 +51,26 @@ pub struct Queue {
     pub key: &'static str,
     pub title: &'static str,
     pub total: usize,
+    pub sort: QueueSort,
     pub items: Vec<WorkItem>,
+}
+
+impl Queue {
+    /// Which items are shown, when not all of them are.
+    pub fn shown(&self) -> Option<String> {
+        let n = self.items.len();
+        if self.total <= n {
+            return None;
+        }
+        Some(match self.sort {
+            QueueSort::Due => format!("The {n} due soonest of {}.", self.total),
+            QueueSort::LikelyLate if self.total > RANKED => format!(
+                "The {n} most likely to be late among the {RANKED} due soonest, of {}.",
+                self.total
+            ),
+            QueueSort::LikelyLate => format!("The {n} most likely to be late of {}.", self.total),
+        })
+    }
 }
 
 /// An assessment with the name of its child, for a list people read.
@@ -102,10 +135,11 @@ pub fn health_admin_queues(
     ctx: &DomainCtx,
     as_of: NaiveDate,
     first: usize,
+    sort: QueueSort,
 ) -> AppResult<Vec<Queue>> {
     [NOTIFICATION, CONSENT, BOOKING, REPORT, HOST]
         .iter()
-        .map(|q| queue(conn, ctx, q, as_of, first))
+        .map(|q| sorted_queue(conn, ctx, q, as_of, first, sort))
         .collect()
 }
 
@@ -126,6 +160,21 @@ pub fn reports_awaited(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate, fir
 }
 
 fn queue(conn: &mut DbConn, ctx: &DomainCtx, q: &QueueDef, as_of: NaiveDate, first: usize) -> AppResult<Queue> {
+    sorted_queue(conn, ctx, q, as_of, first, QueueSort::Due)
+}
+
+fn sorted_queue(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    q: &QueueDef,
+    as_of: NaiveDate,
+    first: usize,
+    sort: QueueSort,
+) -> AppResult<Queue> {
+    let take = match sort {
+        QueueSort::Due => first,
+        QueueSort::LikelyLate => RANKED,
+    };
     let page = assessment_list::list(
         conn,
         ctx,
@@ -137,16 +186,32 @@ fn queue(conn: &mut DbConn, ctx: &DomainCtx, q: &QueueDef, as_of: NaiveDate, fir
             out_of_area: q.out_of_area,
             child_id: None,
             as_of: Some(as_of),
-            limit: Some(first as i64),
+            limit: Some(take as i64),
             offset: None,
         },
     )?;
+    let mut items = page.items;
+    if sort == QueueSort::LikelyLate {
+        by_likelihood(&mut items);
+        items.truncate(first);
+    }
     Ok(Queue {
         key: q.key,
         title: q.title,
         total: page.total,
-        items: with_names(conn, page.items)?,
+        sort,
+        items: with_names(conn, items)?,
     })
+}
+
+/// Most likely to be late first, those without a forecast last; then soonest due.
+fn by_likelihood(items: &mut [AssessmentView]) {
+    let p = |v: &AssessmentView| v.forecast.as_ref().map_or(-1.0, |f| f.p_late);
+    items.sort_by(|a, b| {
+        p(b).total_cmp(&p(a))
+            .then(a.due_on.cmp(&b.due_on))
+            .then(a.id.cmp(&b.id))
+    });
 }
 
 fn with_names(conn: &mut DbConn, views: Vec<AssessmentView>) -> AppResult<Vec<WorkItem>> {
@@ -220,12 +285,13 @@ pub fn recent_non_attendances(
     let ids: Vec<&str> = rows.iter().map(|a| a.id.as_str()).collect();
     let requests = super::assessments::requests_open_on(conn, &ids, as_of)?;
     let events = super::history_store::events_for(conn, &rows.iter().collect::<Vec<_>>(), as_of)?;
-    rows.iter()
+    let mut views = rows
+        .iter()
         .map(|a| {
             let child = children
                 .get(&a.child_id)
                 .ok_or_else(|| AppError::Internal("assessment without its child".into()))?;
-            let view = assessment_view(
+            assessment_view(
                 &AssessmentRows {
                     assessment: a,
                     child_local_id: &child.local_id,
@@ -235,14 +301,22 @@ pub fn recent_non_attendances(
                 },
                 ctx,
                 as_of,
-            )?;
-            Ok(WorkItem {
+            )
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    super::forecast::attach(conn, ctx, &rows.iter().collect::<Vec<_>>(), &mut views, as_of)?;
+    Ok(views
+        .into_iter()
+        .zip(&rows)
+        .filter_map(|(view, a)| {
+            let child = children.get(&a.child_id)?;
+            Some(WorkItem {
                 given_name: child.given_name.clone(),
                 family_name: child.family_name.clone(),
                 assessment: view,
             })
         })
-        .collect()
+        .collect())
 }
 
 /// Monday to Sunday of the week holding `day`.

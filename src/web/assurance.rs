@@ -290,14 +290,7 @@ impl Row {
             out_of_area: item.out_of_area,
             escalation: extras.escalation(&a.id),
             open_actions: extras.actions(&a.id),
-            forecast: item.forecast.as_ref().map(|f| {
-                let odds = format!(
-                    "{:.0}% likely late, expected {}",
-                    f.p_late * 100.0,
-                    format::date(&f.expected_on)
-                );
-                (odds, f.driver.clone())
-            }),
+            forecast: item.forecast.as_ref().map(format::forecast),
         }
     }
 }

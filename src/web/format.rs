@@ -15,6 +15,16 @@ use crate::service::views::AssessmentView;
 use crate::status::{Attribution, Blocker, MilestoneStatus, Rag};
 use crate::workflow::{Kind, Outcome, State};
 
+/// The lateness forecast in words: ("62% likely late, expected 3 March 2027", the driver).
+pub fn forecast(f: &crate::service::forecast::ForecastView) -> (String, String) {
+    let odds = format!(
+        "{:.0}% likely late, expected {}",
+        f.p_late * 100.0,
+        date(&f.expected_on)
+    );
+    (odds, f.driver.clone())
+}
+
 /// "21 January 2026".
 pub fn date(d: &NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
@@ -452,6 +462,7 @@ mod tests {
             non_attendance_count: 0,
             last_non_attendance: None,
             out_of_area_request: None,
+            forecast: None,
         }
     }
 

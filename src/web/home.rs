@@ -3,7 +3,10 @@
 //! Rules:
 //! - Each section is shown only to a user holding the role it is for, and read as that role
 //!   (the audit trail names it); a user with several roles sees each of their sections.
-//! - Queues show their whole count and the first `FIRST` items, soonest due first.
+//! - Queues show their whole count and the first `FIRST` items, soonest due first; the
+//!   health admin's queues may be ordered most likely to be late first (`?sort=likely_late`;
+//!   any other value is the default order, as on the meeting page).
+//! - Each item shows its lateness forecast in words, with the step that drives it.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,7 +19,7 @@ use crate::access::{Action, Role};
 use crate::error::AppResult;
 use crate::http::auth::Access;
 use crate::http::AppState;
-use crate::service::work::{self, AppointmentItem, Queue, WorkItem};
+use crate::service::work::{self, AppointmentItem, Queue, QueueSort, WorkItem};
 
 /// Items shown per queue.
 pub const FIRST: usize = 10;
@@ -35,6 +38,14 @@ pub struct HomePage {
     pub clinician: Option<ClinicianWork>,
     pub may_find_children: bool,
     pub recent_days: i64,
+    /// Whether the health admin's queues are most likely to be late first.
+    pub by_likelihood: bool,
+}
+
+/// The home page's query.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct HomeQuery {
+    pub sort: Option<String>,
 }
 
 pub struct SocialWorkerWork {
@@ -60,12 +71,23 @@ fn as_role(access: &Access, role: Role) -> Option<Access> {
     })
 }
 
-pub async fn page(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn page(
+    state: web::Data<AppState>,
+    access: Access,
+    query: web::Query<HomeQuery>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let as_of = state.today();
+    let sort = match query.sort.as_deref() {
+        Some("likely_late") => QueueSort::LikelyLate,
+        _ => QueueSort::Due,
+    };
     let health_admin = match as_role(&access, Role::HealthAdmin) {
         Some(a) => Some(
             state
-                .run_as(&a, move |conn, ctx| work::health_admin_queues(conn, ctx, as_of, FIRST))
+                .run_as(&a, move |conn, ctx| {
+                    work::health_admin_queues(conn, ctx, as_of, FIRST, sort)
+                })
                 .await?,
         ),
         None => None,
@@ -110,6 +132,7 @@ pub async fn page(state: web::Data<AppState>, access: Access, req: HttpRequest) 
         clinician,
         may_find_children: crate::access::granting_role(&p.roles, Action::ChildRead).is_some(),
         recent_days: work::RECENT_DAYS,
+        by_likelihood: sort == QueueSort::LikelyLate,
     };
     Ok(super::respond(&req, StatusCode::OK, page))
 }
