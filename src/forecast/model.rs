@@ -170,9 +170,7 @@ fn appointment_position(
     f: &AssessmentFacts,
     first_appointment_on: Option<NaiveDate>,
 ) -> Option<(NaiveDate, i32)> {
-    if f.first_booked_on.is_none() {
-        return None;
-    }
+    f.first_booked_on?;
     if let (State::Booked, Some(on)) = (f.state, f.appointment_on) {
         return Some((on, 0));
     }

@@ -619,7 +619,20 @@ mod sdq_tests {
     fn a_name_prefix_range_holds_exactly_the_names_starting_with_it() {
         for prefix in ["smi", "o'b", "zz", "\u{d7ff}", "é"] {
             let above = prefix_upper_bound(prefix).expect("a bound");
-            for name in ["smi", "smith", "smj", "smh", "o'brien", "o'c", "zzz", "z{", "\u{d7ff}x", "\u{e000}", "éa", "f"] {
+            for name in [
+                "smi",
+                "smith",
+                "smj",
+                "smh",
+                "o'brien",
+                "o'c",
+                "zzz",
+                "z{",
+                "\u{d7ff}x",
+                "\u{e000}",
+                "éa",
+                "f",
+            ] {
                 let in_range = name >= prefix && name < above.as_str();
                 assert_eq!(in_range, name.starts_with(prefix), "{name} against {prefix}");
             }

@@ -377,16 +377,19 @@ impl<'a> SentBatch<'a> {
         let now = now_utc();
         write_transaction(conn, |conn| {
             for row in &self.rows {
-                diesel::update(held_by_this_sender(row.id.clone(), row.claim_token.clone().unwrap_or_default()))
-                    .set((
-                        outbox::status.eq(SENT),
-                        outbox::attempts.eq(row.attempts + 1),
-                        outbox::sent_at.eq(now),
-                        outbox::claim_token.eq(None::<String>),
-                        outbox::claimed_until.eq(None::<NaiveDateTime>),
-                        outbox::last_error.eq(None::<String>),
-                    ))
-                    .execute(conn)?;
+                diesel::update(held_by_this_sender(
+                    row.id.clone(),
+                    row.claim_token.clone().unwrap_or_default(),
+                ))
+                .set((
+                    outbox::status.eq(SENT),
+                    outbox::attempts.eq(row.attempts + 1),
+                    outbox::sent_at.eq(now),
+                    outbox::claim_token.eq(None::<String>),
+                    outbox::claimed_until.eq(None::<NaiveDateTime>),
+                    outbox::last_error.eq(None::<String>),
+                ))
+                .execute(conn)?;
             }
             QueryResult::Ok(())
         })?;
@@ -422,16 +425,19 @@ fn record_failure(
     };
     let status = if dead { DEAD } else { PENDING };
     let now = now_utc();
-    diesel::update(held_by_this_sender(row.id.clone(), row.claim_token.clone().unwrap_or_default()))
-        .set((
-            outbox::status.eq(status),
-            outbox::attempts.eq(attempts),
-            outbox::next_attempt_at.eq(now + Duration::seconds(policy.backoff_seconds(attempts))),
-            outbox::claim_token.eq(None::<String>),
-            outbox::claimed_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
-        ))
-        .execute(conn)?;
+    diesel::update(held_by_this_sender(
+        row.id.clone(),
+        row.claim_token.clone().unwrap_or_default(),
+    ))
+    .set((
+        outbox::status.eq(status),
+        outbox::attempts.eq(attempts),
+        outbox::next_attempt_at.eq(now + Duration::seconds(policy.backoff_seconds(attempts))),
+        outbox::claim_token.eq(None::<String>),
+        outbox::claimed_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(Some(error.chars().take(1000).collect::<String>())),
+    ))
+    .execute(conn)?;
     if dead {
         tracing::warn!(id = %row.id, attempts, error = %error, "mail is dead");
         report.dead += 1;

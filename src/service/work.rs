@@ -267,10 +267,12 @@ pub fn recent_non_attendances(
     let rows: Vec<models::Assessment> = ctx.read_audited(
         conn,
         |conn| {
-            Ok(q.order((assessments::last_non_attendance_on.desc(), assessments::id.asc()))
-                .limit(first as i64)
-                .select(models::Assessment::as_select())
-                .load(conn)?)
+            Ok(
+                q.order((assessments::last_non_attendance_on.desc(), assessments::id.asc()))
+                    .limit(first as i64)
+                    .select(models::Assessment::as_select())
+                    .load(conn)?,
+            )
         },
         |_| AuditEvent::ok("list", "assessment", None, None),
     )?;
@@ -362,7 +364,12 @@ pub fn appointments_this_week(
                 .limit(first as i64)
                 .select((
                     models::Appointment::as_select(),
-                    (children::id, children::given_name, children::family_name, children::local_id),
+                    (
+                        children::id,
+                        children::given_name,
+                        children::family_name,
+                        children::local_id,
+                    ),
                 ))
                 .load(conn)?;
             Ok((rows, usize::try_from(total).unwrap_or(0)))
