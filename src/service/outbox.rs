@@ -273,13 +273,19 @@ pub fn reclaim_expired(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usi
 pub fn claim(conn: &mut DbConn, policy: &SenderPolicy, now: NaiveDateTime) -> QueryResult<Vec<OutboxRow>> {
     let token = new_id();
     write_transaction(conn, |conn| {
-        let ids: Vec<String> = outbox::table
+        let due = outbox::table
             .filter(outbox::status.eq(PENDING))
             .filter(outbox::next_attempt_at.le(now))
             .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
             .limit(policy.batch)
-            .select(outbox::id)
-            .load(conn)?;
+            .select(outbox::id);
+        let ids: Vec<String> = match conn {
+            // Senders claiming at once would all pick the same first rows, and all but one
+            // would then find them taken and wait a round: each skips rows another is
+            // claiming and takes the next ones instead. (SQLite has one writer at a time.)
+            DbConn::Postgres(pg) => due.for_update().skip_locked().load(pg)?,
+            DbConn::Sqlite(_) => due.load(conn)?,
+        };
         if ids.is_empty() {
             return Ok(Vec::new());
         }
