@@ -100,8 +100,15 @@ pub fn run(conn: &mut DbConn, ctx: &DomainCtx, opts: &SeedOptions) -> anyhow::Re
     let stats = result?;
     // The simulation writes rows; their history is made from them as for a database
     // from before the event store, then stamped again (a history can move a stamp's start).
-    crate::db::history::backfill(conn)?;
-    crate::service::rag_store::refresh(conn, &Stamper::for_ctx(ctx), |_| {})?;
+    let t = Instant::now();
+    let histories = crate::db::history::backfill(conn)?;
+    eprintln!(
+        "seed-demo: {histories} histories made in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let stamped = crate::service::rag_store::refresh(conn, &Stamper::for_ctx(ctx), |_| {})?;
+    eprintln!("seed-demo: {stamped} RAGs stored in {:.1} s", t.elapsed().as_secs_f64());
     print_summary(&stats, opts, ctx.today, started.elapsed().as_secs_f64());
     Ok(())
 }
