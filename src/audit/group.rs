@@ -33,9 +33,15 @@
 //!   changes; smaller ones would commit more often.
 //! - **The request's connection is not held while waiting.** Inside
 //!   [`deferring`] (which `AppState::run_as` wraps around every request's service call),
-//!   `DomainCtx::read_audited` hands the entry over and goes on; the request returns its
-//!   pooled connection first and then waits for its receipts. Outside it (the command
-//!   line, background work) the entry is appended at once in a transaction of its own.
+//!   `DomainCtx::read_audited` keeps the entry and goes on; when the service call is
+//!   over, its entries are handed over together, the request returns its pooled
+//!   connection and then waits for its receipts. Outside it (the command line,
+//!   background work) the entry is appended at once in a transaction of its own.
+//! - **No commit in the middle of a request.** Entries are handed over only once the
+//!   service call is over, not as each read ends: a commit makes every SQLite connection
+//!   drop its page cache and memory map at its next read, so a page of five lists with a
+//!   commit after each read the database afresh five times (about half of the health
+//!   admin's home page at 100,000 children).
 //! - **Shutdown.** The thread stops when the last handle is dropped, after writing every
 //!   entry already handed over.
 //!
@@ -182,28 +188,28 @@ fn micros(d: Duration) -> u64 {
 
 thread_local! {
     /// Set by [`deferring`] for the service call running on this thread.
-    static DEFERRED: RefCell<Option<(Arc<Appender>, Vec<Receipt>)>> = const { RefCell::new(None) };
+    static DEFERRED: RefCell<Option<Vec<NewEntry>>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` (one request's service call) with the audit entries of its reads handed to
 /// `appender` instead of appended in place. Returns what `f` returned and the receipts
 /// the caller must wait for before answering, after releasing its connection.
 pub fn deferring<T>(appender: &Arc<Appender>, f: impl FnOnce() -> T) -> (T, Vec<Receipt>) {
-    let outer = DEFERRED.with(|d| d.borrow_mut().replace((appender.clone(), Vec::new())));
+    let outer = DEFERRED.with(|d| d.borrow_mut().replace(Vec::new()));
     let value = f();
-    let receipts = DEFERRED
+    let entries = DEFERRED
         .with(|d| std::mem::replace(&mut *d.borrow_mut(), outer))
-        .map(|(_, r)| r)
         .unwrap_or_default();
+    let receipts = entries.into_iter().map(|e| appender.submit(e)).collect();
     (value, receipts)
 }
 
-/// Inside [`deferring`], hands `entry` to the appender and returns `None`; outside it,
+/// Inside [`deferring`], keeps `entry` for the appender and returns `None`; outside it,
 /// gives `entry` back for the caller to append itself.
 pub fn defer(entry: NewEntry) -> Option<NewEntry> {
     DEFERRED.with(|d| match &mut *d.borrow_mut() {
-        Some((appender, receipts)) => {
-            receipts.push(appender.submit(entry));
+        Some(entries) => {
+            entries.push(entry);
             None
         }
         None => Some(entry),
