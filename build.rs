@@ -37,7 +37,7 @@ struct Asset {
 }
 
 fn main() {
-    for watched in ["build.rs", "package.json", "package-lock.json", "static"] {
+    for watched in ["build.rs", "package.json", "package-lock.json", "static", "migrations"] {
         println!("cargo:rerun-if-changed={watched}");
     }
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

@@ -1,0 +1,2 @@
+DROP INDEX assessments_state_la;
+CREATE INDEX assessments_state_la ON assessments (state, responsible_la);
