@@ -112,17 +112,21 @@ impl SegmentRecalibration {
     }
 }
 
+/// What a recalibration learns from: (kind, out of area, started, the step model's
+/// probability, late).
+pub type Pair = (Kind, bool, bool, f64, bool);
+
 /// The maps for every kind, area and start: fitted from each one's own (kind, out of area,
 /// started, model probability, late) pairs where there are enough, otherwise its kind and
 /// area's started map (or the identity).
-pub fn fit_segments(pairs: &[(Kind, bool, bool, f64, bool)]) -> Vec<SegmentRecalibration> {
-    let of = |keep: &dyn Fn(&(Kind, bool, bool, f64, bool)) -> bool| -> Vec<(f64, bool)> {
+pub fn fit_segments(pairs: &[Pair]) -> Vec<SegmentRecalibration> {
+    let of = |keep: &dyn Fn(&Pair) -> bool| -> Vec<(f64, bool)> {
         pairs.iter().filter(|p| keep(p)).map(|p| (p.3, p.4)).collect()
     };
     let mut out = Vec::new();
     for kind in [Kind::Iha, Kind::Rha] {
         for out_of_area in [false, true] {
-            let same = |p: &(Kind, bool, bool, f64, bool)| p.0 == kind && p.1 == out_of_area;
+            let same = |p: &Pair| p.0 == kind && p.1 == out_of_area;
             let started = Recalibration::fit(&of(&|p| same(p) && p.2));
             let mut waiting = Recalibration::fit(&of(&|p| same(p) && !p.2));
             if waiting.is_identity() {

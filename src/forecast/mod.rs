@@ -85,7 +85,7 @@ mod calibration;
 mod fit;
 mod model;
 
-pub use calibration::{fit_segments, Recalibration, SegmentRecalibration, MIN_PAIRS};
+pub use calibration::{fit_segments, Pair, Recalibration, SegmentRecalibration, MIN_PAIRS};
 pub use fit::{observations, observations_with, Observation};
 
 /// The Mondays of earlier forecasts a recalibration learns from.

@@ -417,7 +417,7 @@ fn outcomes_that_fall_the_wrong_way_flatten_the_recalibration_but_never_reverse_
 }
 
 /// Pairs of a kind, area and start with the given (p, late rate) points.
-fn segment_pairs(kind: Kind, started: bool, points: &[(f64, f64)]) -> Vec<(Kind, bool, bool, f64, bool)> {
+fn segment_pairs(kind: Kind, started: bool, points: &[(f64, f64)]) -> Vec<Pair> {
     points
         .iter()
         .flat_map(|(p, rate)| pairs_at(*p, 600, *rate))

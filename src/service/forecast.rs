@@ -11,6 +11,12 @@
 //! - **In force.** A forecast for D uses the latest set fitted on or before D; one set per
 //!   day (a refit on the same day replaces it), so a past day's forecast can be made again.
 //! - **Out of area** is having had a request to a host area by the day.
+//! - **Recalibration, honest.** A refit for D also fits the map from the step model's
+//!   probability to p_late (`forecast` module, "Recalibrated, monotone"): the step model is
+//!   refitted on each of the 26 Mondays before D from what was recorded by then (true
+//!   recording times, even for a refit today), its forecasts then are scored against the
+//!   outcomes known on D of assessments due 28+ days before D. The backtest does the same on
+//!   every Monday it scores, so no map learns from an outcome not yet known on its Monday.
 //! - **Cheap on the page path.** A list forecasts the rows it has loaded from the stored
 //!   parameters (one read, cached by id) and the child's date of birth; no per-row query.
 
@@ -28,7 +34,7 @@ use crate::db::schema::{assessments, children, forecast_models, out_of_area_requ
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::forecast::{
-    fit_segments, observations_with, AgeBand, Forecast, Group, Model, Params, PARAMS_VERSION, RECALIBRATION_WEEKS,
+    fit_segments, observations_with, AgeBand, Forecast, Group, Model, Pair, Params, PARAMS_VERSION, RECALIBRATION_WEEKS,
 };
 use crate::history::{self, Change, Event, RequestStep};
 use crate::status::{self, AssessmentFacts, ClockPolicy, Rag};
@@ -225,11 +231,8 @@ fn open_forecasts<'a>(
 }
 
 /// The step model's probabilities on one Monday: (index in the subjects, out of area then,
-/// p_model).
+/// first step started then, p_model).
 pub type Made = (NaiveDate, Vec<(usize, bool, bool, f64)>);
-
-/// A recalibration's data: (kind, out of area, started, p_model, late).
-pub type Pair = (Kind, bool, bool, f64, bool);
 
 /// The step model's forecasts on `monday`, from the parameters fitted from what was known
 /// then (what a later recalibration learns from).
