@@ -93,19 +93,12 @@ pub fn report(b: &service::Backtest, from: NaiveDate, to: NaiveDate, outcome_on:
         gain(b.brier_rag_rate)
     ));
     out.push_str("calibration by decile of p_late:\n  decile      cases  predicted  observed  gap\n");
-    for (i, (n, p, o)) in b.deciles.iter().enumerate() {
-        if *n == 0 {
-            continue;
-        }
-        out.push_str(&format!(
-            "  {:.1}-{:.1}  {n:>8}  {:>8.1}%  {:>7.1}%  {:>+5.1}\n",
-            i as f64 / 10.0,
-            (i + 1) as f64 / 10.0,
-            p * 100.0,
-            o * 100.0,
-            (o - p) * 100.0
-        ));
-    }
+    deciles(&mut out, &b.deciles);
+    out.push_str(&format!(
+        "the step model before its recalibration: Brier {:.4}; by decile of its probability:\n  decile      cases  predicted  observed  gap\n",
+        b.brier_model
+    ));
+    deciles(&mut out, &b.deciles_model);
     let med = |v: &[i32]| service::median(v).map_or("-".to_string(), |m| format!("{m:.1}"));
     out.push_str(&format!(
         "late assessments first flagged at p >= 0.5: {} (median {} working days before the due date); never flagged on a Monday: {}\n",
@@ -119,4 +112,21 @@ pub fn report(b: &service::Backtest, from: NaiveDate, to: NaiveDate, outcome_on:
         med(&b.warnings_rag)
     ));
     out
+}
+
+/// A calibration table's rows (empty deciles left out).
+fn deciles(out: &mut String, rows: &[(usize, f64, f64)]) {
+    for (i, (n, p, o)) in rows.iter().enumerate() {
+        if *n == 0 {
+            continue;
+        }
+        out.push_str(&format!(
+            "  {:.1}-{:.1}  {n:>8}  {:>8.1}%  {:>7.1}%  {:>+5.1}\n",
+            i as f64 / 10.0,
+            (i + 1) as f64 / 10.0,
+            p * 100.0,
+            o * 100.0,
+            (o - p) * 100.0
+        ));
+    }
 }

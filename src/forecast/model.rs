@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::fit::first_start;
-use super::{AgeBand, Counts, Group, Params, Step, MAX_DAYS};
+use super::{AgeBand, Counts, Group, Params, SegmentRecalibration, Step, MAX_DAYS};
 use crate::calendar::Calendar;
 use crate::status::AssessmentFacts;
 use crate::workflow::{Kind, State};
@@ -184,8 +184,13 @@ fn appointment_position(
 /// The forecast for one open assessment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forecast {
-    /// The probability it is not completed by its due date.
+    /// The probability it is not completed by its due date (recalibrated).
     pub p_late: f64,
+    /// The step model's probability before the recalibration (what a later recalibration
+    /// learns from).
+    pub p_model: f64,
+    /// Whether its first step had started on the day (an RHA's booking window had opened).
+    pub started: bool,
     pub expected_on: NaiveDate,
     /// The 10th and 90th percentiles of the completion day.
     pub range: (NaiveDate, NaiveDate),
@@ -216,6 +221,7 @@ pub struct Model {
     county: HashMap<Kind, Steps>,
     band: HashMap<(Kind, bool, AgeBand), Steps>,
     group: HashMap<Group, Steps>,
+    recalibration: HashMap<(Kind, bool, bool), SegmentRecalibration>,
 }
 
 impl Model {
@@ -265,6 +271,11 @@ impl Model {
             county,
             band,
             group,
+            recalibration: p
+                .recalibration
+                .iter()
+                .map(|s| ((s.kind, s.out_of_area, s.started), s.clone()))
+                .collect(),
         }
     }
 
@@ -304,7 +315,14 @@ impl Model {
         let after = &steps.after_cdf[pos.index];
         let cdf = |x: i64| current.cdf_with(after, x);
         let due_off = i64::from(cal.working_days_between(pos.start, f.due_on));
-        let p_late = (1.0 - cdf(due_off)).clamp(0.0, 1.0);
+        let p_model = (1.0 - cdf(due_off)).clamp(0.0, 1.0);
+        // Non-decreasing, so the monotonicity rules carry over from p_model to p_late.
+        // Started or not depends on the day alone, never on a step done.
+        let started = first_start(cal, f, self.rha_lead) <= as_of;
+        let p_late = self
+            .recalibration
+            .get(&(g.kind, g.out_of_area, started))
+            .map_or(p_model, |m| m.apply(p_model));
         let hi = i64::from(lower) + MAX_DAYS as i64 + after.len() as i64 + 1;
         let quantile = |q: f64| first_reaching(i64::from(lower), hi, q, &cdf);
         let on = |days: f64| cal.add_working_days(pos.start, days.round() as i32);
@@ -312,6 +330,8 @@ impl Model {
         let driver = self.driver(f, g, steps, &pos, &current, lower, due_off);
         Some(Forecast {
             p_late,
+            p_model,
+            started,
             expected_on: on(mean),
             range: (on(quantile(RANGE.0) as f64), on(quantile(RANGE.1) as f64)),
             driver,

@@ -374,3 +374,217 @@ fn parameters_stored_before_the_appointment_day_timing_read_as_version_1() {
     v.as_object_mut().unwrap().remove("version");
     assert_eq!(Params::from_text(&v.to_string()).unwrap().version, 1);
 }
+
+/// (p, late) pairs where the model says `p` and a share `rate` of them were late.
+fn pairs_at(p: f64, n: usize, rate: f64) -> Vec<(f64, bool)> {
+    (0..n).map(|i| (p, (i as f64) < rate * n as f64)).collect()
+}
+
+#[test]
+fn the_recalibration_maps_the_models_probability_to_the_late_rate_observed_at_it() {
+    // The model is too timid: 0.3 came true 20% of the time, 0.7 90%.
+    let mut pairs = pairs_at(0.3, 1000, 0.2);
+    pairs.extend(pairs_at(0.7, 1000, 0.9));
+    let r = Recalibration::fit(&pairs);
+    assert_eq!(r.cases, 2000);
+    assert!((r.apply(0.3) - 0.2).abs() < 1e-6, "{r:?}");
+    assert!((r.apply(0.7) - 0.9).abs() < 1e-6, "{r:?}");
+    assert!(r.slope > 1.0, "{r:?}");
+    // A calibrated model is left (nearly) as it is.
+    let mut fair = pairs_at(0.3, 1000, 0.3);
+    fair.extend(pairs_at(0.7, 1000, 0.7));
+    let r = Recalibration::fit(&fair);
+    assert!(
+        (r.apply(0.5) - 0.5).abs() < 1e-6 && (r.slope - 1.0).abs() < 1e-6,
+        "{r:?}"
+    );
+}
+
+#[test]
+fn fewer_than_500_known_outcomes_leave_the_models_probability_as_it_is() {
+    let r = Recalibration::fit(&pairs_at(0.7, MIN_PAIRS - 1, 1.0));
+    assert!(r.is_identity());
+    assert_eq!(r.apply(0.7), 0.7);
+}
+
+#[test]
+fn outcomes_that_fall_the_wrong_way_flatten_the_recalibration_but_never_reverse_it() {
+    let mut pairs = pairs_at(0.2, 1000, 0.8);
+    pairs.extend(pairs_at(0.8, 1000, 0.2));
+    let r = Recalibration::fit(&pairs);
+    assert_eq!(r.slope, 0.0, "{r:?}");
+    assert!(r.apply(0.9) >= r.apply(0.1));
+}
+
+/// Pairs of a kind, area and start with the given (p, late rate) points.
+fn segment_pairs(kind: Kind, started: bool, points: &[(f64, f64)]) -> Vec<Pair> {
+    points
+        .iter()
+        .flat_map(|(p, rate)| pairs_at(*p, 600, *rate))
+        .map(|(p, l)| (kind, false, started, p, l))
+        .collect()
+}
+
+#[test]
+fn an_rha_before_its_booking_window_has_its_own_recalibration_never_above_the_started_ones() {
+    // RHAs forecast before their booking window came true less often than the model said,
+    // those under way more often.
+    let mut pairs = segment_pairs(Kind::Rha, false, &[(0.4, 0.25), (0.6, 0.45)]);
+    pairs.extend(segment_pairs(Kind::Rha, true, &[(0.4, 0.45), (0.6, 0.7)]));
+    let maps = fit_segments(&pairs);
+    let get = |started: bool| {
+        maps.iter()
+            .find(|m| m.kind == Kind::Rha && !m.out_of_area && m.started == started)
+            .unwrap()
+    };
+    assert!((get(false).apply(0.4) - 0.25).abs() < 0.01);
+    assert!((get(true).apply(0.4) - 0.45).abs() < 0.01);
+    for i in 0..=100 {
+        let p = i as f64 / 100.0;
+        assert!(get(false).apply(p) <= get(true).apply(p) + 1e-12, "{p}");
+    }
+    // Too few outcomes of its own: a segment takes its kind and area's started map.
+    let iha = segment_pairs(Kind::Iha, true, &[(0.4, 0.45), (0.6, 0.7)]);
+    let maps = fit_segments(&iha);
+    let waiting = maps
+        .iter()
+        .find(|m| m.kind == Kind::Iha && !m.out_of_area && !m.started)
+        .unwrap();
+    assert_eq!(waiting.map.cases, 1200);
+}
+
+#[test]
+fn the_forecast_applies_the_stored_recalibration_and_keeps_the_models_probability() {
+    let cal = Calendar::rules_only();
+    let mut p = params(50, 1, 6);
+    let raw = Model::new(&p);
+    let f = open_iha(d(2026, 5, 4), &cal);
+    let before = raw.forecast(&cal, &f, &group("A"), d(2026, 5, 4)).unwrap();
+    let map = Recalibration {
+        cases: 1000,
+        intercept: 1.0,
+        slope: 1.0,
+    };
+    p.recalibration = vec![SegmentRecalibration {
+        kind: Kind::Iha,
+        out_of_area: false,
+        started: true,
+        map: map.clone(),
+        at_most: None,
+    }];
+    let m = Model::new(&Params::from_text(&p.to_text()).unwrap());
+    let after = m.forecast(&cal, &f, &group("A"), d(2026, 5, 4)).unwrap();
+    assert_eq!(after.p_model, before.p_late);
+    assert!((after.p_late - map.apply(before.p_late)).abs() < 1e-12, "{after:?}");
+    assert!(after.p_late > before.p_late);
+    assert_eq!(after.driver, before.driver, "the driver is the step model's");
+    assert_eq!((after.expected_on, after.range), (before.expected_on, before.range));
+}
+
+#[test]
+fn parameters_stored_without_a_recalibration_read_as_the_identity() {
+    let p = params(2, 1, 2);
+    assert!(!p.to_text().contains("recalibration"));
+    assert!(Params::from_text(&p.to_text()).unwrap().recalibration.is_empty());
+}
+
+/// `varied()` with a recalibration that stretches the model's probabilities (slope 1.5),
+/// as issue 13's backtest found them too timid.
+fn recalibrated_model() -> &'static Model {
+    static MODEL: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| {
+        let mut pairs = segment_pairs(Kind::Iha, true, &[(0.2, 0.1), (0.5, 0.55), (0.8, 0.93)]);
+        pairs.extend(segment_pairs(Kind::Iha, false, &[(0.2, 0.05), (0.5, 0.3)]));
+        let mut p = varied();
+        p.recalibration = fit_segments(&pairs);
+        Model::new(&p)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn the_recalibration_is_monotone_non_decreasing_and_stays_in_zero_one(
+        raw in prop::collection::vec((0.0f64..=1.0, any::<bool>()), 400..1200),
+        a in 0.0f64..=1.0,
+        b in 0.0f64..=1.0,
+    ) {
+        let r = Recalibration::fit(&raw);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        prop_assert!(r.apply(lo) <= r.apply(hi) + 1e-12, "{} > {}", r.apply(lo), r.apply(hi));
+        prop_assert!((0.0..=1.0).contains(&r.apply(lo)) && (0.0..=1.0).contains(&r.apply(hi)));
+    }
+
+    #[test]
+    fn recalibrated_risk_is_monotone_in_elapsed_time_with_nothing_done(state_i in 0usize..4, wait in 0i64..80, more in 1i64..30) {
+        let cal = Calendar::rules_only();
+        let m = recalibrated_model();
+        let start = d(2026, 5, 4);
+        let mut f = open_iha(start, &cal);
+        f.state = [State::AwaitingNotification, State::AwaitingConsent, State::AwaitingBooking, State::AwaitingReport][state_i];
+        f.notified_on = (state_i >= 1).then_some(start);
+        f.consent_on = (state_i >= 2).then_some(start);
+        f.seen_on = (state_i >= 3).then_some(start);
+        f.first_booked_on = f.seen_on;
+        let day = start + chrono::Duration::days(wait);
+        let a = m.forecast(&cal, &f, &group("A"), day).unwrap();
+        let b = m.forecast(&cal, &f, &group("A"), day + chrono::Duration::days(more)).unwrap();
+        prop_assert!(b.p_late >= a.p_late - 1e-9, "{} then {}", a.p_late, b.p_late);
+        prop_assert!((0.0..=1.0).contains(&a.p_late));
+    }
+
+    #[test]
+    fn with_a_recalibration_a_completed_step_never_raises_the_risk(state_i in 0usize..3, wait in 0i64..40, la in prop::sample::select(vec!["A", "B", "Z"])) {
+        let cal = Calendar::rules_only();
+        let m = recalibrated_model();
+        let start = d(2026, 5, 4);
+        let day = start + chrono::Duration::days(wait);
+        let mut before = open_iha(start, &cal);
+        let states = [State::AwaitingNotification, State::AwaitingConsent, State::AwaitingBooking];
+        before.state = states[state_i];
+        before.notified_on = (state_i >= 1).then_some(start);
+        before.consent_on = (state_i >= 2).then_some(start);
+        let mut after = before.clone();
+        match state_i {
+            0 => { after.notified_on = Some(day); after.state = State::AwaitingConsent; }
+            1 => { after.consent_on = Some(day); after.state = State::AwaitingBooking; }
+            _ => { after.first_booked_on = Some(day); after.seen_on = Some(day); after.state = State::AwaitingReport; }
+        }
+        let a = m.forecast(&cal, &before, &group(la), day).unwrap();
+        let b = m.forecast(&cal, &after, &group(la), day).unwrap();
+        prop_assert!(b.p_late <= a.p_late + 1e-9, "{} then {}", a.p_late, b.p_late);
+    }
+
+    #[test]
+    fn an_rhas_risk_never_falls_when_its_booking_window_opens(wait in 0i64..120, more in 1i64..60) {
+        let cal = Calendar::rules_only();
+        let mut all = Vec::new();
+        for i in 0..40 {
+            for step in Step::of(Kind::Rha) {
+                all.push(Observation { group: rha_group(), step: *step, days: i * 7 % 13, ended: i % 5 != 0 });
+            }
+        }
+        let mut p = Params::fit(d(2026, 6, 1), d(2025, 6, 1), 20, all);
+        let mut pairs = segment_pairs(Kind::Rha, true, &[(0.2, 0.3), (0.5, 0.7), (0.8, 0.95)]);
+        pairs.extend(segment_pairs(Kind::Rha, false, &[(0.2, 0.02), (0.5, 0.2)]));
+        p.recalibration = fit_segments(&pairs);
+        let m = Model::new(&p);
+        let start = d(2026, 1, 5);
+        // Due 80 working days after clock start: the booking window opens on day 60.
+        let f = AssessmentFacts::new(Kind::Rha, State::Scheduled, start, cal.add_working_days(start, 80));
+        let mut open = f.clone();
+        open.state = State::AwaitingBooking;
+        let on = |days: i64| start + chrono::Duration::days(days);
+        let facts = |day: NaiveDate| if cal.add_working_days(f.due_on, -20) <= day { &open } else { &f };
+        let a = m.forecast(&cal, facts(on(wait)), &rha_group(), on(wait)).unwrap();
+        let b = m.forecast(&cal, facts(on(wait + more)), &rha_group(), on(wait + more)).unwrap();
+        prop_assert!(b.p_late >= a.p_late - 1e-9, "{} then {}", a.p_late, b.p_late);
+    }
+}
+
+fn rha_group() -> Group {
+    Group {
+        kind: Kind::Rha,
+        ..group("A")
+    }
+}

@@ -11,6 +11,12 @@
 //! - **In force.** A forecast for D uses the latest set fitted on or before D; one set per
 //!   day (a refit on the same day replaces it), so a past day's forecast can be made again.
 //! - **Out of area** is having had a request to a host area by the day.
+//! - **Recalibration, honest.** A refit for D also fits the map from the step model's
+//!   probability to p_late (`forecast` module, "Recalibrated, monotone"): the step model is
+//!   refitted on each of the 26 Mondays before D from what was recorded by then (true
+//!   recording times, even for a refit today), its forecasts then are scored against the
+//!   outcomes known on D of assessments due 28+ days before D. The backtest does the same on
+//!   every Monday it scores, so no map learns from an outcome not yet known on its Monday.
 //! - **Cheap on the page path.** A list forecasts the rows it has loaded from the stored
 //!   parameters (one read, cached by id) and the child's date of birth; no per-row query.
 
@@ -27,13 +33,18 @@ use crate::db::models::{new_id, now_utc};
 use crate::db::schema::{assessments, children, forecast_models, out_of_area_requests};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::forecast::{observations_with, AgeBand, Forecast, Group, Model, Params, PARAMS_VERSION};
+use crate::forecast::{
+    fit_segments, observations_with, AgeBand, Forecast, Group, Model, Pair, Params, PARAMS_VERSION, RECALIBRATION_WEEKS,
+};
 use crate::history::{self, Change, Event, RequestStep};
 use crate::status::{self, AssessmentFacts, ClockPolicy, Rag};
 use crate::workflow::{Kind, State};
 
 /// The days of history a fit counts.
 pub const WINDOW_DAYS: i64 = 365;
+/// Days after its due date before a recalibration takes an assessment's outcome as known:
+/// a completion recorded a few days late would otherwise read as late.
+pub const OUTCOME_SETTLE_DAYS: i64 = 28;
 
 /// What a fit or the backtest reads about one assessment.
 #[derive(Debug, Clone)]
@@ -164,7 +175,7 @@ fn due_from(day: NaiveDate) -> NaiveDate {
     day - chrono::Duration::days(WINDOW_DAYS + 180)
 }
 
-/// Fits parameters from `subjects` as known on `day`.
+/// Fits the step model's parameters from `subjects` as known on `day` (no recalibration).
 pub fn fit(cal: &Calendar, policy: &ClockPolicy, subjects: &[Subject], day: NaiveDate) -> Params {
     let window_from = day - chrono::Duration::days(WINDOW_DAYS);
     let lead = policy.rha_booking_lead_working_days;
@@ -179,10 +190,97 @@ pub fn fit(cal: &Calendar, policy: &ClockPolicy, subjects: &[Subject], day: Naiv
     Params::fit(day, window_from, lead, obs)
 }
 
+/// The Mondays whose forecasts a recalibration fitted on `day` learns from: the
+/// [`RECALIBRATION_WEEKS`] Mondays before it, oldest first.
+pub fn recalibration_mondays(day: NaiveDate) -> Vec<NaiveDate> {
+    let back = i64::from(day.weekday().num_days_from_monday());
+    let last = day - chrono::Duration::days(if back == 0 { 7 } else { back });
+    (0..RECALIBRATION_WEEKS)
+        .rev()
+        .map(|w| last - chrono::Duration::weeks(w))
+        .collect()
+}
+
+/// The earliest due date the fits behind a recalibration for `day` need to read.
+fn due_from_with_recalibration(day: NaiveDate) -> NaiveDate {
+    recalibration_mondays(day)
+        .first()
+        .map_or(due_from(day), |m| due_from(*m))
+}
+
+/// The forecasts `model` makes on `day` for each assessment open then (as known then):
+/// (index in `subjects`, its facts, the forecast).
+fn open_forecasts<'a>(
+    cal: &'a Calendar,
+    model: &'a Model,
+    subjects: &'a [Subject],
+    day: NaiveDate,
+) -> impl Iterator<Item = (usize, AssessmentFacts, Forecast)> + 'a {
+    subjects
+        .iter()
+        .enumerate()
+        .filter(move |(_, s)| s.known_on(day))
+        .filter_map(move |(i, s)| {
+            let f = s.facts_known_on(day);
+            if !f.state.is_open() || f.state == State::Refused {
+                return None;
+            }
+            let fc = model.forecast_with(cal, &f, s.first_appointment_on(day), &s.group_on(day), day)?;
+            Some((i, f, fc))
+        })
+}
+
+/// The step model's probabilities on one Monday: (index in the subjects, out of area then,
+/// first step started then, p_model).
+pub type Made = (NaiveDate, Vec<(usize, bool, bool, f64)>);
+
+/// The step model's forecasts on `monday`, from the parameters fitted from what was known
+/// then (what a later recalibration learns from).
+fn made_on(cal: &Calendar, policy: &ClockPolicy, subjects: &[Subject], monday: NaiveDate) -> Made {
+    let model = Model::new(&fit(cal, policy, subjects, monday));
+    let made = open_forecasts(cal, &model, subjects, monday)
+        .map(|(i, _, fc)| (i, subjects[i].group_on(monday).out_of_area, fc.started, fc.p_model))
+        .collect();
+    (monday, made)
+}
+
+/// The (p_model, late) pairs a recalibration fitted on `day` learns from: the forecasts
+/// made on the Mondays of [`recalibration_mondays`] (among `made`) for assessments whose
+/// outcome was known by the end of `day` (as known then). Only assessments due
+/// [`OUTCOME_SETTLE_DAYS`] or more before `day` count: by then each was either completed on
+/// time or late, so which outcomes are known depends on the due date alone, not on the
+/// outcome (counting those completed early but not those still open would make the recent
+/// past look punctual).
+pub fn calibration_pairs(subjects: &[Subject], made: &[Made], day: NaiveDate) -> Vec<Pair> {
+    let mondays = recalibration_mondays(day);
+    let mut outcome: HashMap<usize, Option<bool>> = HashMap::new();
+    let mut pairs = Vec::new();
+    for (_, forecasts) in made.iter().filter(|(m, _)| mondays.contains(m)) {
+        for (i, ooa, started, p) in forecasts {
+            let known = *outcome.entry(*i).or_insert_with(|| {
+                let s = &subjects[*i];
+                (s.due_on + chrono::Duration::days(OUTCOME_SETTLE_DAYS) < day)
+                    .then(|| late(&s.facts_known_on(day), day))
+                    .flatten()
+            });
+            if let Some(is_late) = known {
+                pairs.push((subjects[*i].kind, *ooa, *started, *p, is_late));
+            }
+        }
+    }
+    pairs
+}
+
 /// Fits the parameters as known on `day` and stores them (replacing a set fitted the same
 /// day). Returns them.
 pub fn refit(conn: &mut DbConn, ctx: &DomainCtx, day: NaiveDate) -> AppResult<Params> {
-    let mut subjects = load_subjects(conn, due_from(day))?;
+    let mut subjects = load_subjects(conn, due_from_with_recalibration(day))?;
+    // The recalibration replays earlier Mondays: with what was recorded by then.
+    let made: Vec<Made> = recalibration_mondays(day)
+        .into_iter()
+        .map(|m| made_on(&ctx.calendar, &ctx.clock, &subjects, m))
+        .collect();
+    let pairs = calibration_pairs(&subjects, &made, day);
     if day >= ctx.today {
         // Everything recorded is known today (with a pinned `CLA_TODAY` steps are recorded
         // after "today"): count each event as known on its effective day.
@@ -190,7 +288,8 @@ pub fn refit(conn: &mut DbConn, ctx: &DomainCtx, day: NaiveDate) -> AppResult<Pa
             e.recorded_at = e.effective_on.and_time(NaiveTime::MIN);
         }
     }
-    let params = fit(&ctx.calendar, &ctx.clock, &subjects, day);
+    let mut params = fit(&ctx.calendar, &ctx.clock, &subjects, day);
+    params.recalibration = fit_segments(&pairs);
     store(conn, &params)?;
     Ok(params)
 }
@@ -295,17 +394,21 @@ pub struct Backtest {
     pub brier_rag_rate: f64,
     /// Deciles of predicted probability: (cases, mean predicted, observed rate).
     pub deciles: Vec<(usize, f64, f64)>,
+    /// The step model's own Brier score and deciles, before the recalibration.
+    pub brier_model: f64,
+    pub deciles_model: Vec<(usize, f64, f64)>,
     /// For each eventually-late assessment flagged at p >= 0.5: working days before the due
     /// date it was first flagged (negative: after).
     pub warnings: Vec<i32>,
     pub warnings_rag: Vec<i32>,
-    /// Eventually-late assessments never flagged at p >= 0.5 on a Monday.
+    /// Eventually-late assessments forecast on some Monday but never flagged at p >= 0.5.
     pub never_flagged: usize,
 }
 
 /// Every Monday from `from` to `to`: each assessment open then (as known then) forecast
-/// with the parameters fitted from what was known then, against what happened (as known
-/// on `outcome_on`). Late: not completed by the due date; an assessment ended without
+/// with the parameters fitted from what was known then (the recalibration included, from
+/// the earlier Mondays' forecasts and the outcomes known then), against what happened (as
+/// known on `outcome_on`). Late: not completed by the due date; an assessment ended without
 /// completion, or still open and not yet due on `outcome_on`, has no outcome and is left out.
 pub fn backtest(
     conn: &mut DbConn,
@@ -314,35 +417,45 @@ pub fn backtest(
     to: NaiveDate,
     outcome_on: NaiveDate,
 ) -> AppResult<Backtest> {
-    let subjects = load_subjects(conn, due_from(from))?;
+    let subjects = load_subjects(conn, due_from_with_recalibration(from))?;
     let outcomes: HashMap<&str, bool> = subjects
         .iter()
         .filter_map(|s| late(&s.facts_known_on(outcome_on), outcome_on).map(|l| (s.id.as_str(), l)))
         .collect();
     let cal = &ctx.calendar;
     let mut points: Vec<(f64, Rag, bool)> = Vec::new();
+    let mut model_points: Vec<(f64, Rag, bool)> = Vec::new();
     let mut first_flag: HashMap<&str, i32> = HashMap::new();
     let mut first_rag: HashMap<&str, i32> = HashMap::new();
+    let mut late_forecast: HashSet<&str> = HashSet::new();
     let mut mondays = 0;
-    let mut day = from + chrono::Duration::days((7 - i64::from(from.weekday().num_days_from_monday())) % 7);
+    let first_monday = from + chrono::Duration::days((7 - i64::from(from.weekday().num_days_from_monday())) % 7);
+    // The step model's forecasts on every Monday, from those the first recalibration
+    // learns from on (each made once, as a refit on that Monday would).
+    let mut made: Vec<Made> = recalibration_mondays(first_monday)
+        .into_iter()
+        .map(|m| made_on(cal, &ctx.clock, &subjects, m))
+        .collect();
+    let mut day = first_monday;
     while day <= to {
         mondays += 1;
-        let model = Model::new(&fit(cal, &ctx.clock, &subjects, day));
-        for s in subjects.iter().filter(|s| s.known_on(day)) {
+        let mut params = fit(cal, &ctx.clock, &subjects, day);
+        params.recalibration = fit_segments(&calibration_pairs(&subjects, &made, day));
+        let model = Model::new(&params);
+        let mut today = Vec::new();
+        for (i, f, fc) in open_forecasts(cal, &model, &subjects, day) {
+            let s = &subjects[i];
+            today.push((i, s.group_on(day).out_of_area, fc.started, fc.p_model));
             let Some(&is_late) = outcomes.get(s.id.as_str()) else {
-                continue;
-            };
-            let f = s.facts_known_on(day);
-            if !f.state.is_open() || f.state == State::Refused {
-                continue;
-            }
-            let first = s.first_appointment_on(day);
-            let Some(fc) = model.forecast_with(cal, &f, first, &s.group_on(day), day) else {
                 continue;
             };
             let rag = status::standing(&f, cal, day, &ctx.clock).rag;
             points.push((fc.p_late, rag, is_late));
+            model_points.push((fc.p_model, rag, is_late));
             let before_due = cal.working_days_between(day, s.due_on);
+            if is_late {
+                late_forecast.insert(s.id.as_str());
+            }
             if is_late && fc.p_late >= 0.5 {
                 first_flag.entry(s.id.as_str()).or_insert(before_due);
             }
@@ -350,24 +463,22 @@ pub fn backtest(
                 first_rag.entry(s.id.as_str()).or_insert(before_due);
             }
         }
+        made.push((day, today));
+        // Only the last RECALIBRATION_WEEKS Mondays are read again.
+        if made.len() > RECALIBRATION_WEEKS as usize {
+            made.remove(0);
+        }
         day += chrono::Duration::days(7);
     }
-    let late_forecast: HashSet<&str> = points_ids(&subjects, &outcomes);
     let mut out = score(&points);
+    let model_only = score(&model_points);
+    out.brier_model = model_only.brier;
+    out.deciles_model = model_only.deciles;
     out.mondays = mondays;
     out.warnings = first_flag.values().copied().collect();
     out.warnings_rag = first_rag.values().copied().collect();
     out.never_flagged = late_forecast.len().saturating_sub(first_flag.len());
     Ok(out)
-}
-
-/// The late ones among subjects that have an outcome (those a flag could warn about).
-fn points_ids<'a>(subjects: &'a [Subject], outcomes: &HashMap<&str, bool>) -> HashSet<&'a str> {
-    subjects
-        .iter()
-        .filter(|s| outcomes.get(s.id.as_str()) == Some(&true))
-        .map(|s| s.id.as_str())
-        .collect()
 }
 
 /// Whether an assessment (as known on `on`) was late; None when it has no outcome yet.
