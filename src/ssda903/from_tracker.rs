@@ -318,3 +318,259 @@ pub fn child_return(child: &TrackerChild, year_ending: i32) -> Option<ChildRetur
         missing,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%d/%m/%Y").expect("test date")
+    }
+
+    fn period(start: &str, ls: &'static str, end: Option<(&str, &'static str)>) -> TrackerPeriod {
+        TrackerPeriod {
+            started_on: d(start),
+            legal_status: ls,
+            category_of_need: Some("N1"),
+            ended: end.map(|(on, reason)| PeriodEnd { on: d(on), reason }),
+            placements: vec![(d(start), "U4")],
+            legal_status_changes: Vec::new(),
+        }
+    }
+
+    fn child(periods: Vec<TrackerPeriod>) -> TrackerChild {
+        TrackerChild {
+            local_id: "A1".into(),
+            sex: Sex::Female,
+            date_of_birth: d("15/06/2011"),
+            uasc: false,
+            details: ReturnDetails {
+                ethnicity: Some("WBRI"),
+                upn: Some("UN5".into()),
+                mother: Some(false),
+                mother_child_dob: None,
+                uasc_ceased_on: None,
+            },
+            periods,
+            imported_episodes: Vec::new(),
+            health: Vec::new(),
+            carried: None,
+        }
+    }
+
+    fn summary(
+        episodes: &[Episode],
+    ) -> Vec<(
+        String,
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<String>,
+        Option<&'static str>,
+    )> {
+        episodes
+            .iter()
+            .map(|e| {
+                (
+                    super::super::episodes::dmy(e.decom),
+                    e.rne,
+                    e.legal_status,
+                    e.placement_type,
+                    e.dec.map(super::super::episodes::dmy),
+                    e.rec,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn episodes_rne_s_starts_l_changes_status_p_moves_b_both() {
+        let mut p = period("01/02/2020", "L2", Some(("01/03/2023", "E13")));
+        p.legal_status_changes = vec![
+            LegalStatusChange {
+                on: d("10/02/2020"),
+                legal_status: "C1",
+            },
+            LegalStatusChange {
+                on: d("01/06/2021"),
+                legal_status: "C2",
+            },
+        ];
+        p.placements.push((d("01/05/2020"), "K2"));
+        p.placements.push((d("01/06/2021"), "U6"));
+        let episodes = period_episodes(&p, &BTreeMap::new());
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            summary(&episodes),
+            vec![
+                (s("01/02/2020"), "S", "L2", "U4", Some(s("10/02/2020")), Some("X1")),
+                (s("10/02/2020"), "L", "C1", "U4", Some(s("01/05/2020")), Some("X1")),
+                (s("01/05/2020"), "P", "C1", "K2", Some(s("01/06/2021")), Some("X1")),
+                (s("01/06/2021"), "B", "C2", "U6", Some(s("01/03/2023")), Some("E13")),
+            ]
+        );
+    }
+
+    #[test]
+    fn episodes_keep_imported_details_and_same_carer_moves() {
+        let mut p = period("01/02/2020", "C2", None);
+        p.placements.push((d("01/05/2020"), "U4"));
+        p.legal_status_changes = vec![LegalStatusChange {
+            on: d("01/09/2020"),
+            legal_status: "E1",
+        }];
+        let first = Episode {
+            decom: d("01/02/2020"),
+            rne: "S",
+            legal_status: "C2",
+            category_of_need: "N1",
+            placement_type: "U4",
+            provider: Some("PR1"),
+            dec: Some(d("01/05/2020")),
+            rec: Some("X1"),
+            reason_place_change: Some("CARPL"),
+            home_postcode: Some("TA1 1AA".into()),
+            placement_postcode: Some("TA2 2BB".into()),
+            urn: Some("XXXXXXX".into()),
+        };
+        let moved = Episode {
+            decom: d("01/05/2020"),
+            rne: "T",
+            placement_postcode: Some("TA3 3CC".into()),
+            dec: None,
+            rec: None,
+            reason_place_change: None,
+            ..first.clone()
+        };
+        let imported = BTreeMap::from([(first.decom, &first), (moved.decom, &moved)]);
+        let episodes = period_episodes(&p, &imported);
+        assert_eq!(episodes[0].reason_place_change, Some("CARPL"));
+        assert_eq!(episodes[0].placement_postcode.as_deref(), Some("TA2 2BB"));
+        assert_eq!(episodes[1].rne, "T", "the import said the move kept the carer");
+        assert_eq!(episodes[1].placement_postcode.as_deref(), Some("TA3 3CC"));
+        // A change of legal status alone repeats the placement's details.
+        assert_eq!((episodes[2].rne, episodes[2].legal_status), ("L", "E1"));
+        assert_eq!(episodes[2].placement_postcode.as_deref(), Some("TA3 3CC"));
+        assert_eq!(episodes[2].provider, Some("PR1"));
+        assert_eq!(episodes[2].reason_place_change, None);
+    }
+
+    #[test]
+    fn rule_217_a_move_to_adoption_with_the_foster_carers_is_rne_t() {
+        let mut p = period("01/02/2020", "E1", None);
+        p.placements.push((d("01/05/2021"), "A5"));
+        let episodes = period_episodes(&p, &BTreeMap::new());
+        assert_eq!(episodes[1].rne, "T");
+    }
+
+    #[test]
+    fn the_episodes_file_holds_the_years_episodes_and_later_ends_are_open() {
+        let mut p = period("01/02/2020", "C2", Some(("01/06/2025", "E4A")));
+        p.placements.push((d("01/05/2022"), "K2"));
+        p.placements.push((d("01/05/2024"), "U6"));
+        let c = child(vec![p, period("01/01/2015", "V2", Some(("01/01/2016", "E4A")))]);
+        let r = child_return(&c, 2025).expect("looked after in the year");
+        let episodes = &r.child.periods[0].episodes;
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            summary(episodes),
+            vec![
+                (s("01/05/2022"), "P", "C2", "K2", Some(s("01/05/2024")), Some("X1")),
+                (s("01/05/2024"), "P", "C2", "U6", None, None),
+            ],
+            "the 2016 period and the 2020 episode are before the year; the end in June 2025 is after it"
+        );
+        assert!(r.child.oc2.is_some(), "looked after all year: in the OC2 cohort");
+        assert!(child_return(&c, 2014).is_none(), "not looked after in 2013-14");
+    }
+
+    #[test]
+    fn oc2_cohort_leaves_out_starters_and_short_breaks() {
+        let starter = child(vec![period("02/04/2024", "C1", None)]);
+        assert!(child_return(&starter, 2025).expect("in the year").child.oc2.is_none());
+        let short_breaks = child(vec![period("02/04/2020", "V3", None)]);
+        assert!(child_return(&short_breaks, 2025)
+            .expect("in the year")
+            .child
+            .oc2
+            .is_none());
+    }
+
+    #[test]
+    fn oc2_health_fields_come_from_the_trackers_records_as_at_31_march() {
+        let mut c = child(vec![period("01/02/2020", "C2", None)]);
+        c.health = vec![
+            HealthRecord::Assessment(d("01/09/2024")),
+            HealthRecord::Assessment(d("01/05/2025")), // after the year: not the one that counts
+            HealthRecord::Dental(d("10/10/2024")),
+            HealthRecord::Immunisations(d("01/12/2024"), true),
+            HealthRecord::Sdq(d("01/01/2025"), SdqResult::Score(12)),
+            HealthRecord::Sdq(d("01/03/2024"), SdqResult::Score(30)),
+        ];
+        c.carried = Some(Oc2Values {
+            convicted: Some(false),
+            substance_misuse: Some(false),
+            ..Oc2Values::default()
+        });
+        let r = child_return(&c, 2025).expect("in the year");
+        let v = r.child.oc2.expect("in the cohort");
+        assert_eq!(v.health_assessment, Some(true));
+        assert_eq!(v.teeth_check, Some(true));
+        assert_eq!(v.immunisations, Some(true));
+        assert_eq!(v.sdq_score, Some(12));
+        assert_eq!(v.convicted, Some(false), "carried from the imported OC2 row");
+        assert_eq!(v.health_check, None, "development checks only under 5");
+        let oc2_fields = ["SDQ_SCORE", "CONVICTED", "SUBSTANCE_MISUSE"];
+        assert!(!r.missing.iter().any(|f| oc2_fields.contains(f)), "{:?}", r.missing);
+    }
+
+    #[test]
+    fn blank_required_fields_are_listed_as_missing() {
+        let mut c = child(vec![period("01/02/2020", "C2", None)]);
+        c.details = ReturnDetails::default();
+        let r = child_return(&c, 2025).expect("in the year");
+        for field in [
+            "ETHNIC",
+            "UPN",
+            "MOTHER",
+            "PLACE_PROVIDER",
+            "HOME_POST",
+            "PL_POST",
+            "SUBSTANCE_MISUSE",
+        ] {
+            assert!(r.missing.contains(&field), "{field} in {:?}", r.missing);
+        }
+        assert_eq!(r.child.header.ethnicity, "");
+    }
+
+    #[test]
+    fn rule_233_no_reason_for_a_placement_change_on_an_open_episode() {
+        let mut p = period("01/02/2020", "C2", None);
+        p.placements.push((d("01/05/2025"), "K2"));
+        let first = Episode {
+            decom: d("01/02/2020"),
+            rne: "S",
+            legal_status: "C2",
+            category_of_need: "N1",
+            placement_type: "U4",
+            provider: Some("PR1"),
+            dec: Some(d("01/05/2025")),
+            rec: Some("X1"),
+            reason_place_change: Some("CARPL"),
+            home_postcode: None,
+            placement_postcode: None,
+            urn: None,
+        };
+        let c = TrackerChild {
+            imported_episodes: vec![first],
+            ..child(vec![p])
+        };
+        let r = child_return(&c, 2025).expect("in the year");
+        let e = &r.child.periods[0].episodes[0];
+        assert_eq!(
+            (e.dec, e.rec, e.reason_place_change),
+            (None, None, None),
+            "the move is after the year"
+        );
+    }
+}
