@@ -182,6 +182,9 @@ fn sex(code: &str) -> Sex {
     }
 }
 
+/// An assessment's child, seen_on, completed_on and completion method.
+type SeenRow = (String, Option<NaiveDate>, Option<NaiveDate>, Option<String>);
+
 /// Everything the return needs about the authority's children (see the module docs).
 pub fn load(conn: &mut DbConn, la: &str) -> AppResult<Vec<TrackerChild>> {
     let kids: Vec<models::Child> = children::table
@@ -227,7 +230,7 @@ pub fn load(conn: &mut DbConn, la: &str) -> AppResult<Vec<TrackerChild>> {
         .filter(children::responsible_la.eq(la))
         .select(models::HealthCheck::as_select())
         .load(conn)?;
-    let seen: Vec<(String, Option<NaiveDate>, Option<NaiveDate>, Option<String>)> = assessments::table
+    let seen: Vec<SeenRow> = assessments::table
         .inner_join(children::table)
         .filter(children::responsible_la.eq(la))
         .select((

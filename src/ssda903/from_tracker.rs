@@ -358,16 +358,17 @@ mod tests {
         }
     }
 
-    fn summary(
-        episodes: &[Episode],
-    ) -> Vec<(
+    /// DECOM, RNE, LS, PLACE, DEC and REC of an episode.
+    type Row = (
         String,
         &'static str,
         &'static str,
         &'static str,
         Option<String>,
         Option<&'static str>,
-    )> {
+    );
+
+    fn summary(episodes: &[Episode]) -> Vec<Row> {
         episodes
             .iter()
             .map(|e| {
