@@ -67,12 +67,18 @@ pub fn known_authority(conn: &mut DbConn, la: &str) -> AppResult<bool> {
 }
 
 /// Keeps what the import read beyond the tracker's own fields (see the module docs).
-pub fn store_imported(conn: &mut DbConn, child_id: &str, child: &ImportedChild) -> AppResult<()> {
-    let held: Option<models::Ssda903Child> = ssda903_children::table
-        .find(child_id)
-        .select(models::Ssda903Child::as_select())
-        .first(conn)
-        .optional()?;
+/// `new_child`: the child was created by this import, so nothing is held for it yet (no
+/// look-ups). Rows already held as they are are not written again.
+pub fn store_imported(conn: &mut DbConn, child_id: &str, child: &ImportedChild, new_child: bool) -> AppResult<()> {
+    let held: Option<models::Ssda903Child> = if new_child {
+        None
+    } else {
+        ssda903_children::table
+            .find(child_id)
+            .select(models::Ssda903Child::as_select())
+            .first(conn)
+            .optional()?
+    };
     let h = &child.header;
     let mut row = models::Ssda903Child {
         child_id: child_id.to_string(),
@@ -120,15 +126,31 @@ pub fn store_imported(conn: &mut DbConn, child_id: &str, child: &ImportedChild) 
             .set(&row)
             .execute(conn)?;
     }
-    let episodes: Vec<&Episode> = child.periods.iter().flat_map(|p| &p.episodes).collect();
-    for e in episodes {
+    let held_episodes: HashMap<NaiveDate, models::Ssda903Episode> = if new_child {
+        HashMap::new()
+    } else {
+        ssda903_episodes::table
+            .filter(ssda903_episodes::child_id.eq(child_id))
+            .select(models::Ssda903Episode::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|e: models::Ssda903Episode| (e.decom, e))
+            .collect()
+    };
+    for e in child.periods.iter().flat_map(|p| &p.episodes) {
         let row = episode_row(child_id, e);
-        diesel::delete(
-            ssda903_episodes::table
-                .filter(ssda903_episodes::child_id.eq(child_id))
-                .filter(ssda903_episodes::decom.eq(e.decom)),
-        )
-        .execute(conn)?;
+        match held_episodes.get(&e.decom) {
+            Some(same) if *same == row => continue,
+            Some(_) => {
+                diesel::delete(
+                    ssda903_episodes::table
+                        .filter(ssda903_episodes::child_id.eq(child_id))
+                        .filter(ssda903_episodes::decom.eq(e.decom)),
+                )
+                .execute(conn)?;
+            }
+            None => {}
+        }
         diesel::insert_into(ssda903_episodes::table)
             .values(&row)
             .execute(conn)?;
@@ -397,7 +419,10 @@ pub fn invent_demo_details(conn: &mut DbConn, la: &str) -> AppResult<usize> {
     let mut done = 0;
     write_transaction(conn, |conn| {
         for child in &children {
-            if !child.imported_episodes.is_empty() || child.details.ethnicity.is_some() {
+            let held = !child.imported_episodes.is_empty()
+                || child.details != ReturnDetails::default()
+                || child.carried.is_some();
+            if held {
                 continue;
             }
             let Some(id) = ids.get(&child.local_id) else {
@@ -409,7 +434,7 @@ pub fn invent_demo_details(conn: &mut DbConn, la: &str) -> AppResult<usize> {
                 .fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
             let mut rng = StdRng::seed_from_u64(seed);
             let invented = ssda903::generate::invent_details(&mut rng, child);
-            store_imported(conn, id, &invented)?;
+            store_imported(conn, id, &invented, true)?;
             done += 1;
         }
         Ok::<_, AppError>(())

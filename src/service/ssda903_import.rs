@@ -284,7 +284,7 @@ fn write_child(
     for period in &child.periods {
         outcomes.push(write_period(conn, ctx, &mut known, period)?);
     }
-    super::ssda903_export::store_imported(conn, &known.child.id, child)?;
+    super::ssda903_export::store_imported(conn, &known.child.id, child, outcome == Outcome::Created)?;
     Ok((outcome, known, outcomes))
 }
 
