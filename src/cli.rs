@@ -118,6 +118,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ssda903::ImportCommand,
     },
+    /// Write data for other systems: a local authority's SSDA903 return.
+    Export {
+        #[command(subcommand)]
+        command: ssda903::ExportCommand,
+    },
     /// The lateness forecast: refit its parameters, backtest it.
     Forecast {
         #[command(subcommand)]
@@ -292,12 +297,18 @@ pub fn main() -> anyhow::Result<()> {
         }
         Command::Report { command } => reports::run(settings, command),
         Command::Import { command } => ssda903::import(settings, command),
+        Command::Export { command } => ssda903::export(settings, command),
         Command::Forecast { command } => forecast::run(settings, command),
         Command::SeedDemo(opts) => {
             let mut conn = connect(&settings)?;
             db::run_migrations(&mut conn)?;
             let ctx = domain_ctx(&mut conn, &settings)?;
             crate::seed::run(&mut conn, &ctx, &opts)?;
+            // Demo children get invented SSDA903 details, so a demo export is a whole return.
+            for (code, _) in crate::seed::local_authorities() {
+                crate::service::ssda903_export::invent_demo_details(&mut conn, code)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             register_seed_authorities(&mut conn, &settings)
         }
     }

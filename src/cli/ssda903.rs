@@ -6,7 +6,13 @@
 //!   `--dry-run` reads and checks the same way and writes nothing. A progress bar is drawn
 //!   on standard error only when it is a terminal.
 //!
-//! The export from the database (`export ssda903`) is not built yet, so it is not offered.
+//! - Export (`export ssda903`): the year's header, episodes, UASC and OC2 files from the
+//!   database ([`crate::service::ssda903_export`], [`crate::ssda903::from_tracker`]).
+//!   Nothing is written unless every check passes: the authority is known, `--out` is an
+//!   existing writable folder, and none of the four files is there already (an export
+//!   never overwrites: move the old files away first). The files are built in memory and
+//!   then written; a failure part-way removes the files it made. The summary counts rows
+//!   and names the required fields the tracker could not fill, never a child.
 
 use std::fs::File;
 use std::io::{IsTerminal, Write};
@@ -16,7 +22,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use super::{connect, domain_ctx};
-use crate::service::ssda903_import;
+use crate::service::{ssda903_export, ssda903_import};
 use crate::settings::Settings;
 use crate::ssda903::{self, ImportOptions};
 
@@ -45,6 +51,118 @@ pub enum ImportCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The SSDA903 return of one local authority for one year: header, episodes, UASC and
+    /// OC2 CSV files.
+    #[command(
+        long_about = "Writes a local authority's SSDA903 files for the year ending 31 March YEAR from the database: header.csv, episodes.csv, uasc.csv and oc2.csv in DIR, in DfE column order with dates as DD/MM/YYYY.\n\nEpisodes are rebuilt from the tracker's periods of care, placements and legal-status changes; the fields the tracker does not hold (ETHNIC, UPN, MOTHER, provider, postcodes, URN, reason for a move) come from the last SSDA903 import. OC2 holds the children looked after continuously for 12 months at 31 March (not on short breaks, V3/V4), with HEALTH_ASSESSMENT, IMMUNISATIONS, TEETH_CHECK, HEALTH_CHECK (under 5) and SDQ computed from the tracker's records; CONVICTED, SUBSTANCE_MISUSE and the interventions are carried from an imported OC2 file, else blank.\n\nDIR must exist and hold none of the four files: an export never overwrites. The summary lists the required fields left blank, to complete before submitting."
+    )]
+    Ssda903 {
+        /// The year ends on 31 March of this year (2025: 1 April 2024 to 31 March 2025).
+        #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(2000..=2100))]
+        year: i32,
+        /// The local authority's code (the children's responsible authority).
+        #[arg(long, value_name = "CODE")]
+        la: String,
+        /// The folder to write the four files into (it must exist).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+/// The files an export writes, in the order of [`ssda903::export::CsvFiles`].
+pub const EXPORT_FILES: [&str; 4] = ["header.csv", "episodes.csv", "uasc.csv", "oc2.csv"];
+
+pub fn export(settings: Settings, command: ExportCommand) -> anyhow::Result<()> {
+    let ExportCommand::Ssda903 { year, la, out } = command;
+    anyhow::ensure!(
+        !la.is_empty() && la.len() <= 12 && la.chars().all(|c| c.is_ascii_alphanumeric()),
+        "--la must be a local authority code (letters and digits)"
+    );
+    anyhow::ensure!(out.is_dir(), "--out {}: not an existing folder", out.display());
+    let meta = std::fs::metadata(&out).with_context(|| format!("--out {}", out.display()))?;
+    anyhow::ensure!(!meta.permissions().readonly(), "--out {}: not writable", out.display());
+    let paths: Vec<PathBuf> = EXPORT_FILES.iter().map(|f| out.join(f)).collect();
+    let existing: Vec<String> = paths
+        .iter()
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    anyhow::ensure!(
+        existing.is_empty(),
+        "refusing to overwrite {}: move the old files away or choose another --out",
+        existing.join(", ")
+    );
+    let mut conn = connect(&settings)?;
+    crate::db::run_migrations(&mut conn)?;
+    anyhow::ensure!(
+        ssda903_export::known_authority(&mut conn, &la).map_err(|e| anyhow::anyhow!("{e}"))?,
+        "--la {la}: no local authority with that code (no organisation and no child held for it)"
+    );
+    let ctx = domain_ctx(&mut conn, &settings)?;
+    let rows = ssda903_export::build(&mut conn, &ctx, &la, year).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut files = ssda903::export::CsvFiles::new(year, Vec::new(), Vec::new(), Vec::new(), Vec::new())?;
+    let mut missing: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let (mut episodes, mut uasc, mut oc2) = (0usize, 0usize, 0usize);
+    for row in &rows {
+        files.write_child(&row.child)?;
+        episodes += row.child.periods.iter().map(|p| p.episodes.len()).sum::<usize>();
+        uasc += usize::from(row.child.uasc.is_some());
+        oc2 += usize::from(row.child.oc2.is_some());
+        for field in &row.missing {
+            *missing.entry(field).or_default() += 1;
+        }
+    }
+    let buffers = files.finish()?;
+    write_all_or_none(&paths, &buffers)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "wrote the SSDA903 return of {la} for the year ending 31 March {year} to {}",
+        out.display()
+    )?;
+    writeln!(
+        stdout,
+        "header: {} children; episodes: {episodes}; UASC: {uasc}; OC2: {oc2}",
+        rows.len()
+    )?;
+    if missing.is_empty() {
+        writeln!(stdout, "every required field is filled")?;
+    } else {
+        writeln!(stdout, "required fields left blank (complete them before submitting):")?;
+        for (field, n) in missing {
+            writeln!(stdout, "  {field}: {n}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates every file new (never over an existing one); on any failure removes those it made.
+fn write_all_or_none(paths: &[PathBuf], buffers: &[Vec<u8>]) -> anyhow::Result<()> {
+    let mut made: Vec<&PathBuf> = Vec::new();
+    let result = (|| -> anyhow::Result<()> {
+        for (path, bytes) in paths.iter().zip(buffers) {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            made.push(path);
+            f.write_all(bytes)
+                .and_then(|()| f.sync_all())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for path in made {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    result
 }
 
 pub fn import(settings: Settings, command: ImportCommand) -> anyhow::Result<()> {

@@ -347,3 +347,41 @@ pub fn now_utc() -> NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     now - chrono::Duration::nanoseconds(i64::from(now.and_utc().timestamp_subsec_nanos() % 1000))
 }
+
+/// What an SSDA903 import read about a child beyond the tracker's own fields (migration
+/// 000060): kept for `export ssda903`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = ssda903_children, treat_none_as_null = true)]
+pub struct Ssda903Child {
+    pub child_id: String,
+    pub ethnicity: Option<String>,
+    pub upn: Option<String>,
+    pub mother: Option<i32>,
+    pub mother_child_dob: Option<NaiveDate>,
+    pub uasc_ceased_on: Option<NaiveDate>,
+    pub oc2_imported: i32,
+    pub convicted: Option<i32>,
+    pub substance_misuse: Option<i32>,
+    pub intervention_received: Option<i32>,
+    pub intervention_offered: Option<i32>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One SSDA903 episode row as imported (migration 000060).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ssda903_episodes)]
+pub struct Ssda903Episode {
+    pub child_id: String,
+    pub decom: NaiveDate,
+    pub rne: String,
+    pub legal_status: String,
+    pub category_of_need: String,
+    pub placement_type: String,
+    pub provider: Option<String>,
+    pub dec: Option<NaiveDate>,
+    pub rec: Option<String>,
+    pub reason_place_change: Option<String>,
+    pub home_postcode: Option<String>,
+    pub placement_postcode: Option<String>,
+    pub urn: Option<String>,
+}

@@ -463,3 +463,42 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    ssda903_children (child_id) {
+        child_id -> Text,
+        ethnicity -> Nullable<Text>,
+        upn -> Nullable<Text>,
+        mother -> Nullable<Integer>,
+        mother_child_dob -> Nullable<Date>,
+        uasc_ceased_on -> Nullable<Date>,
+        oc2_imported -> Integer,
+        convicted -> Nullable<Integer>,
+        substance_misuse -> Nullable<Integer>,
+        intervention_received -> Nullable<Integer>,
+        intervention_offered -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ssda903_episodes (child_id, decom) {
+        child_id -> Text,
+        decom -> Date,
+        rne -> Text,
+        legal_status -> Text,
+        category_of_need -> Text,
+        placement_type -> Text,
+        provider -> Nullable<Text>,
+        dec -> Nullable<Date>,
+        rec -> Nullable<Text>,
+        reason_place_change -> Nullable<Text>,
+        home_postcode -> Nullable<Text>,
+        placement_postcode -> Nullable<Text>,
+        urn -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(ssda903_children -> children (child_id));
+diesel::joinable!(ssda903_episodes -> children (child_id));
+diesel::allow_tables_to_appear_in_same_query!(ssda903_children, ssda903_episodes, children);

@@ -25,6 +25,7 @@ pub mod pack;
 pub mod periods;
 pub mod rag_store;
 pub mod reach;
+pub mod ssda903_export;
 pub mod ssda903_import;
 pub mod validate;
 pub mod views;

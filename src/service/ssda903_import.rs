@@ -30,6 +30,10 @@
 //!   written as they stand; an open period's go through [`period_service::change_legal_status`]
 //!   in date order with its placements (so a change from short breaks, V3/V4, starts the
 //!   IHA clock on its day).
+//! - What the files say that the tracker's records do not hold (ETHNIC, UPN, MOTHER,
+//!   MC_DOB, DUC, each episode row as read, and OC2's CONVICTED, SUBSTANCE_MISUSE and
+//!   interventions) is kept for the export ([`super::ssda903_export::store_imported`]); it
+//!   does not count as a change of the child.
 //! - Writes are batched: [`BATCH`] children a transaction, each in its own savepoint.
 //!   Counts: children and periods created, updated, unchanged or rejected; an episode
 //!   counts as its period does.
@@ -280,6 +284,7 @@ fn write_child(
     for period in &child.periods {
         outcomes.push(write_period(conn, ctx, &mut known, period)?);
     }
+    super::ssda903_export::store_imported(conn, &known.child.id, child, outcome == Outcome::Created)?;
     Ok((outcome, known, outcomes))
 }
 

@@ -14,7 +14,7 @@
 //! are written from the same walk, so a test can check that chaining the episodes gives
 //! the periods back.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -163,7 +163,7 @@ struct Place {
     placement_type: &'static str,
     provider: Option<&'static str>,
     postcode: String,
-    urn: String,
+    urn: Option<String>,
 }
 
 fn is_foster(placement_type: &str) -> bool {
@@ -202,11 +202,19 @@ fn new_place(rng: &mut StdRng, age: u32, legal_status: &str, current: Option<&st
             .collect();
         pick(rng, &allowed)
     };
+    place_details(rng, placement_type)
+}
+
+/// Provider, postcode and URN for a placement of type `placement_type`.
+fn place_details(rng: &mut StdRng, placement_type: &'static str) -> Place {
+    // DfE rules 527-531, 550 and 213: which provider may run which placement.
     let provider = match placement_type {
-        "P1" => "PR0",
-        "K2" | "R1" | "S1" => pick(rng, &[("PR1", 3), ("PR4", 6), ("PR5", 1)]),
-        "H5" | "P2" => pick(rng, &[("PR1", 5), ("PR4", 5)]),
-        _ => pick(rng, &[("PR1", 7), ("PR4", 3)]),
+        "P1" => Some("PR0"),
+        t if t.starts_with('T') || t.starts_with('Z') => None,
+        "R2" | "R5" => Some(pick(rng, &[("PR4", 3), ("PR5", 1)])),
+        "K2" | "R1" | "S1" => Some(pick(rng, &[("PR1", 3), ("PR4", 6), ("PR5", 1)])),
+        "H5" | "P2" => Some(pick(rng, &[("PR1", 5), ("PR4", 5)])),
+        _ => Some(pick(rng, &[("PR1", 7), ("PR4", 3)])),
     };
     let out = rng.random_bool(if matches!(placement_type, "K2" | "R1" | "S1") {
         0.5
@@ -218,15 +226,18 @@ fn new_place(rng: &mut StdRng, age: u32, legal_status: &str, current: Option<&st
     } else {
         HOME_AREA
     };
-    // Ofsted registers children's homes, schools and supported accommodation.
-    let urn = if matches!(placement_type, "K2" | "S1" | "H5") {
-        format!("SC{:06}", rng.random_range(100_000..1_000_000))
-    } else {
-        "XXXXXXX".to_string()
+    // Ofsted registers children's homes, schools and supported accommodation; foster and
+    // adoption placements have no URN of their own (XXXXXXX); placements with parents,
+    // in the community or temporary ones have none (DfE rules 218, 222, 242).
+    let urn = match placement_type {
+        "A3" | "A4" | "A5" | "A6" | "U1" | "U2" | "U3" | "U4" | "U5" | "U6" => Some("XXXXXXX".to_string()),
+        "P1" | "P3" | "R1" | "R2" | "R5" => None,
+        t if t.starts_with('T') || t.starts_with('Z') => None,
+        _ => Some(format!("SC{:06}", rng.random_range(100_000..1_000_000))),
     };
     Place {
         placement_type,
-        provider: Some(provider),
+        provider,
         postcode: postcode(rng, area),
         urn,
     }
@@ -310,7 +321,7 @@ impl Walk {
             reason_place_change: None,
             home_postcode: home.clone(),
             placement_postcode: Some(place.postcode.clone()),
-            urn: Some(place.urn.clone()),
+            urn: place.urn.clone(),
         };
         let areas = [HOME_AREA.to_string()];
         let placement = |on, place: &Place| Placement {
@@ -318,7 +329,7 @@ impl Walk {
             placement_type: place.placement_type,
             provider: place.provider,
             postcode: Some(place.postcode.clone()),
-            urn: Some(place.urn.clone()),
+            urn: place.urn.clone(),
             out_of_area: out_of_area(Some(&place.postcode), &areas),
         };
         let mut period = ImportedPeriod {
@@ -494,4 +505,88 @@ fn pick<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
         roll -= weight;
     }
     items[items.len() - 1].0
+}
+
+/// Invented SSDA903 details for a child the tracker holds without them (demo data only):
+/// ETHNIC, UPN, MOTHER, DUC, and for each episode the tracker's periods give, a provider,
+/// postcodes, a URN and, on an episode that ends with a move, the reason for it.
+pub fn invent_details(rng: &mut StdRng, child: &super::from_tracker::TrackerChild) -> ImportedChild {
+    use std::collections::BTreeMap;
+    let dob = child.date_of_birth;
+    let today_ish = child
+        .periods
+        .iter()
+        .map(|p| p.ended.map_or(p.started_on, |e| e.on))
+        .max()
+        .unwrap_or(dob);
+    let first_entry = child.periods.iter().map(|p| p.started_on).min().unwrap_or(dob);
+    let mut header = header(rng, 0, dob, first_entry, today_ish.year() + 1, child.uasc);
+    // The return year is not known here: "not known" without claiming the child never
+    // went to school (UN1 is refused for children of school age, DfE rule 209).
+    header.upn = Some("UN5".to_string());
+    header.child = child.local_id.clone();
+    header.sex = child.sex;
+    if child.sex != Sex::Female {
+        header.mother = None;
+        header.mother_child_dob = None;
+    } else if header.mother.is_none() {
+        header.mother = Some(false);
+    }
+    let home = postcode(rng, HOME_AREA);
+    let none = BTreeMap::new();
+    let mut periods = Vec::new();
+    let mut periods_in = child.periods.clone();
+    periods_in.sort_by_key(|p| p.started_on);
+    for period in &periods_in {
+        let mut episodes = super::from_tracker::period_episodes(period, &none);
+        let mut place: Option<Place> = None;
+        for i in 0..episodes.len() {
+            let moves = i == 0 || matches!(episodes[i].rne, "P" | "B" | "T" | "U");
+            if moves || place.is_none() {
+                place = Some(place_details(rng, episodes[i].placement_type));
+            }
+            let moves_next = episodes
+                .get(i + 1)
+                .is_some_and(|n| matches!(n.rne, "P" | "B" | "T" | "U"));
+            let e = &mut episodes[i];
+            if let Some(p) = &place {
+                e.provider = p.provider;
+                // No placement location for short breaks (DfE rule 214).
+                if !matches!(e.legal_status, "V3" | "V4") {
+                    e.placement_postcode = Some(p.postcode.clone());
+                    e.urn = p.urn.clone();
+                }
+            }
+            // Short breaks have no postcodes at all (DfE rule 398).
+            if !matches!(e.legal_status, "V3" | "V4") {
+                e.home_postcode = Some(home.clone());
+            }
+            if moves_next {
+                e.reason_place_change = Some(pick(rng, &[("CARPL", 3), ("CREQB", 2), ("CHILD", 1), ("OTHER", 2)]));
+            }
+        }
+        periods.push(ImportedPeriod {
+            started_on: period.started_on,
+            continued: false,
+            category_of_need: period.category_of_need.unwrap_or(""),
+            legal_status: period.legal_status,
+            legal_status_changes: Vec::new(),
+            placements: Vec::new(),
+            ended: period.ended,
+            episodes,
+        });
+    }
+    ImportedChild {
+        header,
+        periods,
+        uasc: child.uasc.then(|| Uasc {
+            ceased_on: Some(oc2::years_after(dob, 18)),
+        }),
+        // As from an imported OC2 file: the fields the tracker does not record itself.
+        oc2: Some(Oc2Values {
+            convicted: Some(rng.random_bool(0.04)),
+            substance_misuse: Some(false),
+            ..Oc2Values::default()
+        }),
+    }
 }

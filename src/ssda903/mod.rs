@@ -10,6 +10,7 @@
 //!   placements.
 //! - [`report`]: counts and every refused row, as text and CSV.
 //! - [`oc2`]: the OC2 cohort and its values, from the tracker's facts.
+//! - [`from_tracker`]: a year's return rebuilt from what the tracker holds.
 //! - [`export`]: header, episodes, UASC and OC2 CSV files and the XML form, written from
 //!   [`ImportedChild`] values in DfE column order.
 //! - [`generate`]: realistic invented files for N children, for benchmarks and tests.
@@ -21,6 +22,7 @@ pub mod codes;
 pub mod episodes;
 pub mod export;
 pub mod files;
+pub mod from_tracker;
 pub mod generate;
 pub mod import;
 #[cfg(test)]

@@ -1,6 +1,8 @@
-//! `cla-tracker import ssda903` (and export) through the binary, on both databases: what
-//! an import makes visible through the API, that importing again changes nothing, that a
-//! dry run writes nothing, and that a child with a refused row is skipped whole.
+//! `cla-tracker import ssda903` and `export ssda903` through the binary, on both
+//! databases: what an import makes visible through the API, that importing again changes
+//! nothing, that a dry run writes nothing, that a child with a refused row is skipped
+//! whole, that an export imported into a fresh database gives the same periods, episodes
+//! and outcomes back, and that a bad export request writes nothing.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -232,7 +234,184 @@ async fn legal_status_changes_within_a_period_are_kept(backend: Backend) {
     assert_eq!(child["periods"].as_array().map(Vec::len), Some(2), "{child}");
 }
 
+/// `export ssda903 --year 2025 --la SOM --out DIR` into a new folder under `dir`.
+async fn export(db_url: &str, dir: &Path, name: &str) -> (Output, PathBuf) {
+    let out = dir.join(name);
+    std::fs::create_dir_all(&out).expect("the export folder");
+    let (db_url, dir, out_arg) = (db_url.to_string(), dir.to_path_buf(), out.display().to_string());
+    let output = tokio::task::spawn_blocking(move || {
+        run(
+            &dir,
+            &db_url,
+            &[
+                "export", "ssda903", "--year", "2025", "--la", TEST_LA, "--out", &out_arg,
+            ],
+        )
+    })
+    .await
+    .expect("the CLI thread");
+    (output, out)
+}
+
+type PeriodRow = (
+    String,
+    chrono::NaiveDate,
+    Option<chrono::NaiveDate>,
+    Option<String>,
+    String,
+);
+
+/// Every period as (CHILD, start, end, REC, LS it started with), sorted.
+fn periods_held(url: &str) -> Vec<PeriodRow> {
+    use cla_tracker::db::schema::{children, periods};
+    use diesel::prelude::*;
+    let mut conn = crate::helpers::connect(url);
+    let mut rows: Vec<PeriodRow> = periods::table
+        .inner_join(children::table)
+        .select((
+            children::local_id,
+            periods::started_on,
+            periods::ended_on,
+            periods::end_reason,
+            periods::legal_status,
+        ))
+        .load(&mut conn)
+        .expect("the periods");
+    rows.sort();
+    rows
+}
+
+fn file(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Generated files in, exported, the export imported into a fresh database and exported
+/// again: the same four files, the same periods of care in the year (a period that began
+/// before the year is known to the fresh database from its first episode in the year,
+/// as the DfE files hold only the year's episodes), the same episodes and OC2 outcomes.
+async fn an_export_imported_into_a_fresh_database_gives_the_same_periods_episodes_and_outcomes(backend: Backend) {
+    let first = TestDb::create(backend);
+    let (url, dir) = (first.url.clone(), first.dir.path().to_path_buf());
+    let files = write_generated(&dir, 60);
+    ok(import(&url, &dir, &files, &[]).await, "import the generated files");
+    let (out, exported) = export(&url, &dir, "first").await;
+    let summary = ok(out, "export");
+    assert!(summary.contains("for the year ending 31 March 2025"), "{summary}");
+
+    let fresh = TestDb::create(backend);
+    let (url2, dir2) = (fresh.url.clone(), fresh.dir.path().to_path_buf());
+    let again: Vec<PathBuf> = CSV_FILES.iter().map(|f| exported.join(f)).collect();
+    let report = ok(import(&url2, &dir2, &again, &[]).await, "import the export");
+    assert!(counts_line(&report, "children").contains(" 0 rejected"), "{report}");
+    let (out, round_trip) = export(&url2, &dir2, "second").await;
+    ok(out, "export again");
+    for name in CSV_FILES {
+        assert_eq!(
+            file(&exported, name),
+            file(&round_trip, name),
+            "{name} differs after the round trip"
+        );
+    }
+    // CONVICTED and SUBSTANCE_MISUSE (columns 5 and 10) are carried from the imported OC2.
+    let carried = |text: String| -> std::collections::HashMap<String, (String, String)> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+            .map(|c| (c[0].clone(), (c[4].clone(), c[9].clone())))
+            .collect()
+    };
+    let generated = carried(file(&dir, "oc2.csv"));
+    let exported_oc2 = carried(file(&exported, "oc2.csv"));
+    let mut compared = 0;
+    for (child, values) in &exported_oc2 {
+        if let Some(imported) = generated.get(child) {
+            assert_eq!(values, imported, "{child}: CONVICTED, SUBSTANCE_MISUSE carried");
+            compared += 1;
+        }
+    }
+    assert!(compared > 0, "some OC2 children in both");
+    let episodes = file(&exported, "episodes.csv");
+    assert!(episodes.lines().count() > 30, "{episodes}");
+    assert!(file(&exported, "oc2.csv").lines().count() > 5);
+
+    // The fresh database's periods: each is one of the first database's, ending the same
+    // way; it starts the same day unless the period began before the year.
+    let year_start = chrono::NaiveDate::from_ymd_opt(2024, 4, 1).expect("a date");
+    let held = periods_held(&url);
+    let rebuilt = periods_held(&url2);
+    assert!(!rebuilt.is_empty());
+    for (child, start, end, rec, ls) in &rebuilt {
+        let original = held
+            .iter()
+            .find(|(c, s, e, _, _)| c == child && s <= start && e == end)
+            .unwrap_or_else(|| panic!("{child}'s period from {start} is not in the first database"));
+        assert_eq!(&original.3, rec, "{child}: the same end reason");
+        if original.1 >= year_start || original.1 == *start {
+            assert_eq!((&original.1, &original.4), (start, ls), "{child}: the same start");
+        }
+    }
+    let in_year = held
+        .iter()
+        .filter(|(_, start, end, _, _)| {
+            *start <= chrono::NaiveDate::from_ymd_opt(2025, 3, 31).expect("a date")
+                && end.is_none_or(|e| e >= year_start)
+        })
+        .count();
+    assert_eq!(rebuilt.len(), in_year, "every period of the year, and only those");
+}
+
+/// An unknown authority, a folder that is not there and files already in the folder are
+/// refused with a message, and nothing is written.
+async fn a_bad_export_request_is_refused_and_writes_nothing(backend: Backend) {
+    let db = TestDb::create(backend);
+    let (url, dir) = (db.url.clone(), db.dir.path().to_path_buf());
+    let files = write_generated(&dir, 5);
+    ok(import(&url, &dir, &files, &[]).await, "import");
+    let out = dir.join("out");
+    std::fs::create_dir(&out).expect("a folder");
+    let attempt = |args: Vec<String>| {
+        let (url, dir) = (url.clone(), dir.clone());
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(&dir, &url, &args)
+        })
+    };
+    let args = |la: &str, out: &Path| -> Vec<String> {
+        ["export", "ssda903", "--year", "2025", "--la", la, "--out"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([out.display().to_string()])
+            .collect()
+    };
+    let unknown = attempt(args("ZZZ", &out)).await.expect("the CLI");
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no local authority with that code"),
+        "{unknown:?}"
+    );
+    let missing = attempt(args(TEST_LA, &dir.join("nowhere"))).await.expect("the CLI");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not an existing folder"));
+    assert_eq!(
+        std::fs::read_dir(&out).expect("the folder").count(),
+        0,
+        "nothing written"
+    );
+
+    std::fs::write(out.join("oc2.csv"), "kept").expect("an old file");
+    let clash = attempt(args(TEST_LA, &out)).await.expect("the CLI");
+    assert!(!clash.status.success());
+    assert!(String::from_utf8_lossy(&clash.stderr).contains("refusing to overwrite"));
+    assert_eq!(std::fs::read_to_string(out.join("oc2.csv")).expect("kept"), "kept");
+    assert_eq!(
+        std::fs::read_dir(&out).expect("the folder").count(),
+        1,
+        "nothing else written"
+    );
+}
+
 both!(
+    an_export_imported_into_a_fresh_database_gives_the_same_periods_episodes_and_outcomes,
+    a_bad_export_request_is_refused_and_writes_nothing,
     legal_status_changes_within_a_period_are_kept,
     import_makes_children_and_periods_visible_in_the_api,
     importing_the_same_files_again_changes_nothing,

@@ -1,0 +1,2 @@
+DROP TABLE ssda903_episodes;
+DROP TABLE ssda903_children;
