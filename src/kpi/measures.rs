@@ -199,7 +199,11 @@ fn percent(numerator: usize, denominator: usize) -> Option<f64> {
 /// The indexes of the months in `months` that contain `day` (a list may repeat a month).
 fn months_of(months: &[Month], day: NaiveDate) -> impl Iterator<Item = usize> + '_ {
     let month = Month::containing(day);
-    months.iter().enumerate().filter(move |(_, &m)| m == month).map(|(i, _)| i)
+    months
+        .iter()
+        .enumerate()
+        .filter(move |(_, &m)| m == month)
+        .map(|(i, _)| i)
 }
 
 /// Reports every entry `child` makes in the figures of `months` (or of `only` that

@@ -29,9 +29,9 @@
 
 mod measures;
 mod month;
-mod restatement;
 #[cfg(test)]
 mod reference;
+mod restatement;
 #[cfg(test)]
 mod tests;
 

@@ -363,8 +363,15 @@ fn random_county(seed: u64, n: usize) -> Vec<ChildFacts> {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let base = d("2023-01-01");
-    let day = |rng: &mut rand::rngs::StdRng, from: NaiveDate, span: i64| from + chrono::Days::new(rng.random_range(0..span) as u64);
-    let reasons = [Reason::LateConsent, Reason::NotBrought, Reason::HostProvider, Reason::ReportLate];
+    let day = |rng: &mut rand::rngs::StdRng, from: NaiveDate, span: i64| {
+        from + chrono::Days::new(rng.random_range(0..span) as u64)
+    };
+    let reasons = [
+        Reason::LateConsent,
+        Reason::NotBrought,
+        Reason::HostProvider,
+        Reason::ReportLate,
+    ];
     let assessment_at = |rng: &mut rand::rngs::StdRng, id: String, due: NaiveDate| {
         let seen = match rng.random_range(0..3) {
             0 => None,
@@ -453,6 +460,9 @@ fn one_pass_over_a_year_gives_the_figures_of_one_pass_per_measure_and_month() {
         for f in &expected {
             assert_eq!(&figure(f.measure, f.month, &county, today), f, "today {today}");
         }
-        assert!(expected.iter().any(|f| f.entries.len() > 20), "a county big enough to say something");
+        assert!(
+            expected.iter().any(|f| f.entries.len() > 20),
+            "a county big enough to say something"
+        );
     }
 }
