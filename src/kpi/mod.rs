@@ -29,11 +29,13 @@
 
 mod measures;
 mod month;
+#[cfg(test)]
+mod reference;
 mod restatement;
 #[cfg(test)]
 mod tests;
 
-pub use measures::{delay_analysis, figure, figures, DelayAnalysis, DelayBand};
+pub use measures::{delay_analysis, figure, figures, summaries, window_start, DelayAnalysis, DelayBand, Summary};
 pub use month::{Month, MonthError};
 pub use restatement::{restate, Change, Restatement};
 

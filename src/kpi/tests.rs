@@ -356,3 +356,113 @@ fn months_are_written_yyyy_mm_and_nothing_else() {
     assert_eq!(fy.len(), 12);
     assert_eq!(fy[11].to_string(), "2026-03");
 }
+
+/// A county of made-up children spread over four years: periods that overlap, end before
+/// or after their assessments, refusals, exemptions, checks of every kind and none.
+fn random_county(seed: u64, n: usize) -> Vec<ChildFacts> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let base = d("2023-01-01");
+    let day = |rng: &mut rand::rngs::StdRng, from: NaiveDate, span: i64| {
+        from + chrono::Days::new(rng.random_range(0..span) as u64)
+    };
+    let reasons = [
+        Reason::LateConsent,
+        Reason::NotBrought,
+        Reason::HostProvider,
+        Reason::ReportLate,
+    ];
+    let assessment_at = |rng: &mut rand::rngs::StdRng, id: String, due: NaiveDate| {
+        let seen = match rng.random_range(0..3) {
+            0 => None,
+            _ => Some(due + chrono::Duration::days(rng.random_range(-25..25))),
+        };
+        AssessmentFacts {
+            assessment_id: id,
+            due_on: due,
+            seen_on: seen,
+            exemption: rng.random_bool(0.1).then_some(Exemption::PriorAssessment),
+            refused: rng.random_bool(0.1),
+            out_of_area: rng.random_bool(0.1),
+            late: rng
+                .random_bool(0.7)
+                .then(|| cause(reasons[rng.random_range(0..reasons.len())], Attribution::Health))
+                .flatten(),
+        }
+    };
+    (0..n)
+        .map(|c| {
+            let mut periods = Vec::new();
+            for p in 0..rng.random_range(0..4) {
+                let start = day(&mut rng, base, 1600);
+                let end = rng
+                    .random_bool(0.5)
+                    .then(|| start + chrono::Days::new(rng.random_range(0..900)));
+                let iha_due = start + chrono::Days::new(rng.random_range(20..40));
+                let iha = rng
+                    .random_bool(0.85)
+                    .then(|| assessment_at(&mut rng, format!("iha-{c}-{p}"), iha_due));
+                let rhas = (0..rng.random_range(0..4))
+                    .map(|r| {
+                        let due = day(&mut rng, start, 800);
+                        assessment_at(&mut rng, format!("rha-{c}-{p}-{r}"), due)
+                    })
+                    .collect();
+                periods.push(PeriodFacts {
+                    started_on: start,
+                    ended_on: end,
+                    iha,
+                    rhas,
+                });
+            }
+            periods.sort_by_key(|p| p.started_on);
+            let kinds = [CheckKind::Dental, CheckKind::Sdq, CheckKind::Immunisations];
+            let checks = (0..rng.random_range(0..7))
+                .map(|_| CheckFact {
+                    kind: kinds[rng.random_range(0..3)],
+                    on: day(&mut rng, base, 1600),
+                    up_to_date: rng.random_bool(0.8).then(|| rng.random_bool(0.7)),
+                    sdq_score: rng.random_bool(0.7).then(|| rng.random_range(0..41)),
+                })
+                .collect();
+            let mut facts = child(&format!("C{c:04}"), "2000-01-01", periods);
+            facts.date_of_birth = day(&mut rng, d("2006-01-01"), 7000);
+            facts.checks = checks;
+            facts.leaving_care_summary_on = rng
+                .random_bool(0.5)
+                .then(|| birthday_ish(facts.date_of_birth) + chrono::Duration::days(rng.random_range(-60..30)));
+            facts
+        })
+        .collect()
+}
+
+fn birthday_ish(dob: NaiveDate) -> NaiveDate {
+    dob.checked_add_months(chrono::Months::new(18 * 12)).unwrap_or(dob)
+}
+
+#[test]
+fn one_pass_over_a_year_gives_the_figures_of_one_pass_per_measure_and_month() {
+    let fy = Month::range(Month::parse("2025-04").unwrap(), Month::parse("2026-03").unwrap());
+    let mut children = random_county(12, 1500);
+    children.extend(county());
+    let county = children;
+    // Before, during and after the year, so every outcome (met, missed, pending) occurs.
+    for today in ["2025-06-15", "2026-01-31", "2026-03-01", "2026-11-23"].map(d) {
+        let expected: Vec<Figure> = Measure::ALL
+            .into_iter()
+            .flat_map(|m| fy.iter().map(move |&month| (m, month)))
+            .map(|(m, month)| super::reference::figure(m, month, &county, today))
+            .collect();
+        let all = figures(&county, &fy, today);
+        assert_eq!(all, expected, "today {today}");
+        let counted: Vec<Summary> = expected.iter().map(Figure::summary).collect();
+        assert_eq!(summaries(&county, &fy, today), counted, "today {today}");
+        for f in &expected {
+            assert_eq!(&figure(f.measure, f.month, &county, today), f, "today {today}");
+        }
+        assert!(
+            expected.iter().any(|f| f.entries.len() > 20),
+            "a county big enough to say something"
+        );
+    }
+}

@@ -12,7 +12,7 @@
 //!   from its history when later events exist): the first milestone it had missed (notification, consent, booking, report) and, for a
 //!   missing appointment, how the last one ended (not brought, did not attend, cancelled).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -32,29 +32,84 @@ use crate::kpi::{self, AssessmentFacts, Cause, CheckFact, CheckKind, ChildFacts,
 use crate::status::{self, Attribution, Blocker};
 use crate::workflow::{Kind, Outcome, State};
 
-/// What the measures need about every child in `ctx`'s scope, narrowed to `las` if given.
-pub fn load(conn: &mut DbConn, ctx: &DomainCtx, las: &[String]) -> AppResult<Vec<ChildFacts>> {
+/// The days a report of the months `from..=to` reads: what happened in them, and for the
+/// month-end measures the year before the first month's end.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    /// The first day of the first month.
+    pub first: NaiveDate,
+    /// The last day of the last month.
+    pub last: NaiveDate,
+}
+
+impl Span {
+    pub fn months(from: kpi::Month, to: kpi::Month) -> Span {
+        Span {
+            first: from.first_day(),
+            last: to.last_day(),
+        }
+    }
+}
+
+/// The children of the local authorities `codes` (a subquery; without a scope to narrow
+/// to, the rows are read without asking the children table at all).
+#[diesel::dsl::auto_type]
+fn children_of(codes: &[String]) -> _ {
+    let codes: Vec<String> = codes.to_vec();
+    children::table
+        .filter(children::responsible_la.eq_any(codes))
+        .select(children::id)
+}
+
+/// Rows per `IN (...)` list: below SQLite's older limit of 999 bound parameters.
+const IDS_PER_QUERY: usize = 900;
+
+/// What the measures need, for the months of `span`, about every child in `ctx`'s scope
+/// (narrowed to `las` if given). Only the rows that can count in those months are read:
+/// - periods that started by the span's last day and had not ended before the day before
+///   its first (a leaving-care summary looks at the eve of the 18th birthday);
+/// - the IHAs of the periods that started in the span, and the RHAs due in it (the only
+///   assessments the IHA and RHA measures look at);
+/// - the checks dated in the 12 months to the first month's end or later, up to the last
+///   day (the windows of the month-end measures);
+/// - children with at least one such period (nobody else is in any cohort).
+///
+/// The measures computed over this are those computed over everything (a test holds the
+/// two equal); a county's history of several years is read as one year, not all of it.
+pub fn load(conn: &mut DbConn, ctx: &DomainCtx, las: &[String], span: Span) -> AppResult<Vec<ChildFacts>> {
     let wanted: Option<Vec<String>> = match (ctx.scope.codes(), las.is_empty()) {
         (None, true) => None,
         (None, false) => Some(las.to_vec()),
         (Some(own), true) => Some(own.to_vec()),
         (Some(own), false) => Some(las.iter().filter(|la| own.contains(la)).cloned().collect()),
     };
-    let mut q = children::table
+    let wanted = wanted.as_deref();
+    let eve = span.first.pred_opt().unwrap_or(span.first);
+    let mut periods_q = periods::table
+        .filter(periods::started_on.le(span.last))
+        .filter(periods::ended_on.is_null().or(periods::ended_on.ge(eve)))
+        .select((periods::id, periods::child_id, periods::started_on, periods::ended_on))
+        .into_boxed();
+    let mut children_q = children::table
         .select((
             children::id,
             children::local_id,
             children::responsible_la,
             children::date_of_birth,
         ))
-        .order(children::id)
         .into_boxed();
-    if let Some(codes) = &wanted {
-        q = q.filter(children::responsible_la.eq_any(codes.clone()));
+    if let Some(codes) = wanted {
+        periods_q = periods_q.filter(periods::child_id.eq_any(children_of(codes)));
+        children_q = children_q.filter(children::responsible_la.eq_any(codes.to_vec()));
     }
-    let rows: Vec<(String, String, String, NaiveDate)> = q.load(conn)?;
+    let periods: Vec<(String, String, NaiveDate, Option<NaiveDate>)> = periods_q.load(conn)?;
+    // Every child of the scope is read (four short columns) and those without a period in
+    // the span dropped here: cheaper on both databases than an IN over the periods read.
+    let rows: Vec<(String, String, String, NaiveDate)> = children_q.load(conn)?;
+    let in_span: HashSet<&str> = periods.iter().map(|p| p.1.as_str()).collect();
     let mut by_child: HashMap<String, ChildFacts> = rows
         .into_iter()
+        .filter(|(id, ..)| in_span.contains(id.as_str()))
         .map(|(id, local_id, la, dob)| {
             let facts = ChildFacts {
                 child_id: id.clone(),
@@ -68,61 +123,98 @@ pub fn load(conn: &mut DbConn, ctx: &DomainCtx, las: &[String]) -> AppResult<Vec
             (id, facts)
         })
         .collect();
-    load_periods(conn, ctx, wanted.as_deref(), &mut by_child)?;
-    load_checks(conn, wanted.as_deref(), &mut by_child)?;
+    load_assessments(conn, ctx, wanted, span, periods, &mut by_child)?;
+    load_checks(conn, wanted, span, &mut by_child)?;
     let mut all: Vec<ChildFacts> = by_child.into_values().collect();
     all.sort_by(|a, b| a.child_id.cmp(&b.child_id));
     Ok(all)
 }
 
-fn load_periods(
+/// An assessment as every one in the span is read: the columns that say whether it was
+/// on time. The whole row (and maybe its history) is read only for the misses, whose
+/// cause is judged from it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = assessments)]
+struct Brief {
+    id: String,
+    period_id: Option<String>,
+    kind: String,
+    state: String,
+    due_on: NaiveDate,
+    seen_on: Option<NaiveDate>,
+    completed_on: Option<NaiveDate>,
+    completion_method: Option<String>,
+}
+
+impl Brief {
+    /// Seen face to face, or for an RHA the day a brief health summary completed it.
+    fn seen(&self) -> Option<NaiveDate> {
+        let brief_summary = self.completion_method.as_deref() == Some("brief_health_summary");
+        self.seen_on.or(self.completed_on.filter(|_| brief_summary))
+    }
+
+    fn on_time(&self) -> bool {
+        self.seen().is_some_and(|seen| seen <= self.due_on)
+    }
+}
+
+fn load_assessments(
     conn: &mut DbConn,
     ctx: &DomainCtx,
     las: Option<&[String]>,
+    span: Span,
+    periods: Vec<(String, String, NaiveDate, Option<NaiveDate>)>,
     by_child: &mut HashMap<String, ChildFacts>,
 ) -> AppResult<()> {
-    let mut periods_q = periods::table
-        .inner_join(children::table)
-        .select(models::Period::as_select())
+    let iha: &str = Kind::Iha.as_str();
+    let rha: &str = Kind::Rha.as_str();
+    let started_in_span = periods::table
+        .filter(periods::started_on.between(span.first, span.last))
+        .select(periods::id.nullable());
+    let mut ihas_q = assessments::table
+        .filter(assessments::kind.eq(iha))
+        .filter(assessments::period_id.eq_any(started_in_span))
+        .select(Brief::as_select())
         .into_boxed();
-    let mut assessments_q = assessments::table
-        .select(models::Assessment::as_select())
-        .order((assessments::due_on, assessments::id))
-        .into_boxed();
-    let mut requests_q = out_of_area_requests::table
-        .inner_join(assessments::table)
-        .select(models::OutOfAreaRequest::as_select())
-        .order(out_of_area_requests::opened_on)
+    // Read through the index on (kind, due_on).
+    let mut rhas_q = assessments::table
+        .filter(assessments::kind.eq(rha))
+        .filter(assessments::due_on.between(span.first, span.last))
+        .select(Brief::as_select())
         .into_boxed();
     if let Some(codes) = las {
-        periods_q = periods_q.filter(children::responsible_la.eq_any(codes.to_vec()));
-        assessments_q = assessments_q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
-        requests_q = requests_q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
+        ihas_q = ihas_q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
+        rhas_q = rhas_q.filter(assessments::responsible_la.eq_any(codes.to_vec()));
     }
-    let periods: Vec<models::Period> = periods_q.load(conn)?;
-    let assessments: Vec<models::Assessment> = assessments_q.load(conn)?;
-    let requests: HashMap<String, models::OutOfAreaRequest> = requests_q
-        .load(conn)?
-        .into_iter()
-        .map(|r: models::OutOfAreaRequest| (r.assessment_id.clone(), r))
-        .collect();
-    // A miss is judged as the assessment stood on its due date: replayed from its events
-    // when something was recorded as happening after that day (a rebooking, say).
-    let late: Vec<&str> = assessments
+    let mut assessments: Vec<Brief> = ihas_q.load(conn)?;
+    assessments.extend(rhas_q.load(conn)?);
+    // A period's RHAs in the order they fall due.
+    assessments.sort_by(|a, b| (a.due_on, &a.id).cmp(&(b.due_on, &b.id)));
+    let ids: Vec<&str> = assessments.iter().map(|a| a.id.as_str()).collect();
+    let requests = requests_for(conn, &ids)?;
+    let missed: Vec<&str> = assessments
         .iter()
-        .filter(|a| a.seen_on.is_none_or(|seen| seen > a.due_on) && history_store::needs_replay(a, a.due_on))
+        .filter(|a| !a.on_time())
         .map(|a| a.id.as_str())
         .collect();
-    let late_events = crate::db::history::load_for(conn, &late)?;
+    let rows = rows_for(conn, &missed)?;
+    // A miss is judged as the assessment stood on its due date: replayed from its events
+    // when something was recorded as happening after that day (a rebooking, say).
+    let replayed: Vec<&str> = rows
+        .values()
+        .filter(|a| history_store::needs_replay(a, a.due_on))
+        .map(|a| a.id.as_str())
+        .collect();
+    let late_events = crate::db::history::load_for(conn, &replayed)?;
     let mut by_period: HashMap<String, PeriodFacts> = HashMap::new();
     let mut period_child: HashMap<String, String> = HashMap::new();
-    for p in periods.into_iter().filter(|p| by_child.contains_key(&p.child_id)) {
-        period_child.insert(p.id.clone(), p.child_id.clone());
+    for (id, child_id, started_on, ended_on) in periods.into_iter().filter(|p| by_child.contains_key(&p.1)) {
+        period_child.insert(id.clone(), child_id);
         by_period.insert(
-            p.id,
+            id,
             PeriodFacts {
-                started_on: p.started_on,
-                ended_on: p.ended_on,
+                started_on,
+                ended_on,
                 iha: None,
                 rhas: vec![],
             },
@@ -133,8 +225,24 @@ fn load_periods(
         let Some(period) = a.period_id.as_ref().and_then(|p| by_period.get_mut(p)) else {
             continue;
         };
-        let events = late_events.get(&a.id).map(Vec::as_slice);
-        let facts = assessment(a, requests.get(&a.id), events, ctx)?;
+        let request = requests.get(&a.id);
+        let late = match rows.get(&a.id) {
+            Some(row) => {
+                let events = late_events.get(&a.id).map(Vec::as_slice);
+                Some(cause_on_due_date(row, request, events, ctx)?)
+            }
+            None => None,
+        };
+        let state: State = parse_stored("state", &a.state)?;
+        let facts = AssessmentFacts {
+            assessment_id: a.id.clone(),
+            due_on: a.due_on,
+            seen_on: a.seen(),
+            exemption: (state == State::NotRequired).then_some(Exemption::PriorAssessment),
+            refused: state == State::Refused,
+            out_of_area: request.is_some(),
+            late,
+        };
         match parse_stored::<Kind>("kind", &a.kind)? {
             Kind::Iha => period.iha = Some(facts),
             Kind::Rha => period.rhas.push(facts),
@@ -151,28 +259,33 @@ fn load_periods(
     Ok(())
 }
 
-fn assessment(
-    a: &models::Assessment,
-    request: Option<&models::OutOfAreaRequest>,
-    events: Option<&[Event]>,
-    ctx: &DomainCtx,
-) -> AppResult<AssessmentFacts> {
-    let state: State = parse_stored("state", &a.state)?;
-    let brief_summary = a.completion_method.as_deref() == Some("brief_health_summary");
-    let seen_on = a.seen_on.or(a.completed_on.filter(|_| brief_summary));
-    let late = match seen_on {
-        Some(seen) if seen <= a.due_on => None,
-        _ => Some(cause_on_due_date(a, request, events, ctx)?),
-    };
-    Ok(AssessmentFacts {
-        assessment_id: a.id.clone(),
-        due_on: a.due_on,
-        seen_on,
-        exemption: (state == State::NotRequired).then_some(Exemption::PriorAssessment),
-        refused: state == State::Refused,
-        out_of_area: request.is_some(),
-        late,
-    })
+/// The whole rows of the assessments, by id.
+fn rows_for(conn: &mut DbConn, ids: &[&str]) -> AppResult<HashMap<String, models::Assessment>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let rows: Vec<models::Assessment> = assessments::table
+            .filter(assessments::id.eq_any(chunk))
+            .select(models::Assessment::as_select())
+            .load(conn)?;
+        found.extend(rows.into_iter().map(|a| (a.id.clone(), a)));
+    }
+    Ok(found)
+}
+
+/// The latest out-of-area request of each of the assessments (by the day it was opened).
+fn requests_for(conn: &mut DbConn, ids: &[&str]) -> AppResult<HashMap<String, models::OutOfAreaRequest>> {
+    let mut found: Vec<models::OutOfAreaRequest> = Vec::new();
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        found.extend(
+            out_of_area_requests::table
+                .filter(out_of_area_requests::assessment_id.eq_any(chunk))
+                .select(models::OutOfAreaRequest::as_select())
+                .load(conn)?,
+        );
+    }
+    // Stable: requests opened on the same day keep the database's order, as before.
+    found.sort_by_key(|r| r.opened_on);
+    Ok(found.into_iter().map(|r| (r.assessment_id.clone(), r)).collect())
 }
 
 /// Why the assessment was not done by its due date, judged as it stood on that day.
@@ -216,21 +329,47 @@ fn cause_on_due_date(
     Ok(Cause { reason, attribution })
 }
 
-fn load_checks(conn: &mut DbConn, las: Option<&[String]>, by_child: &mut HashMap<String, ChildFacts>) -> AppResult<()> {
+/// A health check as the month-end measures read it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = health_checks)]
+struct Check {
+    child_id: String,
+    kind: String,
+    checked_on: NaiveDate,
+    up_to_date: Option<i32>,
+    sdq_score: Option<i32>,
+}
+
+fn load_checks(
+    conn: &mut DbConn,
+    las: Option<&[String]>,
+    span: Span,
+    by_child: &mut HashMap<String, ChildFacts>,
+) -> AppResult<()> {
+    let window_start = kpi::window_start(kpi::Month::containing(span.first));
     let mut q = health_checks::table
-        .inner_join(children::table)
-        .select(models::HealthCheck::as_select())
-        .order(health_checks::checked_on)
+        .filter(health_checks::checked_on.gt(window_start))
+        .filter(health_checks::checked_on.le(span.last))
+        .select(Check::as_select())
+        // Of two records on one day, the one recorded later is the latest.
+        .order((health_checks::checked_on, health_checks::created_at, health_checks::id))
         .into_boxed();
     if let Some(codes) = las {
-        q = q.filter(children::responsible_la.eq_any(codes.to_vec()));
+        q = q.filter(health_checks::child_id.eq_any(children_of(codes)));
     }
-    let checks: Vec<models::HealthCheck> = q.load(conn)?;
-    for c in checks {
-        let Some(child) = by_child.get_mut(&c.child_id) else {
+    let checks: Vec<Check> = q.load(conn)?;
+    for Check {
+        child_id,
+        kind,
+        checked_on,
+        up_to_date,
+        sdq_score,
+    } in checks
+    {
+        let Some(child) = by_child.get_mut(&child_id) else {
             continue;
         };
-        let kind = match c.kind.as_str() {
+        let kind = match kind.as_str() {
             "dental" => CheckKind::Dental,
             "sdq" => CheckKind::Sdq,
             "immunisations" => CheckKind::Immunisations,
@@ -238,25 +377,41 @@ fn load_checks(conn: &mut DbConn, las: Option<&[String]>, by_child: &mut HashMap
         };
         child.checks.push(CheckFact {
             kind,
-            on: c.checked_on,
-            up_to_date: c.up_to_date.map(|v| v != 0),
-            sdq_score: c.sdq_score.and_then(|s| u8::try_from(s).ok()),
+            on: checked_on,
+            up_to_date: up_to_date.map(|v| v != 0),
+            sdq_score: sdq_score.and_then(|s| u8::try_from(s).ok()),
         });
     }
     Ok(())
 }
 
-/// The figures for `months` over the children in scope (narrowed to `las`). Audited as a
-/// read of the report, since each figure lists its children.
-pub fn figures(
+/// The figures (without their lists) for `from..=to` over the children in scope (narrowed
+/// to `las`): one read of the span and one pass over it. Audited as a read of the report,
+/// since each figure stands for its children.
+pub fn summaries(
     conn: &mut DbConn,
     ctx: &DomainCtx,
-    months: &[kpi::Month],
+    from: kpi::Month,
+    to: kpi::Month,
     las: &[String],
-) -> AppResult<Vec<kpi::Figure>> {
+) -> AppResult<Vec<kpi::Summary>> {
+    let months = kpi::Month::range(from, to);
     ctx.read_audited(
         conn,
-        |conn| Ok(kpi::figures(&load(conn, ctx, las)?, months, ctx.today)),
+        |conn| {
+            let started = std::time::Instant::now();
+            let children = load(conn, ctx, las, Span::months(from, to))?;
+            let loaded = started.elapsed();
+            let figures = kpi::summaries(&children, &months, ctx.today);
+            // Where a slow report spends its time (issue 12): sizes and durations only.
+            tracing::debug!(
+                children = children.len(),
+                load_ms = loaded.as_millis() as u64,
+                compute_ms = (started.elapsed() - loaded).as_millis() as u64,
+                "kpi report"
+            );
+            Ok(figures)
+        },
         |_| AuditEvent::ok("report", "kpi", None, None),
     )
 }
@@ -365,8 +520,7 @@ pub fn report(
     to: kpi::Month,
     las: &[String],
 ) -> AppResult<KpiReport> {
-    let months = kpi::Month::range(from, to);
-    let figures = figures(conn, ctx, &months, las)?;
+    let figures = summaries(conn, ctx, from, to, las)?;
     let measures = kpi::Measure::ALL
         .into_iter()
         .map(|measure| MeasureRow {
@@ -382,7 +536,7 @@ pub fn report(
                     denominator: f.denominator,
                     percent: f.percent,
                     provisional: f.provisional,
-                    refused: (measure == kpi::Measure::IhaWithin20WorkingDays).then_some(f.beside.len()),
+                    refused: (measure == kpi::Measure::IhaWithin20WorkingDays).then_some(f.beside),
                 })
                 .collect(),
         })
@@ -404,7 +558,10 @@ pub fn drill_down(
 ) -> AppResult<DrillDown> {
     let f = ctx.read_audited(
         conn,
-        |conn| Ok(kpi::figure(measure, month, &load(conn, ctx, las)?, ctx.today)),
+        |conn| {
+            let children = load(conn, ctx, las, Span::months(month, month))?;
+            Ok(kpi::figure(measure, month, &children, ctx.today))
+        },
         |_| AuditEvent::ok("report", "kpi_drill_down", None, None),
     )?;
     Ok(DrillDown {
