@@ -125,6 +125,7 @@ pub fn load(conn: &mut DbConn, ctx: &DomainCtx, las: &[String], span: Span) -> A
         .collect();
     load_assessments(conn, ctx, wanted, span, periods, &mut by_child)?;
     load_checks(conn, wanted, span, &mut by_child)?;
+    load_leaving_care_summaries(conn, &mut by_child)?;
     let mut all: Vec<ChildFacts> = by_child.into_values().collect();
     all.sort_by(|a, b| a.child_id.cmp(&b.child_id));
     Ok(all)
@@ -338,6 +339,22 @@ struct Check {
     checked_on: NaiveDate,
     up_to_date: Option<i32>,
     sdq_score: Option<i32>,
+}
+
+/// The day each child's health leaving-care summary was given (one per child; few in a
+/// county, so read whole and matched to the children read).
+fn load_leaving_care_summaries(conn: &mut DbConn, by_child: &mut HashMap<String, ChildFacts>) -> AppResult<()> {
+    let given: Vec<(String, Option<NaiveDate>)> = health_obligations::table
+        .filter(health_obligations::kind.eq("leaving_care_summary"))
+        .filter(health_obligations::completed_on.is_not_null())
+        .select((health_obligations::child_id, health_obligations::completed_on))
+        .load(conn)?;
+    for (child_id, on) in given {
+        if let Some(child) = by_child.get_mut(&child_id) {
+            child.leaving_care_summary_on = on;
+        }
+    }
+    Ok(())
 }
 
 fn load_checks(

@@ -15,6 +15,7 @@ both!(
     kpi_csv_has_one_row_per_measure_and_month,
     kpi_refuses_bad_months_and_unknown_measures,
     monthly_performance_pages_link_each_figure_to_its_children,
+    kpi_leaving_care_summary_counts_a_summary_given_by_the_18th_birthday,
 );
 
 const TODAY: &str = "2026-03-02";
@@ -234,4 +235,40 @@ async fn monthly_performance_pages_link_each_figure_to_its_children(b: Backend) 
     );
     assert_eq!(page(&app, &nurse, "/reports?from=2026-13").await.status, 400);
     assert_eq!(page(&app, &nurse, "/reports/mood/2026-01").await.status, 404);
+}
+
+/// DOMAIN.md: of the young people who turn 18 in the month while looked after, those given
+/// a health leaving-care summary on or before the birthday.
+async fn kpi_leaving_care_summary_counts_a_summary_given_by_the_18th_birthday(b: Backend) {
+    let app = spawn_app(b, "2026-07-01").await;
+    // Both turn 18 in June 2026; the summaries are offered from 6 months before.
+    let (given, _, _) = app.child_in_care("LC-G", "2008-06-10", "2025-01-06").await;
+    let (not_given, _, _) = app.child_in_care("LC-N", "2008-06-20", "2025-01-06").await;
+    crate::security::with_db(&app, |conn| {
+        let day = "2025-12-20".parse().expect("date");
+        cla_tracker::service::care::sweep(conn, day).expect("the sweep runs")
+    })
+    .await;
+    let record = app.child(&given).await;
+    let summary = record["health_obligations"]
+        .as_array()
+        .and_then(|list| list.iter().find(|o| o["kind"] == "leaving_care_summary"))
+        .expect("the summary is offered");
+    app.post(
+        &format!("/obligations/{}/completion", s(&summary["id"])),
+        &json!({"completed_on": "2026-06-01"}),
+    )
+    .await
+    .expect(200, "summary given before the birthday");
+
+    let report = app.get_ok("/reports/kpi?from=2026-06&to=2026-06").await;
+    let june = month(&report, "leaving_care_summary", "2026-06");
+    assert_eq!(
+        (june["numerator"].as_u64(), june["denominator"].as_u64()),
+        (Some(1), Some(2)),
+        "{june}"
+    );
+    let list = app.get_ok("/reports/kpi/leaving_care_summary/2026-06").await;
+    assert_eq!(by_child(&list, &Value::String(given))["met"], true, "{list}");
+    assert_eq!(by_child(&list, &Value::String(not_given))["met"], false, "{list}");
 }
