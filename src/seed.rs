@@ -109,6 +109,7 @@ pub fn run(conn: &mut DbConn, ctx: &DomainCtx, opts: &SeedOptions) -> anyhow::Re
     let t = Instant::now();
     let stamped = crate::service::rag_store::refresh(conn, &Stamper::for_ctx(ctx), |_| {})?;
     eprintln!("seed-demo: {stamped} RAGs stored in {:.1} s", t.elapsed().as_secs_f64());
+    refresh_statistics(conn)?;
     print_summary(&stats, opts, ctx.today, started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -144,12 +145,21 @@ fn restore_after_bulk_load(conn: &mut DbConn, triggers_off: bool) -> anyhow::Res
             if triggers_off {
                 c.batch_execute("RESET session_replication_role")?;
             }
-            // Fresh statistics for the planner, and the visibility map that lets counts
-            // read the index alone, rather than waiting for autovacuum.
-            // (One statement each: several in one string run as one transaction.)
-            c.batch_execute("VACUUM ANALYZE assessments")?;
-            c.batch_execute("ANALYZE")?;
         }
+    }
+    Ok(())
+}
+
+/// PostgreSQL: fresh statistics for the planner, and the visibility map that lets counts
+/// read the index alone, rather than waiting for autovacuum. Run once the histories are
+/// made and the RAGs stored: analysed before, the planner took the event table for empty
+/// and read all of it for every page of events.
+fn refresh_statistics(conn: &mut DbConn) -> anyhow::Result<()> {
+    use diesel::connection::SimpleConnection;
+    if let DbConn::Postgres(c) = conn {
+        // One statement each: several in one string run as one transaction.
+        c.batch_execute("VACUUM ANALYZE assessments")?;
+        c.batch_execute("ANALYZE")?;
     }
     Ok(())
 }
