@@ -88,6 +88,7 @@ pub fn run(conn: &mut DbConn, ctx: &DomainCtx, opts: &SeedOptions) -> anyhow::Re
             bail!("the database already has {existing} children; nothing written");
         }
         let stats = write_county(conn, ctx, rng, &plans)?;
+        crate::service::assessments::sync_open_requests(conn)?;
         if triggers_off {
             check_foreign_keys(conn)?;
         }
@@ -2652,6 +2653,21 @@ mod tests {
             .get_result(&mut conn)
             .expect("count");
         assert!(ooa > 0);
+        // The host provider's queue reads the flag: set on exactly the open requests' rows.
+        let mut open: Vec<String> = out_of_area_requests::table
+            .filter(out_of_area_requests::closed_on.is_null())
+            .select(out_of_area_requests::assessment_id)
+            .load(&mut conn)
+            .expect("open requests");
+        let mut flagged: Vec<String> = assessments::table
+            .filter(assessments::open_request.eq(true))
+            .select(assessments::id)
+            .load(&mut conn)
+            .expect("flagged");
+        open.sort();
+        flagged.sort();
+        assert!(!open.is_empty());
+        assert_eq!(flagged, open, "open_request marks the rows with an open request");
         let away: i64 = placements::table
             .filter(placements::out_of_area.eq(1))
             .count()

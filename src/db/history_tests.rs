@@ -59,7 +59,12 @@ fn open(postgres: bool) -> Option<(TestDb, DbConn)> {
 
 /// Applies the migrations before the event store, one at a time.
 fn migrate_before_events(conn: &mut DbConn) {
-    fn upto<C, B>(c: &mut C)
+    migrate_before(conn, "20261202000010");
+}
+
+/// Applies the migrations older than `first` (a version: the directory name's digits).
+fn migrate_before(conn: &mut DbConn, first: &str) {
+    fn upto<C, B>(c: &mut C, first: &str)
     where
         B: diesel::backend::Backend,
         C: MigrationHarness<B>,
@@ -76,15 +81,15 @@ fn migrate_before_events(conn: &mut DbConn) {
                 .chars()
                 .filter(char::is_ascii_digit)
                 .collect();
-            if version.as_str() >= "20261202000010" {
+            if version.as_str() >= first {
                 return;
             }
             c.run_migration(next.as_ref()).expect("migration");
         }
     }
     match conn {
-        DbConn::Sqlite(c) => upto(c),
-        DbConn::Postgres(c) => upto(c),
+        DbConn::Sqlite(c) => upto(c, first),
+        DbConn::Postgres(c) => upto(c, first),
     }
 }
 
@@ -250,4 +255,39 @@ fn the_migration_turns_older_rows_into_history_without_loss_on_sqlite() {
 #[test]
 fn the_migration_turns_older_rows_into_history_without_loss_on_postgres() {
     the_migration_turns_older_rows_into_history_without_loss(true);
+}
+
+/// Migration 000075: the flag the host provider's queue reads is set on the rows with an
+/// open out-of-area request, and only on those.
+fn the_open_request_flag_is_set_from_the_open_requests(postgres: bool) {
+    let Some((_db, mut conn)) = open(postgres) else {
+        eprintln!("skipped: CLA_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    migrate_before(&mut conn, "20261203000075");
+    conn.batch_execute(OLD_ROWS).expect("rows written before the flag");
+    conn.batch_execute(
+        "INSERT INTO placements (id, period_id, started_on, placement_type, out_of_area, host_la)
+             VALUES ('pl-2', 'p-2', '2026-02-12', 'U1', 1, '201');
+         INSERT INTO out_of_area_requests (id, assessment_id, placement_id, host_la, opened_on)
+             VALUES ('r-2', 'a-refused', 'pl-2', '201', '2026-02-12');",
+    )
+    .expect("an open request");
+    run_migrations(&mut conn).expect("migrate");
+    let flagged: Vec<String> = assessments::table
+        .filter(assessments::open_request.eq(true))
+        .select(assessments::id)
+        .load(&mut conn)
+        .expect("flags");
+    assert_eq!(flagged, ["a-refused"], "a-late's request closed on 20 Feb");
+}
+
+#[test]
+fn the_open_request_flag_is_set_from_the_open_requests_on_sqlite() {
+    the_open_request_flag_is_set_from_the_open_requests(false);
+}
+
+#[test]
+fn the_open_request_flag_is_set_from_the_open_requests_on_postgres() {
+    the_open_request_flag_is_set_from_the_open_requests(true);
 }

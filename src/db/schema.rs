@@ -80,6 +80,7 @@ diesel::table! {
         rag_until -> Nullable<Date>,
         responsible_la -> Text,
         history_through -> Nullable<Date>,
+        open_request -> Bool,
     }
 }
 

@@ -157,18 +157,8 @@ fn load_page(
             false,
         )
         .filter(rag_store::trusted(basis, f.as_of, steer));
-        // The open out-of-area requests are a few thousand, mostly on assessments due
-        // late: walking the due-date index for them, PostgreSQL read 190,000 rows to find
-        // ten (1 s at county size). An order no index has makes it start from the requests.
-        let q = if !steer && f.out_of_area == Some(true) {
-            q.order((
-                diesel::dsl::sql::<diesel::sql_types::Date>("assessments.due_on + 0").asc(),
-                assessments::id.asc(),
-            ))
-        } else {
-            q.order((assessments::due_on.asc(), assessments::id.asc()))
-        };
-        q.limit(take as i64)
+        q.order((assessments::due_on.asc(), assessments::id.asc()))
+            .limit(take as i64)
             .offset(skip as i64)
             .select(models::Assessment::as_select())
             .load(conn)?
@@ -252,11 +242,10 @@ fn narrow<'a>(mut q: Query<'a>, ctx: &'a DomainCtx, f: &'a Filter, used: Use, st
     if let Some(child) = &f.child_id {
         q = q.filter(assessments::child_id.eq(child));
     }
-    let open_request = out_of_area_requests::table
-        .filter(out_of_area_requests::closed_on.is_null())
-        .select(out_of_area_requests::assessment_id);
     match f.out_of_area {
-        Some(true) => q.filter(assessments::id.eq_any(open_request)),
+        // The open requests' own index (migration 000075) holds every column these lists
+        // read, in due order: a literal, so that both planners see the index's condition.
+        Some(true) => q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("assessments.open_request")),
         Some(false) => q.filter(diesel::dsl::not(exists(
             out_of_area_requests::table
                 .filter(out_of_area_requests::assessment_id.eq(assessments::id))

@@ -190,6 +190,37 @@ fn load_child(conn: &mut DbConn, child_id: &str) -> AppResult<models::Child> {
     super::children::load(conn, child_id)
 }
 
+/// Keeps `assessments.open_request` (which the host provider's queue reads from its own
+/// index) equal to whether the assessment has an open out-of-area request: called in the
+/// transaction that opens or closes one. The flag is not in `models::Assessment`, so a
+/// write of the whole row never overwrites it.
+pub fn mark_open_request(conn: &mut DbConn, assessment_id: &str, open: bool) -> QueryResult<usize> {
+    diesel::update(assessments::table.find(assessment_id))
+        .set(assessments::open_request.eq(open))
+        .execute(conn)
+}
+
+/// Sets `assessments.open_request` from the requests themselves, for rows written in bulk
+/// (seed-demo); the migration that added the flag does the same.
+pub fn sync_open_requests(conn: &mut DbConn) -> QueryResult<usize> {
+    let open = || {
+        out_of_area_requests::table
+            .filter(out_of_area_requests::closed_on.is_null())
+            .select(out_of_area_requests::assessment_id)
+    };
+    let opened = diesel::update(assessments::table)
+        .filter(assessments::id.eq_any(open()))
+        .filter(assessments::open_request.eq(false))
+        .set(assessments::open_request.eq(true))
+        .execute(conn)?;
+    let closed = diesel::update(assessments::table)
+        .filter(diesel::dsl::not(assessments::id.eq_any(open())))
+        .filter(assessments::open_request.eq(true))
+        .set(assessments::open_request.eq(false))
+        .execute(conn)?;
+    Ok(opened + closed)
+}
+
 /// The open out-of-area requests of these assessments (at most one each).
 pub fn open_requests(conn: &mut DbConn, assessment_ids: &[&str]) -> AppResult<Vec<models::OutOfAreaRequest>> {
     Ok(out_of_area_requests::table
@@ -982,6 +1013,9 @@ fn close_requests_as(conn: &mut DbConn, by: Option<String>, assessment_id: &str,
         .filter(out_of_area_requests::closed_on.is_null())
         .select(out_of_area_requests::id)
         .load(conn)?;
+    if !open.is_empty() {
+        mark_open_request(conn, assessment_id, false)?;
+    }
     for id in open {
         diesel::update(out_of_area_requests::table.find(&id))
             .set(out_of_area_requests::closed_on.eq(on))

@@ -415,6 +415,7 @@ fn open_request(
             )
         },
     )?;
+    super::assessments::mark_open_request(conn, &a.id, true)?;
     record_event(
         conn,
         &a.id,

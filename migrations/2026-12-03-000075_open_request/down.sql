@@ -1,0 +1,2 @@
+DROP INDEX assessments_open_request;
+ALTER TABLE assessments DROP COLUMN open_request;
