@@ -62,6 +62,7 @@ mod permissions;
 mod races;
 mod reach;
 mod record;
+mod publications;
 mod reports;
 mod scope;
 mod screens;
