@@ -208,7 +208,9 @@ pub async fn publish(
 ) -> AppResult<HttpResponse> {
     let (month, las) = month_query(&path.into_inner(), &req)?;
     let publication = state
-        .run_as(&access, move |conn, ctx| kpi_publication::publish(conn, ctx, month, &las))
+        .run_as(&access, move |conn, ctx| {
+            kpi_publication::publish(conn, ctx, month, &las)
+        })
         .await?;
     Ok(HttpResponse::Created().json(publication))
 }

@@ -36,7 +36,9 @@ mod restatement;
 #[cfg(test)]
 mod tests;
 
-pub use measures::{delay_analysis, figure, figures, percent, summaries, window_start, DelayAnalysis, DelayBand, Summary};
+pub use measures::{
+    delay_analysis, figure, figures, percent, summaries, window_start, DelayAnalysis, DelayBand, Summary,
+};
 pub use month::{Month, MonthError};
 pub use publication::{check_publishable, financial_year, scope_key, Unpublishable};
 pub use restatement::{restate, Change, Restatement};

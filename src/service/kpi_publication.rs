@@ -147,7 +147,9 @@ pub fn publish(conn: &mut DbConn, ctx: &DomainCtx, month: Month, las: &[String])
     let scope = kpi::scope_key(codes.as_deref());
     let refused = || AppError::Conflict(format!("{month} is already published for these local authorities"));
     // Read (and compute) first, so that the write lock is held only for the inserts.
-    let children = read_transaction(conn, |conn| kpi_report::load(conn, ctx, las, Span::months(month, month)))?;
+    let children = read_transaction(conn, |conn| {
+        kpi_report::load(conn, ctx, las, Span::months(month, month))
+    })?;
     let figures: Vec<Figure> = Measure::ALL
         .into_iter()
         .map(|m| kpi::figure(m, month, &children, ctx.today))
@@ -362,7 +364,12 @@ fn figures_of(conn: &mut DbConn, rows: &[PublicationRow]) -> AppResult<Vec<(Stri
             .iter()
             .filter(|e| e.publication_id == c.publication_id && e.measure == c.measure)
         {
-            if e.beside != 0 { &mut figure.beside } else { &mut figure.entries }.push(entry(e)?);
+            if e.beside != 0 {
+                &mut figure.beside
+            } else {
+                &mut figure.entries
+            }
+            .push(entry(e)?);
         }
         out.push((c.publication_id, figure));
     }

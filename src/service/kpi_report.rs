@@ -611,9 +611,9 @@ fn build_report(
                     let published = published_of(measure, f.month);
                     // Restated: the published figure is not the figure now, or the same
                     // figure now stands for different children.
-                    let restated = published.as_ref().is_some_and(|p| {
-                        p.changed > 0 || (p.numerator, p.denominator) != (f.numerator, f.denominator)
-                    });
+                    let restated = published
+                        .as_ref()
+                        .is_some_and(|p| p.changed > 0 || (p.numerator, p.denominator) != (f.numerator, f.denominator));
                     MonthFigure {
                         month: f.month.to_string(),
                         numerator: f.numerator,

@@ -44,9 +44,9 @@ pub mod forms;
 pub mod home;
 pub mod layout;
 pub mod meetings;
+pub mod publications;
 pub mod record;
 pub mod register;
-pub mod publications;
 pub mod reports;
 pub mod signin;
 

@@ -116,7 +116,11 @@ pub fn published_note(f: &MonthFigure) -> Option<String> {
     let mut note = format!("Published {}", percent(p.percent));
     if f.restated {
         let children = if p.changed == 1 { "child" } else { "children" };
-        note.push_str(&format!("; now {}, {} {children} changed", percent(f.percent), p.changed));
+        note.push_str(&format!(
+            "; now {}, {} {children} changed",
+            percent(f.percent),
+            p.changed
+        ));
     }
     Some(note)
 }
@@ -134,31 +138,40 @@ pub async fn publish(
         errors.add("month", "month", "Choose a month to publish");
     }
     if posted.get("confirm") != "yes" {
-        errors.add("confirm", &ChoiceField::target("confirm"), "Confirm that these figures are ready to publish");
+        errors.add(
+            "confirm",
+            &ChoiceField::target("confirm"),
+            "Confirm that these figures are ready to publish",
+        );
     }
     let la = query_value(&req, "la");
     let mut la_errors = Vec::new();
-    let las = crate::http::reports::local_authorities(Some(&la).filter(|l| !l.is_empty()).map(String::as_str), &mut la_errors);
+    let las = crate::http::reports::local_authorities(
+        Some(&la).filter(|l| !l.is_empty()).map(String::as_str),
+        &mut la_errors,
+    );
     let month = match month {
         Ok(month) if errors.is_empty() && la_errors.is_empty() => month,
         _ => return again(state, access, req, posted, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     let published = state
-        .run_as(&access, move |conn, ctx| kpi_publication::publish(conn, ctx, month, &las))
+        .run_as(&access, move |conn, ctx| {
+            kpi_publication::publish(conn, ctx, month, &las)
+        })
         .await;
     match published {
         Ok(_) => {
-            let back = format!(
-                "/reports?{}&published={month}",
-                req.query_string()
-            );
+            let back = format!("/reports?{}&published={month}", req.query_string());
             Ok(HttpResponse::SeeOther()
                 .insert_header((actix_web::http::header::LOCATION, back))
                 .finish())
         }
-        Err(e) => match super::forms::refusal(&e, &[("month", "month", "month"), ("la", "month", "month")], "publish", |m| {
-            format!("{}.", capitalised(m))
-        }) {
+        Err(e) => match super::forms::refusal(
+            &e,
+            &[("month", "month", "month"), ("la", "month", "month")],
+            "publish",
+            |m| format!("{}.", capitalised(m)),
+        ) {
             Some((errors, status)) => again(state, access, req, posted, errors, status).await,
             None => Err(e),
         },
@@ -224,7 +237,8 @@ pub async fn restatement(
     let month = Month::parse(&month).map_err(|_| AppError::NotFound("report"))?;
     let la = query_value(&req, "la");
     let mut errors = Vec::new();
-    let las = crate::http::reports::local_authorities(Some(&la).filter(|l| !l.is_empty()).map(String::as_str), &mut errors);
+    let las =
+        crate::http::reports::local_authorities(Some(&la).filter(|l| !l.is_empty()).map(String::as_str), &mut errors);
     if let Some(e) = errors.first() {
         return Err(AppError::BadRequest {
             detail: format!("{}: {}", e.field, e.message),

@@ -140,7 +140,14 @@ fn refuse(errors: Vec<FieldError>) -> AppResult<()> {
 }
 
 pub async fn page(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
-    render(state, access, req, super::publications::Publishing::default(), StatusCode::OK).await
+    render(
+        state,
+        access,
+        req,
+        super::publications::Publishing::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// The page, with the publish form as `publishing` says (its errors after a refused post).

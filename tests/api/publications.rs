@@ -97,7 +97,10 @@ async fn a_published_figure_is_kept_and_a_late_recorded_outcome_is_shown_as_a_re
     assert_eq!(children.len(), 1, "exactly the child whose outcome changed: {r}");
     assert_eq!(children[0]["child_id"], c.as_str());
     assert_eq!(children[0]["local_id"], "P-C");
-    assert_eq!((children[0]["before"].as_str(), children[0]["after"].as_str()), (Some("missed"), Some("met")));
+    assert_eq!(
+        (children[0]["before"].as_str(), children[0]["after"].as_str()),
+        (Some("missed"), Some("met"))
+    );
 
     let csv = app.get("/reports/kpi.csv?from=2026-01&to=2026-01").await;
     assert!(
@@ -107,7 +110,9 @@ async fn a_published_figure_is_kept_and_a_late_recorded_outcome_is_shown_as_a_re
         "{}",
         csv.text
     );
-    let r = app.get("/reports/kpi/iha_within_20_working_days/2025-12/restatement").await;
+    let r = app
+        .get("/reports/kpi/iha_within_20_working_days/2025-12/restatement")
+        .await;
     assert_problem(&r, 404, None, "December was never published");
 }
 
@@ -172,14 +177,28 @@ async fn a_local_authority_user_publishes_and_sees_only_their_own_authority(b: B
     assert_eq!(r.status, 403, "read-only users do not publish: {}", r.text);
 
     let r = get_as(&app, &dev, "/reports/kpi/publications").await;
-    assert_eq!(r.json["publications"], json!([]), "SOM's publication is not DEV's: {}", r.text);
-    let r = get_as(&app, &dev, "/reports/kpi/iha_within_20_working_days/2026-01/restatement").await;
+    assert_eq!(
+        r.json["publications"],
+        json!([]),
+        "SOM's publication is not DEV's: {}",
+        r.text
+    );
+    let r = get_as(
+        &app,
+        &dev,
+        "/reports/kpi/iha_within_20_working_days/2026-01/restatement",
+    )
+    .await;
     assert_eq!(r.status, 404, "{}", r.text);
     let r = get_as(&app, &som, "/reports/kpi/publications").await;
     assert_eq!(r.json["publications"].as_array().map(Vec::len), Some(1), "{}", r.text);
     let r = get_as(&app, &som, "/reports/kpi?from=2026-01&to=2026-01").await;
     let jan = figure(&r.json, "iha_within_20_working_days", "2026-01");
-    assert_eq!(counts(&jan["published"]), (1, 3), "SOM's own publication beside its figure");
+    assert_eq!(
+        counts(&jan["published"]),
+        (1, 3),
+        "SOM's own publication beside its figure"
+    );
     // The ICB's nurse sees both.
     let list = app.get_ok("/reports/kpi/publications").await;
     assert_eq!(list["publications"].as_array().map(Vec::len), Some(2), "{list}");
@@ -235,8 +254,16 @@ async fn the_xlsx_download_holds_the_json_figures_and_no_names(b: Backend) {
         for (i, f) in m["months"].as_array().expect("months").iter().enumerate() {
             let col = i as u32 + 2;
             let what = format!("{} {}", m["measure"], f["month"]);
-            assert_eq!(cell(&sheet, top, col), Data::Float(f["numerator"].as_f64().unwrap_or(-1.0)), "{what}");
-            assert_eq!(cell(&sheet, top + 1, col), Data::Float(f["denominator"].as_f64().unwrap_or(-1.0)), "{what}");
+            assert_eq!(
+                cell(&sheet, top, col),
+                Data::Float(f["numerator"].as_f64().unwrap_or(-1.0)),
+                "{what}"
+            );
+            assert_eq!(
+                cell(&sheet, top + 1, col),
+                Data::Float(f["denominator"].as_f64().unwrap_or(-1.0)),
+                "{what}"
+            );
             let percent = f["percent"].as_f64().map_or(Data::String("-".into()), Data::Float);
             assert_eq!(cell(&sheet, top + 2, col), percent, "{what}");
             assert_eq!(cell(&sheet, top + 3, col), Data::Float(90.0), "{what}");
@@ -244,16 +271,17 @@ async fn the_xlsx_download_holds_the_json_figures_and_no_names(b: Backend) {
     }
 
     let kids = book.worksheet_range("Children").expect("the Children sheet");
-    let rows: Vec<Vec<String>> = kids
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
+    let rows: Vec<Vec<String>> = kids.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
     let listed: u64 = measures
         .iter()
         .flat_map(|m| m["months"].as_array().cloned().unwrap_or_default())
         .map(|f| f["denominator"].as_u64().unwrap_or(0) + f["refused"].as_u64().unwrap_or(0))
         .sum();
-    assert_eq!(rows.len() as u64, 1 + listed, "a heading and everyone behind every figure");
+    assert_eq!(
+        rows.len() as u64,
+        1 + listed,
+        "a heading and everyone behind every figure"
+    );
     assert!(rows.contains(&vec![
         "P-B".to_string(),
         "SOM".into(),
@@ -278,33 +306,82 @@ async fn the_reports_page_says_a_published_figure_has_changed_and_publishes_with
     let nurse = session_for(&app, "board@test.nhs.uk").await;
     let viewer = session_for(&app, "viewer@test.nhs.uk").await;
     let cookies = [("cla_session", nurse.as_str())];
-    let page = browse(&app, Method::GET, "/reports?from=2026-01&to=2026-02", &cookies, None, &[]).await;
+    let page = browse(
+        &app,
+        Method::GET,
+        "/reports?from=2026-01&to=2026-02",
+        &cookies,
+        None,
+        &[],
+    )
+    .await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains("Publish a month"), "{}", page.text);
     let csrf = crate::security::hidden_csrf(&page.text).expect("the publish form carries the csrf token");
-    let viewing = browse(&app, Method::GET, "/reports?from=2026-01&to=2026-02", &[("cla_session", &viewer)], None, &[]).await;
-    assert!(!viewing.text.contains("Publish a month"), "read-only users are not offered it");
+    let viewing = browse(
+        &app,
+        Method::GET,
+        "/reports?from=2026-01&to=2026-02",
+        &[("cla_session", &viewer)],
+        None,
+        &[],
+    )
+    .await;
+    assert!(
+        !viewing.text.contains("Publish a month"),
+        "read-only users are not offered it"
+    );
 
     // Without the confirmation: the form again, with the error.
     // The form posts to the page's own months and authorities.
     let action = "/reports/publications?from=2026-01&to=2026-02";
-    assert!(page.text.contains(&format!("action=\"{}\"", action.replace('&', "&amp;"))) || page.text.contains(&format!("action=\"{action}\"")), "{}", page.text);
+    assert!(
+        page.text
+            .contains(&format!("action=\"{}\"", action.replace('&', "&amp;")))
+            || page.text.contains(&format!("action=\"{action}\"")),
+        "{}",
+        page.text
+    );
     let form = [("csrf", csrf.as_str()), ("month", "2026-01")];
     let r = browse(&app, Method::POST, action, &cookies, Some(&form), &[]).await;
     assert_eq!(r.status, 422, "{}", r.text);
-    assert!(r.text.contains("There is a problem") && r.text.contains("<title>Error: "), "{}", r.text);
-    assert!(r.text.contains("<option value=\"2026-01\" selected>"), "the month chosen is kept: {}", r.text);
+    assert!(
+        r.text.contains("There is a problem") && r.text.contains("<title>Error: "),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("<option value=\"2026-01\" selected>"),
+        "the month chosen is kept: {}",
+        r.text
+    );
     let confirmed = [("csrf", csrf.as_str()), ("month", "2026-01"), ("confirm", "yes")];
     let r = browse(&app, Method::POST, action, &cookies, Some(&confirmed), &[]).await;
     assert_eq!(r.status, 303, "{}", r.text);
-    let back = r.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let back = r
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     assert_eq!(back, "/reports?from=2026-01&to=2026-02&published=2026-01");
     let shown = browse(&app, Method::GET, &back, &cookies, None, &[]).await;
     assert!(shown.text.contains("January 2026 is published"), "{}", shown.text);
-    assert!(!shown.text.contains("<option value=\"2026-01\""), "a published month is not offered again");
+    assert!(
+        !shown.text.contains("<option value=\"2026-01\""),
+        "a published month is not offered again"
+    );
 
     app.complete_iha(&iha_c, "2026-02-13").await;
-    let page = browse(&app, Method::GET, "/reports?from=2026-01&to=2026-02", &cookies, None, &[]).await;
+    let page = browse(
+        &app,
+        Method::GET,
+        "/reports?from=2026-01&to=2026-02",
+        &cookies,
+        None,
+        &[],
+    )
+    .await;
     assert!(
         page.text.contains("Published 33.3%; now 66.7%, 1 child changed"),
         "{}",
@@ -314,8 +391,15 @@ async fn the_reports_page_says_a_published_figure_has_changed_and_publishes_with
     assert!(page.text.contains(&format!("href=\"{link}\"")), "{}", page.text);
     let r = browse(&app, Method::GET, link, &cookies, None, &[]).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert!(r.text.contains(&format!("href=\"/children/{c}\">P-C</a>")), "{}", r.text);
-    assert!(r.text.contains("Missed") && r.text.contains("Met"), "before and after in words");
+    assert!(
+        r.text.contains(&format!("href=\"/children/{c}\">P-C</a>")),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("Missed") && r.text.contains("Met"),
+        "before and after in words"
+    );
     let again = browse(&app, Method::POST, action, &cookies, Some(&confirmed), &[]).await;
     assert_eq!(again.status, 409, "{}", again.text);
     assert!(again.text.contains("already published"), "{}", again.text);
