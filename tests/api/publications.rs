@@ -119,6 +119,8 @@ async fn a_published_figure_is_kept_and_a_late_recorded_outcome_is_shown_as_a_re
 async fn a_month_is_published_once_per_scope(b: Backend) {
     let app = spawn_app(b, TODAY).await;
     january(&app).await;
+    // A second authority, so that the ICB's scope is not SOM's alone.
+    with_db(&app, |conn| crate::helpers::add_org(conn, "local_authority", "DEV")).await;
     publish(&app, "/reports/kpi/2026-01/publication").await;
     let again = app.post("/reports/kpi/2026-01/publication", &json!({})).await;
     assert_problem(&again, 409, None, "the second publication of January");
