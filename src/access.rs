@@ -105,10 +105,12 @@ pub enum Action {
     /// Importing GOV.UK's bank holidays (moves due dates: the ICB's admins only, by reach).
     CalendarImport,
     SealedRecordOpen,
+    /// Freezing a month's KPI figures as published (the board's figures of record).
+    KpiPublish,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::ChildRead,
         Action::ChildCreate,
         Action::ChildUpdate,
@@ -144,6 +146,7 @@ impl Action {
         Action::MeetingActionClose,
         Action::CalendarImport,
         Action::SealedRecordOpen,
+        Action::KpiPublish,
     ];
 
     pub fn name(self) -> &'static str {
@@ -183,6 +186,7 @@ impl Action {
             Action::MeetingActionClose => "meeting_action_close",
             Action::CalendarImport => "calendar_import",
             Action::SealedRecordOpen => "sealed_record_open",
+            Action::KpiPublish => "kpi_publish",
         }
     }
 
@@ -285,12 +289,14 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | CalendarRead
                 | Me
         ),
+        // Publishing the board's figures is the designated professionals' decision.
         Assurance => matches!(
             action,
             ChildRead
                 | NoteAdd
                 | AssessmentRead
                 | AssuranceRead
+                | KpiPublish
                 | EscalationRead
                 | CalendarRead
                 | AuditRead
@@ -381,6 +387,18 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
     (Method::Get, "/api/v1/assurance/iha", Action::AssuranceRead),
     (Method::Get, "/api/v1/reports/kpi", Action::AssuranceRead),
     (Method::Get, "/api/v1/reports/kpi.csv", Action::AssuranceRead),
+    (Method::Get, "/api/v1/reports/kpi.xlsx", Action::AssuranceRead),
+    (Method::Get, "/api/v1/reports/kpi/publications", Action::AssuranceRead),
+    (
+        Method::Post,
+        "/api/v1/reports/kpi/{month}/publication",
+        Action::KpiPublish,
+    ),
+    (
+        Method::Get,
+        "/api/v1/reports/kpi/{measure}/{month}/restatement",
+        Action::AssuranceRead,
+    ),
     (
         Method::Get,
         "/api/v1/reports/kpi/{measure}/{month}",
@@ -485,6 +503,12 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Post, "/assurance/meetings/{id}/notes", Action::MeetingWrite),
     (Method::Get, "/reports", Action::AssuranceRead),
     (Method::Get, "/reports/{measure}/{month}", Action::AssuranceRead),
+    (Method::Post, "/reports/publications", Action::KpiPublish),
+    (
+        Method::Get,
+        "/reports/{measure}/{month}/restatement",
+        Action::AssuranceRead,
+    ),
     (Method::Get, "/escalations", Action::EscalationRead),
     (Method::Get, "/outbox", Action::OutboxAdmin),
     (Method::Post, "/outbox/{id}/requeue", Action::OutboxAdmin),

@@ -503,3 +503,47 @@ diesel::table! {
 diesel::joinable!(ssda903_children -> children (child_id));
 diesel::joinable!(ssda903_episodes -> children (child_id));
 diesel::allow_tables_to_appear_in_same_query!(ssda903_children, ssda903_episodes, children);
+
+diesel::table! {
+    kpi_publications (id) {
+        id -> Text,
+        month -> Text,
+        scope -> Text,
+        provisional -> Integer,
+        published_by -> Nullable<Text>,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kpi_published_figures (publication_id, measure) {
+        publication_id -> Text,
+        measure -> Text,
+        numerator -> Integer,
+        denominator -> Integer,
+        provisional -> Integer,
+    }
+}
+
+diesel::table! {
+    kpi_published_entries (publication_id, measure, position) {
+        publication_id -> Text,
+        measure -> Text,
+        position -> Integer,
+        child_id -> Text,
+        local_id -> Text,
+        local_authority -> Text,
+        assessment_id -> Nullable<Text>,
+        due_on -> Nullable<Date>,
+        done_on -> Nullable<Date>,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        attribution -> Nullable<Text>,
+        out_of_area -> Integer,
+        beside -> Integer,
+    }
+}
+
+diesel::joinable!(kpi_published_figures -> kpi_publications (publication_id));
+diesel::joinable!(kpi_published_entries -> kpi_publications (publication_id));
+diesel::allow_tables_to_appear_in_same_query!(kpi_publications, kpi_published_figures, kpi_published_entries);

@@ -192,7 +192,8 @@ fn provisional(month: Month, pending: bool, today: NaiveDate) -> bool {
     month.last_day() >= today || pending
 }
 
-fn percent(numerator: usize, denominator: usize) -> Option<f64> {
+/// `numerator / denominator` as a percentage to one decimal place; `None` for an empty cohort.
+pub fn percent(numerator: usize, denominator: usize) -> Option<f64> {
     (denominator > 0).then(|| (numerator as f64 * 1000.0 / denominator as f64).round() / 10.0)
 }
 

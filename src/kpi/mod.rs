@@ -29,18 +29,22 @@
 
 mod measures;
 mod month;
+mod publication;
 #[cfg(test)]
 mod reference;
 mod restatement;
 #[cfg(test)]
 mod tests;
 
-pub use measures::{delay_analysis, figure, figures, summaries, window_start, DelayAnalysis, DelayBand, Summary};
+pub use measures::{
+    delay_analysis, figure, figures, percent, summaries, window_start, DelayAnalysis, DelayBand, Summary,
+};
 pub use month::{Month, MonthError};
+pub use publication::{check_publishable, financial_year, scope_key, Unpublishable};
 pub use restatement::{restate, Change, Restatement};
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::status::Attribution;
 
@@ -158,7 +162,7 @@ pub struct Cause {
 }
 
 /// Why an entry missed, in the words the meeting uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     LateNotification,
@@ -199,7 +203,7 @@ pub struct CheckFact {
     pub sdq_score: Option<u8>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Met,

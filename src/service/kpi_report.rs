@@ -77,12 +77,7 @@ const IDS_PER_QUERY: usize = 900;
 /// The measures computed over this are those computed over everything (a test holds the
 /// two equal); a county's history of several years is read as one year, not all of it.
 pub fn load(conn: &mut DbConn, ctx: &DomainCtx, las: &[String], span: Span) -> AppResult<Vec<ChildFacts>> {
-    let wanted: Option<Vec<String>> = match (ctx.scope.codes(), las.is_empty()) {
-        (None, true) => None,
-        (None, false) => Some(las.to_vec()),
-        (Some(own), true) => Some(own.to_vec()),
-        (Some(own), false) => Some(las.iter().filter(|la| own.contains(la)).cloned().collect()),
-    };
+    let wanted = scope_codes(ctx, las);
     let wanted = wanted.as_deref();
     let eve = span.first.pred_opt().unwrap_or(span.first);
     let mut periods_q = periods::table
@@ -129,6 +124,17 @@ pub fn load(conn: &mut DbConn, ctx: &DomainCtx, las: &[String], span: Span) -> A
     let mut all: Vec<ChildFacts> = by_child.into_values().collect();
     all.sort_by(|a, b| a.child_id.cmp(&b.child_id));
     Ok(all)
+}
+
+/// The local authorities a report covers: the caller's own, narrowed to `las` if given
+/// (`None`: everything, for the command line).
+pub fn scope_codes(ctx: &DomainCtx, las: &[String]) -> Option<Vec<String>> {
+    match (ctx.scope.codes(), las.is_empty()) {
+        (None, true) => None,
+        (None, false) => Some(las.to_vec()),
+        (Some(own), true) => Some(own.to_vec()),
+        (Some(own), false) => Some(las.iter().filter(|la| own.contains(la)).cloned().collect()),
+    }
 }
 
 /// An assessment as every one in the span is read: the columns that say whether it was
@@ -402,37 +408,6 @@ fn load_checks(
     Ok(())
 }
 
-/// The figures (without their lists) for `from..=to` over the children in scope (narrowed
-/// to `las`): one read of the span and one pass over it. Audited as a read of the report,
-/// since each figure stands for its children.
-pub fn summaries(
-    conn: &mut DbConn,
-    ctx: &DomainCtx,
-    from: kpi::Month,
-    to: kpi::Month,
-    las: &[String],
-) -> AppResult<Vec<kpi::Summary>> {
-    let months = kpi::Month::range(from, to);
-    ctx.read_audited(
-        conn,
-        |conn| {
-            let started = std::time::Instant::now();
-            let children = load(conn, ctx, las, Span::months(from, to))?;
-            let loaded = started.elapsed();
-            let figures = kpi::summaries(&children, &months, ctx.today);
-            // Where a slow report spends its time (issue 12): sizes and durations only.
-            tracing::debug!(
-                children = children.len(),
-                load_ms = loaded.as_millis() as u64,
-                compute_ms = (started.elapsed() - loaded).as_millis() as u64,
-                "kpi report"
-            );
-            Ok(figures)
-        },
-        |_| AuditEvent::ok("report", "kpi", None, None),
-    )
-}
-
 /// `GET /reports/kpi`: each measure with one column per month.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KpiReport {
@@ -466,6 +441,24 @@ pub struct MonthFigure {
     /// IHA only: competent refusals, shown beside the figure and not in it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<usize>,
+    /// The figure as published for this month and scope; null when it was not published.
+    pub published: Option<PublishedFigure>,
+    /// The month was published and the figure computed now differs from it: some child's
+    /// outcome changed (`GET /reports/kpi/{measure}/{month}/restatement` lists them).
+    pub restated: bool,
+}
+
+/// A figure as it was published (`POST /reports/kpi/{month}/publication`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublishedFigure {
+    pub numerator: usize,
+    pub denominator: usize,
+    pub percent: Option<f64>,
+    pub provisional: bool,
+    /// When it was published (UTC, ISO 8601).
+    pub published_at: String,
+    /// How many children's outcomes differ now from the published ones.
+    pub changed: usize,
 }
 
 /// `GET /reports/kpi/{measure}/{month}`: everyone in the denominator.
@@ -529,7 +522,10 @@ impl From<&kpi::Entry> for DrillChild {
     }
 }
 
-/// The report for `from..=to` over the children in scope (narrowed to `las`).
+/// The report for `from..=to` over the children in scope (narrowed to `las`): the figures
+/// (without their lists) from one read of the span and one pass over it, each beside its
+/// published figure when the month was published for this scope. Audited as a read of the
+/// report, since each figure stands for its children.
 pub fn report(
     conn: &mut DbConn,
     ctx: &DomainCtx,
@@ -537,7 +533,71 @@ pub fn report(
     to: kpi::Month,
     las: &[String],
 ) -> AppResult<KpiReport> {
-    let figures = summaries(conn, ctx, from, to, las)?;
+    let (report, _) = report_reading(conn, ctx, from, to, las, false)?;
+    Ok(report)
+}
+
+/// The report and, besides, every figure's list of children (the XLSX download's second
+/// sheet): one read of the span. Audited as a download of the report.
+pub fn report_with_lists(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    from: kpi::Month,
+    to: kpi::Month,
+    las: &[String],
+) -> AppResult<(KpiReport, Vec<kpi::Figure>)> {
+    report_reading(conn, ctx, from, to, las, true)
+}
+
+fn report_reading(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    from: kpi::Month,
+    to: kpi::Month,
+    las: &[String],
+    with_lists: bool,
+) -> AppResult<(KpiReport, Vec<kpi::Figure>)> {
+    let (figures, published, lists) = ctx.read_audited(
+        conn,
+        |conn| {
+            let started = std::time::Instant::now();
+            let children = load(conn, ctx, las, Span::months(from, to))?;
+            let loaded = started.elapsed();
+            let months = kpi::Month::range(from, to);
+            let figures = kpi::summaries(&children, &months, ctx.today);
+            let published = super::kpi_publication::compare(conn, ctx, las, &months, &children)?;
+            let lists = if with_lists {
+                kpi::figures(&children, &months, ctx.today)
+            } else {
+                vec![]
+            };
+            // Where a slow report spends its time (issue 12): sizes and durations only.
+            tracing::debug!(
+                children = children.len(),
+                load_ms = loaded.as_millis() as u64,
+                compute_ms = (started.elapsed() - loaded).as_millis() as u64,
+                published = published.len(),
+                "kpi report"
+            );
+            Ok((figures, published, lists))
+        },
+        |_| AuditEvent::ok(if with_lists { "download" } else { "report" }, "kpi", None, None),
+    )?;
+    Ok((build_report(from, to, &figures, &published), lists))
+}
+
+fn build_report(
+    from: kpi::Month,
+    to: kpi::Month,
+    figures: &[kpi::Summary],
+    published: &[(kpi::Measure, kpi::Month, PublishedFigure)],
+) -> KpiReport {
+    let published_of = |measure: kpi::Measure, month: kpi::Month| {
+        published
+            .iter()
+            .find(|(m, mo, _)| *m == measure && *mo == month)
+            .map(|(_, _, p)| p.clone())
+    };
     let measures = kpi::Measure::ALL
         .into_iter()
         .map(|measure| MeasureRow {
@@ -547,22 +607,32 @@ pub fn report(
             months: figures
                 .iter()
                 .filter(|f| f.measure == measure)
-                .map(|f| MonthFigure {
-                    month: f.month.to_string(),
-                    numerator: f.numerator,
-                    denominator: f.denominator,
-                    percent: f.percent,
-                    provisional: f.provisional,
-                    refused: (measure == kpi::Measure::IhaWithin20WorkingDays).then_some(f.beside),
+                .map(|f| {
+                    let published = published_of(measure, f.month);
+                    // Restated: the published figure is not the figure now, or the same
+                    // figure now stands for different children.
+                    let restated = published
+                        .as_ref()
+                        .is_some_and(|p| p.changed > 0 || (p.numerator, p.denominator) != (f.numerator, f.denominator));
+                    MonthFigure {
+                        month: f.month.to_string(),
+                        numerator: f.numerator,
+                        denominator: f.denominator,
+                        percent: f.percent,
+                        provisional: f.provisional,
+                        refused: (measure == kpi::Measure::IhaWithin20WorkingDays).then_some(f.beside),
+                        published,
+                        restated,
+                    }
                 })
                 .collect(),
         })
         .collect();
-    Ok(KpiReport {
+    KpiReport {
         from: from.to_string(),
         to: to.to_string(),
         measures,
-    })
+    }
 }
 
 /// One measure and month with everyone behind it.
@@ -597,14 +667,26 @@ pub fn drill_down(
 
 /// The report as CSV: one row per measure and month.
 pub fn report_csv(report: &KpiReport) -> String {
-    let mut out = String::from("measure,month,numerator,denominator,percent,target_percent,provisional,refused\n");
+    let mut out = String::from(
+        "measure,month,numerator,denominator,percent,target_percent,provisional,refused,\
+         published_numerator,published_denominator,published_percent,restated\n",
+    );
     for m in &report.measures {
         for f in &m.months {
             let percent = f.percent.map(|p| format!("{p:.1}")).unwrap_or_default();
             let refused = f.refused.map(|r| r.to_string()).unwrap_or_default();
+            let published = match &f.published {
+                Some(p) => format!(
+                    "{},{},{}",
+                    p.numerator,
+                    p.denominator,
+                    p.percent.map(|p| format!("{p:.1}")).unwrap_or_default()
+                ),
+                None => ",,".to_string(),
+            };
             out.push_str(&format!(
-                "{},{},{},{},{percent},{},{},{refused}\n",
-                m.measure, f.month, f.numerator, f.denominator, m.target_percent, f.provisional
+                "{},{},{},{},{percent},{},{},{refused},{published},{}\n",
+                m.measure, f.month, f.numerator, f.denominator, m.target_percent, f.provisional, f.restated
             ));
         }
     }

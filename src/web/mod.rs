@@ -44,6 +44,7 @@ pub mod forms;
 pub mod home;
 pub mod layout;
 pub mod meetings;
+pub mod publications;
 pub mod record;
 pub mod register;
 pub mod reports;
@@ -120,6 +121,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/assurance/meetings/{id}/notes").route(web::post().to(meetings::add_note)))
         .service(web::resource("/reports").route(web::get().to(reports::page)))
         .service(web::resource("/reports/{measure}/{month}").route(web::get().to(reports::children)))
+        .service(web::resource("/reports/publications").route(web::post().to(publications::publish)))
+        .service(
+            web::resource("/reports/{measure}/{month}/restatement").route(web::get().to(publications::restatement)),
+        )
         .configure(console_routes);
 }
 

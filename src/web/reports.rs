@@ -31,6 +31,9 @@ pub struct ReportsPage {
     /// `?la=...` to carry into the links ("" for none).
     pub la_query: String,
     pub csv: String,
+    /// Publishing (`super::publications`): the form for users who may publish, its errors
+    /// and the banner after a month is published.
+    pub publishing: super::publications::Publishing,
 }
 
 impl ReportsPage {
@@ -137,6 +140,24 @@ fn refuse(errors: Vec<FieldError>) -> AppResult<()> {
 }
 
 pub async fn page(state: web::Data<AppState>, access: Access, req: HttpRequest) -> AppResult<HttpResponse> {
+    render(
+        state,
+        access,
+        req,
+        super::publications::Publishing::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The page, with the publish form as `publishing` says (its errors after a refused post).
+pub async fn render(
+    state: web::Data<AppState>,
+    access: Access,
+    req: HttpRequest,
+    publishing: super::publications::Publishing,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
     let mut errors = Vec::new();
     let (default_from, default_to) = default_months(state.today());
     let from = read_month(&req, "from", default_from, &mut errors);
@@ -150,13 +171,19 @@ pub async fn page(state: web::Data<AppState>, access: Access, req: HttpRequest) 
         .run_as(&access, move |conn, ctx| kpi_report::report(conn, ctx, from, to, &las))
         .await?;
     let sep = if la_query.is_empty() { "" } else { "&" };
+    let publishing = publishing.for_page(&access.principal, &req, &report, &la_query, state.today());
     let page = ReportsPage {
-        layout: Layout::signed_in("Monthly performance", &access.principal, req.path()),
+        layout: Layout::signed_in(
+            super::forms::title("Monthly performance", &publishing.errors),
+            &access.principal,
+            req.path(),
+        ),
         csv: format!("/api/v1/reports/kpi.csv?from={from}&to={to}{sep}{la_query}"),
         report,
         la_query,
+        publishing,
     };
-    Ok(super::respond(&req, StatusCode::OK, page))
+    Ok(super::respond(&req, status, page))
 }
 
 pub async fn children(

@@ -59,6 +59,7 @@ mod metrics;
 mod ops;
 mod pages;
 mod permissions;
+mod publications;
 mod races;
 mod reach;
 mod record;

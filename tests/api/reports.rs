@@ -157,11 +157,12 @@ async fn kpi_csv_has_one_row_per_measure_and_month(b: Backend) {
     let lines: Vec<&str> = r.text.lines().collect();
     assert_eq!(
         lines[0],
-        "measure,month,numerator,denominator,percent,target_percent,provisional,refused"
+        "measure,month,numerator,denominator,percent,target_percent,provisional,refused,\
+         published_numerator,published_denominator,published_percent,restated"
     );
     assert_eq!(lines.len(), 1 + 6 * 2, "six measures, two months");
     assert!(
-        lines.contains(&"iha_within_20_working_days,2026-01,1,3,33.3,90,false,0"),
+        lines.contains(&"iha_within_20_working_days,2026-01,1,3,33.3,90,false,0,,,,false"),
         "{lines:?}"
     );
 }
