@@ -39,6 +39,7 @@ mod calendar_import;
 mod care_records;
 mod casework;
 mod cli;
+mod delays;
 mod console;
 mod console_screens;
 mod contract;
