@@ -215,8 +215,12 @@ fn describe(months: &[MonthValue], target: u32) -> String {
         measured.len()
     ));
     // The first of equal lows (or highs) is named.
-    let low = measured.iter().fold(measured[0], |lo, &m| if m.1 < lo.1 { m } else { lo });
-    let high = measured.iter().fold(measured[0], |hi, &m| if m.1 > hi.1 { m } else { hi });
+    let low = measured
+        .iter()
+        .fold(measured[0], |lo, &m| if m.1 < lo.1 { m } else { lo });
+    let high = measured
+        .iter()
+        .fold(measured[0], |hi, &m| if m.1 > hi.1 { m } else { hi });
     text.push_str(&format!(
         " Lowest {:.1}% in {}; highest {:.1}% in {}.",
         low.1,
@@ -274,7 +278,11 @@ mod tests {
         let c = chart(&[value("2026-01", 0, 4, false), value("2026-02", 4, 4, false)]);
         assert_eq!((c.points[0].y, c.points[1].y), (c.area.bottom, c.area.top));
         let height = c.area.bottom - c.area.top;
-        assert!((c.area.bottom - c.target_y - height * 0.9).abs() < 0.1, "{}", c.target_y);
+        assert!(
+            (c.area.bottom - c.target_y - height * 0.9).abs() < 0.1,
+            "{}",
+            c.target_y
+        );
         assert_eq!(c.target_label, "Target 90%");
         let ticks: Vec<&str> = c.y_ticks.iter().map(|t| t.label.as_str()).collect();
         assert_eq!(ticks, ["0%", "20%", "40%", "60%", "80%", "100%"]);
@@ -306,7 +314,11 @@ mod tests {
         ]);
         assert_eq!(c.points.len(), 4);
         assert_eq!(c.lines.len(), 2, "{:?}", c.lines);
-        assert!(c.description.contains("No children, so no point: March 2026."), "{}", c.description);
+        assert!(
+            c.description.contains("No children, so no point: March 2026."),
+            "{}",
+            c.description
+        );
     }
 
     #[test]

@@ -195,9 +195,7 @@ pub fn analyse(figures: &[Figure], calendar: &Calendar, today: NaiveDate) -> Del
         })
         .collect();
     // The longest waits first: the meeting starts with them.
-    late.sort_by(|a, b| {
-        (b.working_days_late, &a.entry.local_id).cmp(&(a.working_days_late, &b.entry.local_id))
-    });
+    late.sort_by(|a, b| (b.working_days_late, &a.entry.local_id).cmp(&(a.working_days_late, &b.entry.local_id)));
     let bands = Band::ALL.iter().map(|&b| split(b, &late, |l| l.band == b)).collect();
     let sides = Side::ALL.iter().map(|&s| split(s, &late, |l| l.side == s)).collect();
     Delays {
@@ -209,7 +207,8 @@ pub fn analyse(figures: &[Figure], calendar: &Calendar, today: NaiveDate) -> Del
 }
 
 fn split<K>(key: K, late: &[LateIha], wanted: impl Fn(&LateIha) -> bool) -> Split<K> {
-    let (out, inside): (Vec<&LateIha>, Vec<&LateIha>) = late.iter().filter(|l| wanted(l)).partition(|l| l.entry.out_of_area);
+    let (out, inside): (Vec<&LateIha>, Vec<&LateIha>) =
+        late.iter().filter(|l| wanted(l)).partition(|l| l.entry.out_of_area);
     Split {
         key,
         in_area: inside.len(),
@@ -327,7 +326,11 @@ mod tests {
     #[test]
     fn a_late_iha_seen_on_the_weekend_after_its_due_date_is_1_working_day_late() {
         assert_eq!(days("2026-02-06", "2026-02-07"), 1, "due Fri, seen Sat");
-        assert_eq!(days("2026-04-02", "2026-04-06"), 1, "due Thu before Easter, seen Easter Monday");
+        assert_eq!(
+            days("2026-04-02", "2026-04-06"),
+            1,
+            "due Thu before Easter, seen Easter Monday"
+        );
     }
 
     #[test]
@@ -337,7 +340,13 @@ mod tests {
         assert_eq!(working_days_late(&cal(), d("2026-02-09"), None, today), 15);
         let f = iha_figure(
             "2026-01",
-            vec![late("A", "2026-02-09", None, Reason::LateConsent, Attribution::LocalAuthority)],
+            vec![late(
+                "A",
+                "2026-02-09",
+                None,
+                Reason::LateConsent,
+                Attribution::LocalAuthority,
+            )],
             vec![],
         );
         let a = analyse(&[f], &cal(), today);
@@ -355,7 +364,13 @@ mod tests {
         };
         let mut rha = iha_figure(
             "2026-01",
-            vec![late("X", "2026-01-20", None, Reason::NotBrought, Attribution::LocalAuthority)],
+            vec![late(
+                "X",
+                "2026-01-20",
+                None,
+                Reason::NotBrought,
+                Attribution::LocalAuthority,
+            )],
             vec![],
         );
         rha.measure = Measure::RhaOnTime;
@@ -364,7 +379,13 @@ mod tests {
             vec![
                 met,
                 pending,
-                late("L", "2026-02-09", Some("2026-02-10"), Reason::LateConsent, Attribution::LocalAuthority),
+                late(
+                    "L",
+                    "2026-02-09",
+                    Some("2026-02-10"),
+                    Reason::LateConsent,
+                    Attribution::LocalAuthority,
+                ),
             ],
             vec![refused],
         );
@@ -389,8 +410,20 @@ mod tests {
         let jan = iha_figure(
             "2026-01",
             vec![
-                late("C1", "2026-02-09", Some("2026-02-16"), Reason::LateConsent, Attribution::LocalAuthority),
-                late("N", "2026-02-09", Some("2026-02-17"), Reason::NoAppointment, Attribution::Health),
+                late(
+                    "C1",
+                    "2026-02-09",
+                    Some("2026-02-16"),
+                    Reason::LateConsent,
+                    Attribution::LocalAuthority,
+                ),
+                late(
+                    "N",
+                    "2026-02-09",
+                    Some("2026-02-17"),
+                    Reason::NoAppointment,
+                    Attribution::Health,
+                ),
                 host,
                 consent_away,
             ],
@@ -398,11 +431,21 @@ mod tests {
         );
         let feb = iha_figure(
             "2026-02",
-            vec![late("Y", "2026-03-02", Some("2026-03-03"), Reason::DidNotAttend, Attribution::None)],
+            vec![late(
+                "Y",
+                "2026-03-02",
+                Some("2026-03-03"),
+                Reason::DidNotAttend,
+                Attribution::None,
+            )],
             vec![],
         );
         let a = analyse(&[jan, feb], &cal(), today);
-        let bands: Vec<(&str, usize, usize)> = a.bands.iter().map(|b| (b.key.key(), b.in_area, b.out_of_area)).collect();
+        let bands: Vec<(&str, usize, usize)> = a
+            .bands
+            .iter()
+            .map(|b| (b.key.key(), b.in_area, b.out_of_area))
+            .collect();
         // C1 5 days, C2 2, Y 1: 1-5; N 6: 6-10; H unseen since 16 Feb: 21+.
         assert_eq!(bands, [("1-5", 2, 1), ("6-10", 1, 0), ("11-20", 0, 0), ("21+", 0, 1)]);
         assert_eq!((a.in_area(), a.out_of_area()), (3, 2));
@@ -437,7 +480,10 @@ mod tests {
             Side::of(Some(Reason::DidNotAttend), Some(Attribution::None)),
             Side::YoungPerson
         );
-        assert_eq!(Side::of(Some(Reason::Refused), Some(Attribution::None)), Side::YoungPerson);
+        assert_eq!(
+            Side::of(Some(Reason::Refused), Some(Attribution::None)),
+            Side::YoungPerson
+        );
         assert_eq!(
             Side::of(Some(Reason::NotRecorded), Some(Attribution::None)),
             Side::NotRecorded

@@ -74,13 +74,7 @@ pub struct LateChild {
 }
 
 /// The delay analysis of `from..=to` over the children in scope (narrowed to `las`).
-pub fn report(
-    conn: &mut DbConn,
-    ctx: &DomainCtx,
-    from: Month,
-    to: Month,
-    las: &[String],
-) -> AppResult<DelayReport> {
+pub fn report(conn: &mut DbConn, ctx: &DomainCtx, from: Month, to: Month, las: &[String]) -> AppResult<DelayReport> {
     let analysis = ctx.read_audited(
         conn,
         |conn| {

@@ -61,8 +61,14 @@ impl Filter {
         if !f.band.is_empty() && !Band::ALL.iter().any(|b| b.key() == f.band) {
             errors.push(FieldError::new("band", "must be 1-5, 6-10, 11-20 or 21+"));
         }
-        if !f.reason.is_empty() && f.reason != "not_recorded" && super::reports::reason(&Some(f.reason.clone())) == "Not recorded" {
-            errors.push(FieldError::new("reason", "must be a reason code, for example late_consent"));
+        if !f.reason.is_empty()
+            && f.reason != "not_recorded"
+            && super::reports::reason(&Some(f.reason.clone())) == "Not recorded"
+        {
+            errors.push(FieldError::new(
+                "reason",
+                "must be a reason code, for example late_consent",
+            ));
         }
         if !f.side.is_empty() && !Side::ALL.iter().any(|s| s.key() == f.side) {
             errors.push(FieldError::new(

@@ -87,7 +87,10 @@ async fn delays_band_late_ihas_by_working_days_with_reasons_sides_and_area(b: Ba
     let app = spawn_app(b, TODAY).await;
     let ids = county(&app).await;
     let r = app.get_ok(&format!("/reports/delays?{MONTHS}&la=SOM")).await;
-    assert_eq!((r["from"].as_str(), r["to"].as_str()), (Some("2026-01"), Some("2026-03")));
+    assert_eq!(
+        (r["from"].as_str(), r["to"].as_str()),
+        (Some("2026-01"), Some("2026-03"))
+    );
     assert_eq!(
         (r["late"].as_u64(), r["in_area"].as_u64(), r["out_of_area"].as_u64()),
         (Some(4), Some(3), Some(1)),
@@ -109,37 +112,83 @@ async fn delays_band_late_ihas_by_working_days_with_reasons_sides_and_area(b: Ba
             .clone()
     };
     let a = child(&ids["a"]);
-    assert_eq!((a["working_days_late"].as_i64(), a["band"].as_str()), (Some(5), Some("1-5")));
-    assert_eq!((a["due_on"].as_str(), a["seen_on"].as_str()), (Some("2026-02-02"), Some("2026-02-09")));
+    assert_eq!(
+        (a["working_days_late"].as_i64(), a["band"].as_str()),
+        (Some(5), Some("1-5"))
+    );
+    assert_eq!(
+        (a["due_on"].as_str(), a["seen_on"].as_str()),
+        (Some("2026-02-02"), Some("2026-02-09"))
+    );
     assert_eq!(child(&ids["b"])["working_days_late"], 6);
     let d = child(&ids["d"]);
     assert_eq!(
-        (d["due_on"].as_str(), d["working_days_late"].as_i64(), d["month"].as_str()),
+        (
+            d["due_on"].as_str(),
+            d["working_days_late"].as_i64(),
+            d["month"].as_str()
+        ),
         (Some("2026-04-02"), Some(6), Some("2026-03")),
         "Good Friday and Easter Monday are not working days"
     );
     let c = child(&ids["c"]);
-    assert_eq!((c["seen_on"].clone(), c["working_days_late"].as_i64()), (Value::Null, Some(43)));
+    assert_eq!(
+        (c["seen_on"].clone(), c["working_days_late"].as_i64()),
+        (Value::Null, Some(43))
+    );
     assert_eq!(c["out_of_area"], true);
 
     // Nothing was recorded by A's, B's and D's due dates: the LA's notification was late.
     for late in [&a, &d] {
         assert_eq!(late["reason"], "late_notification", "{late}");
-        assert_eq!((late["attribution"].as_str(), late["side"].as_str()), (Some("local_authority"), Some("local_authority")));
+        assert_eq!(
+            (late["attribution"].as_str(), late["side"].as_str()),
+            (Some("local_authority"), Some("local_authority"))
+        );
     }
     // Each late IHA's reason and side are the KPI drill-down's for the same child.
     for month in ["2026-01", "2026-03"] {
-        let drill = app.get_ok(&format!("/reports/kpi/iha_within_20_working_days/{month}?la=SOM")).await;
-        for entry in drill["children"].as_array().expect("children").iter().filter(|e| e["met"] == false) {
+        let drill = app
+            .get_ok(&format!("/reports/kpi/iha_within_20_working_days/{month}?la=SOM"))
+            .await;
+        for entry in drill["children"]
+            .as_array()
+            .expect("children")
+            .iter()
+            .filter(|e| e["met"] == false)
+        {
             let late = child(&entry["child_id"]);
-            assert_eq!((&late["reason"], &late["attribution"]), (&entry["reason"], &entry["attribution"]), "{entry}");
+            assert_eq!(
+                (&late["reason"], &late["attribution"]),
+                (&entry["reason"], &entry["attribution"]),
+                "{entry}"
+            );
         }
     }
-    let reasons_total: u64 = r["reasons"].as_array().expect("reasons").iter().map(|x| split(x).2).sum();
+    let reasons_total: u64 = r["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .map(|x| split(x).2)
+        .sum();
     assert_eq!(reasons_total, 4, "every late IHA has one reason");
     assert!(split(row(&r, "reasons", "late_notification")).0 >= 3, "{r}");
-    let sides: Vec<&str> = r["sides"].as_array().expect("sides").iter().map(|x| x["key"].as_str().unwrap_or("")).collect();
-    assert_eq!(sides, ["local_authority", "health", "host_provider", "young_person", "not_recorded"]);
+    let sides: Vec<&str> = r["sides"]
+        .as_array()
+        .expect("sides")
+        .iter()
+        .map(|x| x["key"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        sides,
+        [
+            "local_authority",
+            "health",
+            "host_provider",
+            "young_person",
+            "not_recorded"
+        ]
+    );
     let sides_total: u64 = r["sides"].as_array().expect("sides").iter().map(|x| split(x).2).sum();
     assert_eq!(sides_total, 4);
 
@@ -151,7 +200,11 @@ async fn delays_are_scoped_like_the_kpi_report(b: Backend) {
     let app = spawn_app(b, TODAY).await;
     county(&app).await;
     let everyone = app.get_ok(&format!("/reports/delays?{MONTHS}")).await;
-    assert_eq!(late_ids(&everyone), ["K-G", "K-C", "K-B", "K-D", "K-A"], "the ICB sees both authorities");
+    assert_eq!(
+        late_ids(&everyone),
+        ["K-G", "K-C", "K-B", "K-D", "K-A"],
+        "the ICB sees both authorities"
+    );
     assert_eq!(split(row(&everyone, "bands", "21+")), (1, 1, 2));
     let dev_only = app.get_ok(&format!("/reports/delays?{MONTHS}&la=DEV")).await;
     assert_eq!(late_ids(&dev_only), ["K-G"]);
@@ -160,9 +213,17 @@ async fn delays_are_scoped_like_the_kpi_report(b: Backend) {
     let dev = user_with_token(&app, "lead@dev.gov.uk", "DEV", &[Role::Assurance]).await;
     let mine = get_as(&app, &som, &format!("/api/v1/reports/delays?{MONTHS}")).await;
     assert_eq!(mine.status, 200, "{}", mine.text);
-    assert_eq!(late_ids(&mine.json), ["K-C", "K-B", "K-D", "K-A"], "SOM's children only");
+    assert_eq!(
+        late_ids(&mine.json),
+        ["K-C", "K-B", "K-D", "K-A"],
+        "SOM's children only"
+    );
     let asked_for_other = get_as(&app, &som, &format!("/api/v1/reports/delays?{MONTHS}&la=DEV")).await;
-    assert_eq!(late_ids(&asked_for_other.json), Vec::<String>::new(), "asking for DEV does not widen SOM's scope");
+    assert_eq!(
+        late_ids(&asked_for_other.json),
+        Vec::<String>::new(),
+        "asking for DEV does not widen SOM's scope"
+    );
     let theirs = get_as(&app, &dev, &format!("/api/v1/reports/delays?{MONTHS}")).await;
     assert_eq!(late_ids(&theirs.json), ["K-G"]);
 
@@ -184,28 +245,60 @@ async fn delays_page_links_each_count_to_its_children(b: Backend) {
     let reports = page(&app, &nurse, &format!("/reports?{MONTHS}")).await;
     assert_eq!(reports.status, 200, "{}", reports.text);
     assert!(
-        reports.text.contains("href=\"/reports/delays?from=2026-01&amp;to=2026-03\""),
+        reports
+            .text
+            .contains("href=\"/reports/delays?from=2026-01&amp;to=2026-03\""),
         "/reports links to the delay analysis of its months"
     );
-    let audited_before = audit_rows(&app).await.iter().filter(|e| e.entity == "iha_delays").count();
+    let audited_before = audit_rows(&app)
+        .await
+        .iter()
+        .filter(|e| e.entity == "iha_delays")
+        .count();
     let all = page(&app, &nurse, &format!("/reports/delays?{MONTHS}")).await;
     assert_eq!(all.status, 200, "{}", all.text);
     assert!(all.text.contains("5 late"), "{}", all.text);
     let out_21 = "/reports/delays?from=2026-01&amp;to=2026-03&amp;band=21%2B&amp;area=out#children";
     assert!(all.text.contains(&format!("href=\"{out_21}\">1<")), "{}", all.text);
-    assert!(all.text.contains(&format!("href=\"/children/{}\">K-A</a>", s(&ids["a"]))));
+    assert!(all
+        .text
+        .contains(&format!("href=\"/children/{}\">K-A</a>", s(&ids["a"]))));
     assert!(!all.text.contains("TestK-A"), "local ids only, no names");
-    let audited = audit_rows(&app).await.iter().filter(|e| e.entity == "iha_delays").count();
+    let audited = audit_rows(&app)
+        .await
+        .iter()
+        .filter(|e| e.entity == "iha_delays")
+        .count();
     assert!(audited > audited_before, "the page's read of children is on record");
 
     let narrowed = page(&app, &nurse, &format!("/reports/delays?{MONTHS}&band=21%2B&area=out")).await;
     assert_eq!(narrowed.status, 200, "{}", narrowed.text);
-    assert!(narrowed.text.contains("Late IHAs: 21 or more working days late, out of area"));
-    assert!(narrowed.text.contains(">K-C</a>") && !narrowed.text.contains(">K-G</a>") && !narrowed.text.contains(">K-A</a>"));
-    let by_side = page(&app, &nurse, &format!("/reports/delays?{MONTHS}&side=local_authority&area=in")).await;
-    assert!(by_side.text.contains(">K-A</a>") && !by_side.text.contains(">K-C</a>"), "{}", by_side.text);
+    assert!(narrowed
+        .text
+        .contains("Late IHAs: 21 or more working days late, out of area"));
+    assert!(
+        narrowed.text.contains(">K-C</a>")
+            && !narrowed.text.contains(">K-G</a>")
+            && !narrowed.text.contains(">K-A</a>")
+    );
+    let by_side = page(
+        &app,
+        &nurse,
+        &format!("/reports/delays?{MONTHS}&side=local_authority&area=in"),
+    )
+    .await;
+    assert!(
+        by_side.text.contains(">K-A</a>") && !by_side.text.contains(">K-C</a>"),
+        "{}",
+        by_side.text
+    );
 
-    assert_eq!(page(&app, &nurse, &format!("/reports/delays?{MONTHS}&band=7")).await.status, 400);
+    assert_eq!(
+        page(&app, &nurse, &format!("/reports/delays?{MONTHS}&band=7"))
+            .await
+            .status,
+        400
+    );
     assert_eq!(page(&app, &nurse, "/reports/delays?from=2026-13").await.status, 400);
     add_user(&app, "doctor@test.nhs.uk", "ICB", &[Role::Clinician]).await;
     let doctor = session_for(&app, "doctor@test.nhs.uk").await;
@@ -249,22 +342,38 @@ async fn delays_page_and_trend_charts_render_in_chromium(b: Backend) {
         "Initial health assessments within 20 working days: per cent met each month"
     );
     assert!(
-        chart["desc"].as_str().unwrap_or("").contains("0 of the 2 months with children met the target"),
+        chart["desc"]
+            .as_str()
+            .unwrap_or("")
+            .contains("0 of the 2 months with children met the target"),
         "{chart}"
     );
-    assert_eq!(chart["points"], 2, "January and March had IHAs due, February none: {chart}");
-    assert_eq!(chart["stroke"], "rgb(0, 94, 184)", "the stylesheet's classes apply under the CSP: {chart}");
+    assert_eq!(
+        chart["points"], 2,
+        "January and March had IHAs due, February none: {chart}"
+    );
+    assert_eq!(
+        chart["stroke"], "rgb(0, 94, 184)",
+        "the stylesheet's classes apply under the CSP: {chart}"
+    );
     assert_eq!(chart["drawn"], true, "{chart}");
-    assert_eq!(chart["inline_style"], 0, "nothing for the strict CSP to refuse: {chart}");
+    assert_eq!(
+        chart["inline_style"], 0,
+        "nothing for the strict CSP to refuse: {chart}"
+    );
     browser.check_page("reports-charts").await;
 
     browser.goto(&format!("/reports/delays?{MONTHS}")).await;
-    assert!(browser.text().await.contains("How late, in working days after the due date"));
+    assert!(browser
+        .text()
+        .await
+        .contains("How late, in working days after the due date"));
     browser.check_page("reports-delays").await;
-    browser
-        .submit("a[href*='band=6-10'][href*='area=in']")
-        .await;
+    browser.submit("a[href*='band=6-10'][href*='area=in']").await;
     assert!(browser.path().await.contains("band=6-10"), "{}", browser.path().await);
-    assert!(browser.text().await.contains("Late IHAs: 6 to 10 working days late, in area"));
+    assert!(browser
+        .text()
+        .await
+        .contains("Late IHAs: 6 to 10 working days late, in area"));
     browser.close().await;
 }
