@@ -404,6 +404,7 @@ pub const ROUTES: &[(Method, &str, Action)] = &[
         "/api/v1/reports/kpi/{measure}/{month}",
         Action::AssuranceRead,
     ),
+    (Method::Get, "/api/v1/reports/delays", Action::AssuranceRead),
     (Method::Get, "/api/v1/calendar/holidays", Action::CalendarRead),
     (Method::Get, "/api/v1/calendar/add-working-days", Action::CalendarRead),
     (Method::Post, "/api/v1/calendar/holidays", Action::CalendarImport),
@@ -502,6 +503,7 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Post, "/assurance/meetings/{id}/actions", Action::MeetingWrite),
     (Method::Post, "/assurance/meetings/{id}/notes", Action::MeetingWrite),
     (Method::Get, "/reports", Action::AssuranceRead),
+    (Method::Get, "/reports/delays", Action::AssuranceRead),
     (Method::Get, "/reports/{measure}/{month}", Action::AssuranceRead),
     (Method::Post, "/reports/publications", Action::KpiPublish),
     (

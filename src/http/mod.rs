@@ -9,6 +9,7 @@ pub mod auth;
 mod calendar;
 mod care;
 mod children;
+mod delays;
 pub mod escalations;
 pub mod extract;
 pub mod meetings;
@@ -192,6 +193,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(assessments::routes)
                 .configure(assurance::routes)
                 .configure(reports::routes)
+                .configure(delays::routes)
                 .configure(calendar::routes)
                 .configure(admin::routes)
                 .configure(accounts::routes)

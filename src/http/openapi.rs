@@ -24,7 +24,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::auth::{CSRF_HEADER, SESSION_COOKIE};
 use super::{
-    accounts, admin, assessments, assurance, calendar, care, children, escalations, meetings, ops, periods, reports,
+    accounts, admin, assessments, assurance, calendar, care, children, delays, escalations, meetings, ops, periods,
+    reports,
 };
 use crate::access::{self, Role};
 
@@ -44,7 +45,7 @@ use crate::access::{self, Role};
         assessments::close_step, assessments::out_of_area, assessments::withdrawal,
         assurance::iha,
         reports::kpi, reports::kpi_csv, reports::drill_down, reports::kpi_xlsx, reports::publications,
-        reports::publish, reports::restatement,
+        reports::publish, reports::restatement, delays::delays,
         calendar::holidays, calendar::add_working_days, calendar::preview, calendar::import,
         admin::me, admin::users, admin::tokens, admin::revoke, admin::access_history, admin::export,
         accounts::add_user, accounts::disable_user, accounts::unlock_user, accounts::reset_password,

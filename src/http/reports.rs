@@ -67,7 +67,7 @@ pub fn local_authorities(la: Option<&str>, errors: &mut Vec<FieldError>) -> Vec<
     codes
 }
 
-fn months(q: &KpiQuery, errors: &mut Vec<FieldError>) -> Option<(Month, Month)> {
+pub(crate) fn months(q: &KpiQuery, errors: &mut Vec<FieldError>) -> Option<(Month, Month)> {
     let mut parse = |field: &str, text: &str| {
         Month::parse(text)
             .map_err(|e| errors.push(FieldError::new(field, e.to_string())))

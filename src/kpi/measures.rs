@@ -14,7 +14,6 @@ use super::{
     AssessmentFacts, Cause, CheckKind, ChildFacts, Entry, Figure, Measure, Month, Outcome, PeriodFacts, Reason,
     TARGET_PERCENT,
 };
-use crate::calendar::Calendar;
 use crate::obligations::{add_months, age_on, birthday};
 use crate::status::Attribution;
 
@@ -396,69 +395,4 @@ fn leaving_care(child: &ChildFacts, eighteenth: NaiveDate, today: NaiveDate) -> 
         eighteenth,
         today,
     ))
-}
-
-/// How late the late IHAs were, and why (the board's delay analysis).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DelayAnalysis {
-    pub bands: Vec<DelayBand>,
-    pub by_reason: Vec<(Reason, usize)>,
-    pub by_attribution: Vec<(Attribution, usize)>,
-    pub in_area: usize,
-    pub out_of_area: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DelayBand {
-    pub label: &'static str,
-    pub count: usize,
-}
-
-const BANDS: [(&str, i32, i32); 4] = [
-    ("1 to 5 working days", 1, 5),
-    ("6 to 10 working days", 6, 10),
-    ("11 to 20 working days", 11, 20),
-    ("21 or more working days", 21, i32::MAX),
-];
-
-/// Over the missed entries of IHA figures: lateness in working days past the due date (to
-/// the day seen, or to `today` while still not seen), reasons, attribution and area.
-pub fn delay_analysis(figures: &[Figure], calendar: &Calendar, today: NaiveDate) -> DelayAnalysis {
-    let late: Vec<&Entry> = figures
-        .iter()
-        .filter(|f| f.measure == Measure::IhaWithin20WorkingDays)
-        .flat_map(|f| &f.entries)
-        .filter(|e| e.outcome == Outcome::Missed)
-        .collect();
-    let days_late = |e: &Entry| match e.due_on {
-        Some(due) => calendar.working_days_between(due, e.done_on.unwrap_or(today)),
-        None => 0,
-    };
-    let bands = BANDS
-        .iter()
-        .map(|&(label, from, to)| DelayBand {
-            label,
-            count: late.iter().filter(|e| (from..=to).contains(&days_late(e))).count(),
-        })
-        .collect();
-    DelayAnalysis {
-        bands,
-        by_reason: tally(late.iter().filter_map(|e| e.reason)),
-        by_attribution: tally(late.iter().filter_map(|e| e.attribution)),
-        in_area: late.iter().filter(|e| !e.out_of_area).count(),
-        out_of_area: late.iter().filter(|e| e.out_of_area).count(),
-    }
-}
-
-/// Counts in first-seen order, most frequent first.
-fn tally<T: PartialEq + Copy>(items: impl Iterator<Item = T>) -> Vec<(T, usize)> {
-    let mut counts: Vec<(T, usize)> = Vec::new();
-    for item in items {
-        match counts.iter_mut().find(|(seen, _)| *seen == item) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((item, 1)),
-        }
-    }
-    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-    counts
 }

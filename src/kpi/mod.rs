@@ -26,7 +26,12 @@
 //!   Months not yet over, and IHA months with due dates still to come, are provisional.
 //! - Every miss carries its reason and whose step it was; the loader supplies them for
 //!   assessments from their history, the checks' reasons are fixed here.
+//!
+//! Beside the figures: [`delays`] (how late the late IHAs were, why and whose step) and
+//! [`chart`] (a measure's months drawn as an SVG trend against the target).
 
+pub mod chart;
+pub mod delays;
 mod measures;
 mod month;
 mod publication;
@@ -36,9 +41,7 @@ mod restatement;
 #[cfg(test)]
 mod tests;
 
-pub use measures::{
-    delay_analysis, figure, figures, percent, summaries, window_start, DelayAnalysis, DelayBand, Summary,
-};
+pub use measures::{figure, figures, percent, summaries, window_start, Summary};
 pub use month::{Month, MonthError};
 pub use publication::{check_publishable, financial_year, scope_key, Unpublishable};
 pub use restatement::{restate, Change, Restatement};

@@ -3,7 +3,6 @@
 use chrono::NaiveDate;
 
 use super::*;
-use crate::calendar::Calendar;
 use crate::status::Attribution;
 
 fn d(s: &str) -> NaiveDate {
@@ -323,19 +322,6 @@ fn restatement_keeps_the_published_figure_and_lists_the_children_whose_outcome_c
             ("H", Some(Outcome::Pending), Some(Outcome::Missed))
         ]
     );
-}
-
-#[test]
-fn delay_analysis_bands_late_ihas_by_working_days_with_reasons_and_area() {
-    let today = d("2026-03-31");
-    let figs = figures(&county(), &[jan()], today);
-    let a = delay_analysis(&figs, &Calendar::rules_only(), today);
-    let counts: Vec<usize> = a.bands.iter().map(|b| b.count).collect();
-    // B: due 9 Feb, seen 12 Feb (3 working days); H: due 25 Feb, unseen on 31 Mar (24).
-    assert_eq!(counts, [1, 0, 0, 1]);
-    assert_eq!((a.in_area, a.out_of_area), (1, 1));
-    assert!(a.by_attribution.contains(&(Attribution::HostProvider, 1)));
-    assert!(a.by_reason.contains(&(Reason::LateConsent, 1)));
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub mod escalations;
 pub mod forecast;
 pub mod history_store;
 pub mod housekeeping;
+pub mod kpi_delays;
 pub mod kpi_publication;
 pub mod kpi_report;
 pub mod kpi_workbook;

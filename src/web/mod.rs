@@ -10,6 +10,9 @@
 //!   posting to the API's step paths without `/api/v1`);
 //! - `assurance`: the weekly IHA assurance meeting's list, CSV, print view and changes
 //!   (`/assurance`, `/assurance.csv`, `/assurance/print`, `/assurance/changes`);
+//! - `reports`, `charts`, `delays`: the board's monthly figures with a trend chart per
+//!   measure (`/reports`), each figure's children (`/reports/{measure}/{month}`) and the
+//!   delay analysis of late IHAs (`/reports/delays`);
 //! - `meetings`: the meeting's record: opening it, its minutes, actions, decisions, notes;
 //! - `escalations`: the open escalations in scope and the outbox's dead letters
 //!   (`/escalations`, `/outbox`);
@@ -35,8 +38,10 @@ pub mod assessment;
 pub mod assets;
 pub mod assurance;
 pub mod calendar_admin;
+pub mod charts;
 pub mod child;
 pub mod children;
+pub mod delays;
 pub mod errors;
 pub mod escalations;
 pub mod format;
@@ -120,6 +125,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/assurance/meetings/{id}/actions").route(web::post().to(meetings::add_action)))
         .service(web::resource("/assurance/meetings/{id}/notes").route(web::post().to(meetings::add_note)))
         .service(web::resource("/reports").route(web::get().to(reports::page)))
+        .service(web::resource("/reports/delays").route(web::get().to(delays::page)))
         .service(web::resource("/reports/{measure}/{month}").route(web::get().to(reports::children)))
         .service(web::resource("/reports/publications").route(web::post().to(publications::publish)))
         .service(

@@ -97,7 +97,7 @@ pub fn outcome(c: &DrillChild) -> &'static str {
 }
 
 /// The financial year so far: April (of this year, or last year before April) to now.
-fn default_months(today: chrono::NaiveDate) -> (Month, Month) {
+pub(crate) fn default_months(today: chrono::NaiveDate) -> (Month, Month) {
     let year = if today.month() >= 4 {
         today.year()
     } else {
@@ -107,7 +107,7 @@ fn default_months(today: chrono::NaiveDate) -> (Month, Month) {
     (from, Month::containing(today))
 }
 
-fn read_month(req: &HttpRequest, name: &str, default: Month, errors: &mut Vec<FieldError>) -> Month {
+pub(crate) fn read_month(req: &HttpRequest, name: &str, default: Month, errors: &mut Vec<FieldError>) -> Month {
     match query_value(req, name).as_str() {
         "" => default,
         text => Month::parse(text).unwrap_or_else(|e| {
@@ -117,7 +117,7 @@ fn read_month(req: &HttpRequest, name: &str, default: Month, errors: &mut Vec<Fi
     }
 }
 
-fn la_of(req: &HttpRequest, errors: &mut Vec<FieldError>) -> (Vec<String>, String) {
+pub(crate) fn la_of(req: &HttpRequest, errors: &mut Vec<FieldError>) -> (Vec<String>, String) {
     let la = query_value(req, "la");
     if la.is_empty() {
         return (vec![], String::new());
@@ -129,7 +129,7 @@ fn la_of(req: &HttpRequest, errors: &mut Vec<FieldError>) -> (Vec<String>, Strin
     (codes, query)
 }
 
-fn refuse(errors: Vec<FieldError>) -> AppResult<()> {
+pub(crate) fn refuse(errors: Vec<FieldError>) -> AppResult<()> {
     match errors.first() {
         Some(e) => Err(AppError::BadRequest {
             detail: format!("{}: {}", e.field, e.message),

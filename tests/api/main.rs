@@ -42,6 +42,7 @@ mod cli;
 mod console;
 mod console_screens;
 mod contract;
+mod delays;
 mod escalations;
 mod forecast;
 mod group_commit;
