@@ -188,7 +188,7 @@ pub async fn kpi_xlsx(state: web::Data<AppState>, access: Access, req: HttpReque
     responses((status = 200, body = PublicationList)))]
 pub async fn publications(state: web::Data<AppState>, access: Access) -> AppResult<HttpResponse> {
     let list = state
-        .run_as(&access, move |conn, ctx| kpi_publication::list(conn, ctx))
+        .run_as(&access, kpi_publication::list)
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
