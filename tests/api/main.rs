@@ -45,6 +45,7 @@ mod contract;
 mod escalations;
 mod forecast;
 mod group_commit;
+mod health_import;
 mod helpers;
 mod input;
 mod journey;
