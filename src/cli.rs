@@ -18,6 +18,7 @@ use crate::settings::Settings;
 mod accounts;
 mod escalate;
 mod forecast;
+mod health_import;
 mod relay;
 mod reports;
 mod ssda903;
@@ -113,7 +114,8 @@ pub enum Command {
         #[command(subcommand)]
         command: reports::ReportCommand,
     },
-    /// Load data from other systems: a local authority's SSDA903 files.
+    /// Load data from other systems: a local authority's SSDA903 files, a team's
+    /// completed assessments and health checks.
     Import {
         #[command(subcommand)]
         command: ssda903::ImportCommand,

@@ -16,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod escalation;
 pub mod forecast;
+pub mod health_import;
 pub mod history;
 pub mod http;
 pub mod input;

@@ -262,6 +262,11 @@ pub enum Event {
     /// not in [`Event::STEPS`]): an RHA only, with or without a booking; the service
     /// first checks [`brief_health_summary_refusal`].
     CompleteBySummary,
+    /// A completion done before the tracker held the child, loaded from the team's
+    /// spreadsheet (`import health-checks`; the `completion` step, so not in
+    /// [`Event::STEPS`]): the steps that led to it were never recorded, so it is accepted
+    /// from any open state but a refusal (a refusal is re-offered first).
+    RecordCompleted,
 }
 
 impl Event {
@@ -294,6 +299,7 @@ impl Event {
             Event::Close => "close",
             Event::WithdrawConsent => "consent_withdrawal",
             Event::CompleteBySummary => "completion",
+            Event::RecordCompleted => "completion",
         }
     }
 }
@@ -424,6 +430,7 @@ fn common(state: State, event: &Event) -> Option<State> {
         (Booked, Event::RefuseConsent) => Some(Refused),
         (Refused, Event::Reoffer) => Some(AwaitingBooking),
         (_, Event::Close) => Some(Closed),
+        (s, Event::RecordCompleted) if s != Refused => Some(Completed),
         _ => None,
     }
 }
@@ -491,6 +498,21 @@ mod tests {
             }
         }
         assert_eq!(checked, 2 * 10 * 18);
+    }
+
+    #[test]
+    fn an_imported_completion_is_accepted_from_any_open_state_but_a_refusal() {
+        for kind in Kind::ALL {
+            for state in State::ALL {
+                let got = transition(*kind, *state, &Event::RecordCompleted);
+                let open = kind.has_state(*state) && state.is_open();
+                if open && *state != Refused {
+                    assert_eq!(got, Ok(Completed), "{kind} {state}");
+                } else {
+                    assert!(got.is_err(), "{kind} {state}");
+                }
+            }
+        }
     }
 
     #[test]

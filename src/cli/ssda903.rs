@@ -51,6 +51,25 @@ pub enum ImportCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Completed assessments (IHA, RHA) and health checks from a team's spreadsheet, as
+    /// CSV.
+    #[command(
+        long_about = "Reads a CSV file with the header row child,kind,seen_on,report_received_on,check_type,date,result (any order) and records, for children the tracker already holds for the local authority, their completed IHA and RHA (kind IHA or RHA, with seen_on and report_received_on) and their health checks (kind check, with check_type dental, immunisations, sdq or development, date and result). Dates are DD/MM/YYYY or YYYY-MM-DD. README.md describes each column.\n\nCompleted assessments belong to the child's open period of care; each completion schedules the next review, as one recorded by hand. Every refused row is reported with its file, line, column, value and reason; a child with any refused row is skipped whole. Importing the same file again changes nothing.\n\nThe report ends with counts of rows: read, rejected, created, unchanged."
+    )]
+    HealthChecks {
+        /// The local authority's code (the children's responsible authority).
+        #[arg(long, value_name = "CODE")]
+        la: String,
+        /// Read and check the file and print the report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also write the refused rows as CSV (file, line, child, column, value, reason).
+        #[arg(long, value_name = "FILE")]
+        rejections_csv: Option<PathBuf>,
+        /// The CSV file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,17 +185,22 @@ fn write_all_or_none(paths: &[PathBuf], buffers: &[Vec<u8>]) -> anyhow::Result<(
 }
 
 pub fn import(settings: Settings, command: ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Ssda903 {
-        la,
-        dry_run,
-        rejections_csv,
-        home_areas,
-        files,
-    } = command;
-    anyhow::ensure!(
-        !la.is_empty() && la.len() <= 12 && la.chars().all(|c| c.is_ascii_alphanumeric()),
-        "--la must be a local authority code (letters and digits)"
-    );
+    let (la, dry_run, rejections_csv, home_areas, files) = match command {
+        ImportCommand::Ssda903 {
+            la,
+            dry_run,
+            rejections_csv,
+            home_areas,
+            files,
+        } => (la, dry_run, rejections_csv, home_areas, files),
+        ImportCommand::HealthChecks {
+            la,
+            dry_run,
+            rejections_csv,
+            file,
+        } => return super::health_import::run(settings, &la, dry_run, rejections_csv, &file),
+    };
+    check_la(&la)?;
     let options = ImportOptions {
         allow_continuations: true,
         home_postcode_areas: home_areas,
@@ -211,6 +235,15 @@ pub fn import(settings: Settings, command: ImportCommand) -> anyhow::Result<()> 
         writeln!(out, "dry run: nothing was written")?;
     }
     write!(out, "{}", import.report)?;
+    Ok(())
+}
+
+/// `--la` is a local authority code: letters and digits, at most 12.
+pub(super) fn check_la(la: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !la.is_empty() && la.len() <= 12 && la.chars().all(|c| c.is_ascii_alphanumeric()),
+        "--la must be a local authority code (letters and digits)"
+    );
     Ok(())
 }
 

@@ -739,17 +739,7 @@ pub fn complete(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: CompletionI
         if !COMPLETION_METHODS.contains(&method.as_str()) {
             c.fail("method", "must be face_to_face or brief_health_summary");
         }
-        c.not_future("seen_on", input.seen_on, ctx.today);
-        c.not_before(
-            "seen_on",
-            input.seen_on,
-            a.clock_started_on,
-            "the start of the assessment's clock",
-        );
-        if let Some(r) = input.report_received_on {
-            c.not_future("report_received_on", r, ctx.today);
-            c.not_before("report_received_on", r, input.seen_on, "seen_on");
-        }
+        check_completion_dates(&mut c, ctx, a, input.seen_on, input.report_received_on);
         let by_summary = method == "brief_health_summary";
         if by_summary {
             let missed = non_attendances(conn, &a.id)?;
@@ -768,23 +758,107 @@ pub fn complete(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: CompletionI
         } else {
             Event::Complete
         };
-        let to = next_state(a, &event)?;
-        a.seen_on = Some(input.seen_on);
-        a.report_received_on = input.report_received_on;
-        let completed_on = input.report_received_on.unwrap_or(input.seen_on);
-        a.completed_on = Some(completed_on);
-        a.completion_method = Some(method.clone());
-        a.appointment_on = None;
-        advance(conn, a, "completion", to, completed_on, Some(method.clone()))?;
-        history_store::record(conn, ctx, a, input.seen_on, Change::Seen)?;
-        let report_received = input.report_received_on.is_some();
-        let done = Change::Completed {
+        let detail = method.clone();
+        let done = Completion {
+            seen_on: input.seen_on,
+            report_received_on: input.report_received_on,
             method,
-            report_received,
+            detail,
         };
-        history_store::record(conn, ctx, a, completed_on, done)?;
-        close_requests_by(conn, ctx, &a.id, completed_on)?;
-        schedule_next_review(conn, ctx, a, &child, input.seen_on)
+        apply_completion(conn, ctx, a, &child, &event, done)
+    })
+}
+
+/// The seen and report dates of a completion: not in the future, seen on or after the
+/// clock started, the report on or after the child was seen.
+fn check_completion_dates(
+    c: &mut Checks,
+    ctx: &DomainCtx,
+    a: &models::Assessment,
+    seen_on: NaiveDate,
+    report_received_on: Option<NaiveDate>,
+) {
+    c.not_future("seen_on", seen_on, ctx.today);
+    c.not_before(
+        "seen_on",
+        seen_on,
+        a.clock_started_on,
+        "the start of the assessment's clock",
+    );
+    if let Some(r) = report_received_on {
+        c.not_future("report_received_on", r, ctx.today);
+        c.not_before("report_received_on", r, seen_on, "seen_on");
+    }
+}
+
+/// A checked completion, as saved.
+struct Completion {
+    seen_on: NaiveDate,
+    report_received_on: Option<NaiveDate>,
+    method: String,
+    /// What the timeline shows beside the step.
+    detail: String,
+}
+
+/// Saves a completion: the dates, the timeline step, the history (seen, then completed on
+/// the day the report came, or the day seen without one), closes the out-of-area request
+/// and schedules the next review.
+fn apply_completion(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    a: &mut models::Assessment,
+    child: &models::Child,
+    event: &Event,
+    done: Completion,
+) -> AppResult<()> {
+    let to = next_state(a, event)?;
+    a.seen_on = Some(done.seen_on);
+    a.report_received_on = done.report_received_on;
+    let completed_on = done.report_received_on.unwrap_or(done.seen_on);
+    a.completed_on = Some(completed_on);
+    a.completion_method = Some(done.method.clone());
+    a.appointment_on = None;
+    advance(conn, a, "completion", to, completed_on, Some(done.detail))?;
+    history_store::record(conn, ctx, a, done.seen_on, Change::Seen)?;
+    let change = Change::Completed {
+        method: done.method,
+        report_received: done.report_received_on.is_some(),
+    };
+    history_store::record(conn, ctx, a, completed_on, change)?;
+    close_requests_by(conn, ctx, &a.id, completed_on)?;
+    schedule_next_review(conn, ctx, a, child, done.seen_on)
+}
+
+/// A face-to-face completion done before the tracker held the child, from the team's
+/// spreadsheet (`import health-checks`): the same dates, checks, history and next review
+/// as [`complete`], accepted from any open state but a refusal
+/// ([`Event::RecordCompleted`]), since the steps that led to it were never recorded.
+pub fn record_completed(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    id: &str,
+    seen_on: NaiveDate,
+    report_received_on: Option<NaiveDate>,
+) -> AppResult<()> {
+    crate::db::write_transaction(conn, |conn| {
+        let mut a = load_visible(conn, ctx, id)?;
+        let before = a.clone();
+        let child = load_child(conn, &a.child_id)?;
+        let mut c = Checks::new();
+        check_completion_dates(&mut c, ctx, &a, seen_on, report_received_on);
+        c.finish()?;
+        let done = Completion {
+            seen_on,
+            report_received_on,
+            method: "face_to_face".to_string(),
+            detail: "face_to_face, imported".to_string(),
+        };
+        apply_completion(conn, ctx, &mut a, &child, &Event::RecordCompleted, done)?;
+        ctx.audit(
+            conn,
+            AuditEvent::ok("import", "assessment", Some(&a.id), Some(&a.child_id))
+                .with_changes(Some(&before), Some(&a)),
+        )
     })
 }
 

@@ -80,22 +80,28 @@ impl FileSummary {
 impl Report {
     /// The refused rows as CSV: file, line, child, column, value, reason.
     pub fn write_rejections_csv(&self, out: impl Write) -> csv::Result<()> {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(["file", "line", "child", "column", "value", "reason"])?;
-        for r in &self.rejections {
-            let line = r.line.to_string();
-            writer.write_record([
-                spreadsheet_safe(&r.file).as_str(),
-                line.as_str(),
-                spreadsheet_safe(r.child.as_deref().unwrap_or("")).as_str(),
-                r.column.as_str(),
-                spreadsheet_safe(&r.value).as_str(),
-                spreadsheet_safe(&r.reason).as_str(),
-            ])?;
-        }
-        writer.flush()?;
-        Ok(())
+        write_rejections_csv(&self.rejections, out)
     }
+}
+
+/// Refused rows as CSV: file, line, child, column, value, reason (also the health-checks
+/// import's).
+pub fn write_rejections_csv(rejections: &[Rejection], out: impl Write) -> csv::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["file", "line", "child", "column", "value", "reason"])?;
+    for r in rejections {
+        let line = r.line.to_string();
+        writer.write_record([
+            spreadsheet_safe(&r.file).as_str(),
+            line.as_str(),
+            spreadsheet_safe(r.child.as_deref().unwrap_or("")).as_str(),
+            r.column.as_str(),
+            spreadsheet_safe(&r.value).as_str(),
+            spreadsheet_safe(&r.reason).as_str(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
 }
 
 /// A value as shown: control characters escaped, cut after about [`MAX_VALUE_CHARS`]

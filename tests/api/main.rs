@@ -46,6 +46,7 @@ mod delays;
 mod escalations;
 mod forecast;
 mod group_commit;
+mod health_import;
 mod helpers;
 mod input;
 mod journey;
