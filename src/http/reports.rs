@@ -187,9 +187,7 @@ pub async fn kpi_xlsx(state: web::Data<AppState>, access: Access, req: HttpReque
 #[utoipa::path(get, path = "/api/v1/reports/kpi/publications", tag = "reports",
     responses((status = 200, body = PublicationList)))]
 pub async fn publications(state: web::Data<AppState>, access: Access) -> AppResult<HttpResponse> {
-    let list = state
-        .run_as(&access, kpi_publication::list)
-        .await?;
+    let list = state.run_as(&access, kpi_publication::list).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
