@@ -339,7 +339,7 @@ async fn the_reports_page_says_a_published_figure_has_changed_and_publishes_with
     let action = "/reports/publications?from=2026-01&to=2026-02";
     assert!(
         page.text
-            .contains(&format!("action=\"{}\"", action.replace('&', "&amp;")))
+            .contains(&format!("action=\"{}\"", action.replace('&', "&#38;")))
             || page.text.contains(&format!("action=\"{action}\"")),
         "{}",
         page.text
