@@ -571,10 +571,19 @@ fn action_in(table: &[(Method, &str, Action)], method: &str, path: &str) -> Opti
         .map(|(_, _, action)| *action)
 }
 
+/// The methods of the patterns that serve `path`: where several match, the router takes
+/// the one with the most literal segments (registered first, as `/children/new` is before
+/// `/children/{id}`), so only its methods are allowed there.
 fn allowed_in(table: &[(Method, &str, Action)], path: &str) -> Vec<&'static str> {
-    table
+    let literal = |pattern: &str| pattern.split('/').filter(|s| !s.starts_with('{')).count();
+    let matching: Vec<&(Method, &str, Action)> = table
         .iter()
         .filter(|(_, pattern, _)| pattern_matches(pattern, path))
+        .collect();
+    let most = matching.iter().map(|(_, p, _)| literal(p)).max().unwrap_or(0);
+    matching
+        .into_iter()
+        .filter(|(_, p, _)| literal(p) == most)
         .map(|(m, _, _)| m.as_str())
         .collect()
 }
@@ -741,6 +750,8 @@ mod tests {
         assert_eq!(page_action("GET", "/children/abc/secret"), None);
         assert_eq!(page_action("POST", "/children/abc"), None);
         assert_eq!(page_allowed_methods("/children/abc"), vec!["GET"]);
+        // `{month}/publication` is served before `{measure}/{month}` would match it.
+        assert_eq!(allowed_methods("/api/v1/reports/kpi/2026-01/publication"), vec!["POST"]);
         assert!(page_allowed_methods("/settings").is_empty());
         assert_eq!(page_action("GET", "/api/v1/children"), None, "API routes are not pages");
     }
