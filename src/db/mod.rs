@@ -18,6 +18,16 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// Any key will do as long as every instance uses the same one.
 const MIGRATION_LOCK_KEY: i64 = 0x00C1_A7AC_0001;
 
+/// Indexes that only PostgreSQL's dialect can say, made after the shared migrations (still
+/// under the migration lock; each once). A child search asks for a name by its lower-cased
+/// start (`lower(family_name) LIKE 'smi%'`): under a database collation other than "C"
+/// (the default `C.UTF-8` or `en_GB.UTF-8`) a plain index cannot answer a `LIKE`, so every
+/// search read every child; `text_pattern_ops` compares code points and can.
+const POSTGRES_ONLY_INDEXES: &str = "
+    CREATE INDEX IF NOT EXISTS children_family_prefix ON children (lower(family_name) text_pattern_ops);
+    CREATE INDEX IF NOT EXISTS children_given_prefix ON children (lower(given_name) text_pattern_ops);
+";
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
     Postgres(PgConnection),
@@ -167,7 +177,11 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
             let result = pg
                 .run_pending_migrations(MIGRATIONS)
                 .map(names)
-                .map_err(|e| DbError::Migration(e.to_string()));
+                .map_err(|e| DbError::Migration(e.to_string()))
+                .and_then(|applied| {
+                    pg.batch_execute(POSTGRES_ONLY_INDEXES)?;
+                    Ok(applied)
+                });
             let result = result.and_then(|applied| {
                 history::backfill(conn)?;
                 Ok(applied)

@@ -278,12 +278,23 @@ fn search_page(
 ) -> AppResult<Page<ChildSummary>> {
     let steer = crate::db::steers_planner(conn);
     let total: i64 = matching(ctx, q, steer).count().get_result(conn)?;
-    let rows: Vec<models::Child> = matching(ctx, q, steer)
-        .order((
+    let ordered = if steer {
+        matching(ctx, q, steer).order((
             children::family_name.asc(),
             children::given_name.asc(),
             children::id.asc(),
         ))
+    } else {
+        // PostgreSQL would walk the family-name index in order, filtering every child
+        // before the first match (300 ms at 155,000 children): ordered by an expression no
+        // index has, it finds the matches through their own indexes and sorts just those.
+        matching(ctx, q, steer).order((
+            no_index(children::family_name).asc(),
+            children::given_name.asc(),
+            children::id.asc(),
+        ))
+    };
+    let rows: Vec<models::Child> = ordered
         .limit(i64::try_from(limit).unwrap_or(i64::MAX))
         .offset(i64::try_from(offset).unwrap_or(i64::MAX))
         .select(models::Child::as_select())
