@@ -559,13 +559,19 @@ pub fn spawn_housekeeping(state: &AppState) {
     });
 }
 
-/// Housekeeping's weekly refit of the lateness forecast (`forecast refit` does it now).
+/// Housekeeping's weekly refit of the lateness forecast (`forecast refit` does it now),
+/// then today's stored forecasts (`forecast_stamp`) for the rows lists rank.
 fn refit_forecast_weekly(conn: &mut DbConn, settings: &Settings, cal: &Arc<Calendar>) {
     let ctx = DomainCtx::new(cal.clone(), settings, crate::today(settings));
     match crate::service::forecast::refit_if_stale(conn, &ctx, 7) {
         Ok(true) => tracing::info!("lateness forecast refitted"),
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "refitting the lateness forecast"),
+    }
+    match crate::service::forecast_stamp::refresh(conn, &ctx) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(stamped = n, "stored lateness forecasts brought up to date"),
+        Err(e) => tracing::warn!(error = %e, "storing the lateness forecasts"),
     }
 }
 

@@ -9,7 +9,9 @@ use chrono_tz::Europe::London;
 use diesel::prelude::*;
 
 use super::models::{self, new_id, now_utc};
-use super::schema::{appointments, assessment_events, assessments, consents, history_events, out_of_area_requests};
+use super::schema::{
+    appointments, assessment_events, assessments, consents, forecast_stamps, history_events, out_of_area_requests,
+};
 use super::DbConn;
 use crate::history::{self, Change, Event, RequestStep};
 use crate::workflow::{Kind, Outcome, State};
@@ -175,6 +177,8 @@ pub fn append(
             assessments::rag_until.eq(None::<NaiveDate>),
         ))
         .execute(conn)?;
+    // The stored forecast (`service::forecast_stamp`) goes with the stamp.
+    diesel::delete(forecast_stamps::table.filter(forecast_stamps::assessment_id.eq(assessment_id))).execute(conn)?;
     Ok(event)
 }
 

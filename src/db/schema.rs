@@ -455,6 +455,18 @@ diesel::joinable!(meeting_notes -> assurance_meetings (meeting_id));
 diesel::joinable!(meeting_notes -> children (child_id));
 
 diesel::table! {
+    forecast_stamps (assessment_id) {
+        assessment_id -> Text,
+        version -> Integer,
+        p_late -> Nullable<Double>,
+        p_late_on -> Date,
+        p_late_model -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(forecast_stamps, assessments);
+
+diesel::table! {
     forecast_models (id) {
         id -> Text,
         fitted_on -> Date,

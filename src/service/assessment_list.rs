@@ -99,6 +99,34 @@ pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResul
     })
 }
 
+/// The list's first `f.limit` rows (soonest due) ranked most likely to be late first
+/// (stored forecasts where they hold, `forecast_stamp`; those without a forecast last,
+/// then soonest due), of which the first `show` are shown: the health admin's queues
+/// sorted by risk. The total is the whole list's.
+pub fn list_by_risk(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter, show: usize) -> AppResult<AssessmentPage> {
+    let f = check(f, ctx.today)?;
+    let stamper = Stamper::for_ctx(ctx);
+    let (items, total) = ctx.read_audited(
+        conn,
+        |conn| {
+            let (mut rows, total) = load_page(conn, ctx, &stamper, &f)?;
+            let p = super::forecast_stamp::p_late_of(conn, ctx, &rows.iter().collect::<Vec<_>>(), f.as_of)?;
+            let risk = |a: &models::Assessment| p.get(&a.id).copied().flatten().unwrap_or(-1.0);
+            rows.sort_by(|a, b| risk(b).total_cmp(&risk(a)).then_with(|| key(a).cmp(&key(b))));
+            rows.truncate(show);
+            Ok((views(conn, ctx, &rows, f.as_of)?, total))
+        },
+        |_| AuditEvent::ok("list", "assessment", None, None),
+    )?;
+    Ok(AssessmentPage {
+        as_of: f.as_of,
+        total,
+        limit: f.limit as i64,
+        offset: f.offset as i64,
+        items,
+    })
+}
+
 /// The page's rows and the total. The database counts and pages by the stored state and
 /// RAG; the rows whose stamp does not hold on as_of are derived here instead: taken out of
 /// the count by what they have stored, put back by what they derive to, and merged into

@@ -198,6 +198,7 @@ pub fn mark_open_request(conn: &mut DbConn, assessment_id: &str, open: bool) -> 
     diesel::update(assessments::table.find(assessment_id))
         .set(assessments::open_request.eq(open))
         .execute(conn)
+        .and_then(|n| super::forecast_stamp::clear(conn, assessment_id).map(|_| n))
 }
 
 /// Sets `assessments.open_request` from the requests themselves, for rows written in bulk

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::forecast_stamp;
 use super::rag_store::{self, Stamper, StoredStamp};
 use super::validate::Checks;
 use super::views::*;
@@ -122,13 +123,17 @@ struct Entry {
     out_of_area: bool,
     state: State,
     rag: Rag,
-    /// The forecast p_late, worked out only when the filters or the order need it.
-    p_late: Option<f64>,
+    /// The forecast p_late (inner `None`: no forecast), known from the row's stored
+    /// forecast when it holds, else worked out only when the filters or the order need it.
+    p_late: Option<Option<f64>>,
 }
 
-/// An IHA as the list's first pass reads it (id, child id, due date, clock start, stamp):
-/// no facts unless its stamp fails to hold.
-type LeanRow = (String, String, NaiveDate, NaiveDate, StoredStamp);
+/// An IHA as the list's first pass reads it (id, child id, due date, clock start, stamp,
+/// version): no facts unless its stamp fails to hold.
+type LeanRow = (String, String, NaiveDate, NaiveDate, StoredStamp, i32);
+
+/// Stored forecasts by assessment id: the version each holds for, and p_late.
+type Stamps = HashMap<String, (i32, Option<f64>)>;
 
 /// The list as the API pages it.
 pub fn iha_list(conn: &mut DbConn, ctx: &DomainCtx, q: AssuranceQuery, default_weeks: u32) -> AppResult<AssuranceList> {
@@ -192,7 +197,11 @@ fn build(
     let (summary, items) = ctx.read_audited(
         conn,
         |conn| {
-            let entries = entries(conn, ctx, &stamper, as_of, window_from)?;
+            let stamps = match filters.needs_risk() {
+                true => Some(forecast_stamp::stamps_on(conn, as_of)?),
+                false => None,
+            };
+            let entries = entries(conn, ctx, &stamper, as_of, window_from, stamps.as_ref())?;
             let entries = filters.keep(conn, ctx, entries, as_of)?;
             let summary = summarise(&entries);
             let entries = match filters.sort {
@@ -237,7 +246,7 @@ fn page_in_order(conn: &mut DbConn, mut entries: Vec<Entry>, page: std::ops::Ran
 
 /// The entries at `page` when the most likely to be late come first (then soonest due).
 fn page_by_risk(mut entries: Vec<Entry>, page: std::ops::Range<usize>) -> Vec<Entry> {
-    let risk = |e: &Entry| -e.p_late.unwrap_or(-1.0);
+    let risk = |e: &Entry| -e.p_late.flatten().unwrap_or(-1.0);
     entries.sort_by(|a, b| {
         risk(a)
             .total_cmp(&risk(b))
@@ -265,14 +274,16 @@ fn summarise(entries: &[Entry]) -> AssuranceSummary {
     s
 }
 
-/// Every IHA on the list, each with its state and RAG on `as_of`. Fetched as separate
-/// narrow queries rather than one OR that would scan every IHA.
+/// Every IHA on the list, each with its state and RAG on `as_of`, and its stored p_late
+/// where one of `stamps` (when the list needs them) holds. Fetched as separate narrow
+/// queries rather than one OR that would scan every IHA.
 fn entries(
     conn: &mut DbConn,
     ctx: &DomainCtx,
     stamper: &Stamper<'_>,
     as_of: NaiveDate,
     window_from: NaiveDate,
+    stamps: Option<&Stamps>,
 ) -> AppResult<Vec<Entry>> {
     // Each part narrows on its own index. On SQLite (`no_index`) kind may lead only where
     // it is part of that index, and the authority never (most children would match).
@@ -285,6 +296,7 @@ fn entries(
                 assessments::due_on,
                 assessments::clock_started_on,
                 StoredStamp::as_select(),
+                assessments::version,
             ))
             .into_boxed();
         q = if kind_leads || !steer {
@@ -356,8 +368,9 @@ fn entries(
     }
     let mut to_derive = Vec::new();
     let mut entries = Vec::with_capacity(rows.len());
-    for (id, child_id, due_on, _, stamp) in rows {
+    for (id, child_id, due_on, _, stamp, version) in rows {
         let out_of_area = with_request.contains(&id);
+        let p_late = stored_p_late(stamps, &id, version);
         let Some((state, rag)) = stamp.on(stamper, as_of)? else {
             to_derive.push(id);
             continue;
@@ -369,7 +382,7 @@ fn entries(
             out_of_area,
             state,
             rag,
-            p_late: None,
+            p_late,
         });
     }
     let derive = rag_store::load_by_ids(conn, &to_derive, |q| q)?;
@@ -379,14 +392,22 @@ fn entries(
         entries.push(Entry {
             out_of_area: with_request.contains(&a.id),
             due_on: a.due_on,
+            p_late: stored_p_late(stamps, &a.id, a.version),
             id: a.id,
             child_id: a.child_id,
             state,
             rag,
-            p_late: None,
         });
     }
     Ok(entries)
+}
+
+/// The stored p_late of an assessment at `version`, when one of `stamps` holds for it.
+fn stored_p_late(stamps: Option<&Stamps>, id: &str, version: i32) -> Option<Option<f64>> {
+    stamps
+        .and_then(|s| s.get(id))
+        .filter(|(v, _)| *v == version)
+        .map(|(_, p)| *p)
 }
 
 /// Local ids by child id.
@@ -527,7 +548,7 @@ impl ListFilters {
             let with = super::meetings::with_open_actions(conn, as_of)?;
             entries.retain(|e| with.contains(&e.id) == want);
         }
-        if self.likely_late.is_some() || self.sort == ListSort::LikelyLate {
+        if self.needs_risk() {
             entries = self.with_risk(conn, ctx, entries, as_of)?;
         }
         if self.blocker.is_none() && self.attribution.is_none() {
@@ -553,7 +574,13 @@ impl ListFilters {
 }
 
 impl ListFilters {
-    /// The entries with their forecast p_late, kept by the `likely_late` filter.
+    /// Whether the filters or the order need each entry's p_late.
+    fn needs_risk(&self) -> bool {
+        self.likely_late.is_some() || self.sort == ListSort::LikelyLate
+    }
+
+    /// The entries with their forecast p_late (forecast here for those without a stored
+    /// one that holds), kept by the `likely_late` filter.
     fn with_risk(
         &self,
         conn: &mut DbConn,
@@ -561,14 +588,17 @@ impl ListFilters {
         mut entries: Vec<Entry>,
         as_of: NaiveDate,
     ) -> AppResult<Vec<Entry>> {
-        let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
-        let rows = rag_store::load_by_ids(conn, &ids, |q| q)?;
-        let forecasts = super::forecast::for_rows(conn, ctx, &rows.iter().collect::<Vec<_>>(), as_of)?;
-        for e in &mut entries {
-            e.p_late = forecasts.get(&e.id).map(|f| f.p_late);
+        let unknown: Vec<String> = entries
+            .iter()
+            .filter(|e| e.p_late.is_none())
+            .map(|e| e.id.clone())
+            .collect();
+        let found = forecast_stamp::live(conn, ctx, &unknown, as_of)?;
+        for e in entries.iter_mut().filter(|e| e.p_late.is_none()) {
+            e.p_late = Some(found.get(&e.id).copied().flatten());
         }
         if let Some(want) = self.likely_late {
-            entries.retain(|e| e.p_late.is_some_and(|p| p >= 0.5) == want);
+            entries.retain(|e| e.p_late.flatten().is_some_and(|p| p >= 0.5) == want);
         }
         Ok(entries)
     }
@@ -618,9 +648,9 @@ pub fn changes_since_last_meeting(
     ctx.read_audited(
         conn,
         |conn| {
-            let now = entries(conn, ctx, &stamper, as_of, as_of - window)?;
+            let now = entries(conn, ctx, &stamper, as_of, as_of - window, None)?;
             let now = filters.keep(conn, ctx, now, as_of)?;
-            let before = entries(conn, ctx, &stamper, since, since - window)?;
+            let before = entries(conn, ctx, &stamper, since, since - window, None)?;
             let before = filters.keep(conn, ctx, before, since)?;
             let previous: HashMap<&str, Rag> = before.iter().map(|e| (e.id.as_str(), e.rag)).collect();
             let on_either: Vec<String> = now

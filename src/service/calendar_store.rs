@@ -296,6 +296,7 @@ fn recompute_due_dates(conn: &mut DbConn, calendar: &Calendar, ctx: &DomainCtx) 
                     assessments::rag_until.eq(None::<NaiveDate>),
                 ))
                 .execute(conn)?;
+            super::forecast_stamp::clear(conn, id)?;
             changed += 1;
         }
     }

@@ -342,6 +342,11 @@ static CACHE: Mutex<Option<(String, Option<Arc<Model>>)>> = Mutex::new(None);
 /// The model in force on `day`: the latest set fitted on or before it (None before the
 /// first fit, or while that set is of another [`PARAMS_VERSION`]).
 pub fn in_force(conn: &mut DbConn, day: NaiveDate) -> AppResult<Option<Arc<Model>>> {
+    Ok(in_force_with_id(conn, day)?.map(|(_, m)| m))
+}
+
+/// [`in_force`], with the stored set's id (what a stored forecast names, `forecast_stamp`).
+pub fn in_force_with_id(conn: &mut DbConn, day: NaiveDate) -> AppResult<Option<(String, Arc<Model>)>> {
     let id: Option<String> = forecast_models::table
         .filter(forecast_models::fitted_on.le(day))
         .order(forecast_models::fitted_on.desc())
@@ -351,7 +356,7 @@ pub fn in_force(conn: &mut DbConn, day: NaiveDate) -> AppResult<Option<Arc<Model
     let Some(id) = id else { return Ok(None) };
     if let Ok(guard) = CACHE.lock() {
         if let Some((_, m)) = guard.as_ref().filter(|(c, _)| *c == id) {
-            return Ok(m.clone());
+            return Ok(m.clone().map(|m| (id, m)));
         }
     }
     let text: String = forecast_models::table
@@ -362,9 +367,9 @@ pub fn in_force(conn: &mut DbConn, day: NaiveDate) -> AppResult<Option<Arc<Model
         Params::from_text(&text).map_err(|e| AppError::Internal(format!("stored forecast parameters: {e}")))?;
     let model = (params.version == PARAMS_VERSION).then(|| Arc::new(Model::new(&params)));
     if let Ok(mut guard) = CACHE.lock() {
-        *guard = Some((id, model.clone()));
+        *guard = Some((id.clone(), model.clone()));
     }
-    Ok(model)
+    Ok(model.map(|m| (id, m)))
 }
 
 /// Which of these assessments have had a request to a host area (one query for a page).
@@ -593,6 +598,9 @@ pub fn for_rows(
     rows: &[&crate::db::models::Assessment],
     as_of: NaiveDate,
 ) -> AppResult<HashMap<String, ForecastView>> {
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
     let Some(model) = in_force(conn, as_of)? else {
         return Ok(HashMap::new());
     };

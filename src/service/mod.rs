@@ -15,6 +15,7 @@ pub mod casework;
 pub mod children;
 pub mod escalations;
 pub mod forecast;
+pub mod forecast_stamp;
 pub mod health_import;
 pub mod history_store;
 pub mod housekeeping;

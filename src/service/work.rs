@@ -175,43 +175,28 @@ fn sorted_queue(
         QueueSort::Due => first,
         QueueSort::LikelyLate => RANKED,
     };
-    let page = assessment_list::list(
-        conn,
-        ctx,
-        AssessmentFilter {
-            kind: None,
-            state: q.state.map(|s| s.as_str().to_string()),
-            rag: None,
-            due_before: None,
-            out_of_area: q.out_of_area,
-            child_id: None,
-            as_of: Some(as_of),
-            limit: Some(take as i64),
-            offset: None,
-        },
-    )?;
-    let mut items = page.items;
-    if sort == QueueSort::LikelyLate {
-        by_likelihood(&mut items);
-        items.truncate(first);
-    }
+    let filter = AssessmentFilter {
+        kind: None,
+        state: q.state.map(|s| s.as_str().to_string()),
+        rag: None,
+        due_before: None,
+        out_of_area: q.out_of_area,
+        child_id: None,
+        as_of: Some(as_of),
+        limit: Some(take as i64),
+        offset: None,
+    };
+    let page = match sort {
+        QueueSort::Due => assessment_list::list(conn, ctx, filter)?,
+        QueueSort::LikelyLate => assessment_list::list_by_risk(conn, ctx, filter, first)?,
+    };
     Ok(Queue {
         key: q.key,
         title: q.title,
         total: page.total,
         sort,
-        items: with_names(conn, items)?,
+        items: with_names(conn, page.items)?,
     })
-}
-
-/// Most likely to be late first, those without a forecast last; then soonest due.
-fn by_likelihood(items: &mut [AssessmentView]) {
-    let p = |v: &AssessmentView| v.forecast.as_ref().map_or(-1.0, |f| f.p_late);
-    items.sort_by(|a, b| {
-        p(b).total_cmp(&p(a))
-            .then(a.due_on.cmp(&b.due_on))
-            .then(a.id.cmp(&b.id))
-    });
 }
 
 fn with_names(conn: &mut DbConn, views: Vec<AssessmentView>) -> AppResult<Vec<WorkItem>> {

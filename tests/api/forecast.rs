@@ -11,7 +11,7 @@ use cla_tracker::audit::Actor;
 use cla_tracker::escalation;
 use cla_tracker::forecast::{AgeBand, Group, Observation, Params, Step};
 use cla_tracker::service::escalations::{self, EscalationConfig, SweepReport, BUILT_IN_RULES};
-use cla_tracker::service::{calendar_store, forecast, DomainCtx};
+use cla_tracker::service::{calendar_store, forecast, forecast_stamp, DomainCtx};
 use cla_tracker::settings::Settings;
 use cla_tracker::workflow::Kind;
 use reqwest::Method;
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use crate::escalations::{deliver, esc_settings, policy};
 use crate::helpers::*;
-use crate::security::{add_user, browse, session_for};
+use crate::security::{add_user, browse, session_for, with_db};
 use crate::smtp::SmtpServer;
 
 both!(
@@ -27,6 +27,7 @@ both!(
     every_open_assessment_the_api_returns_carries_its_forecast_and_a_closed_one_null,
     the_health_admins_queues_show_the_forecast_and_sort_most_likely_to_be_late_first,
     the_likely_late_rule_fires_once_above_its_threshold_and_only_when_enabled,
+    stored_forecasts_rank_the_lists_as_live_ones_do_until_a_step_forgets_them,
 );
 
 const TODAY: &str = "2026-03-16";
@@ -287,4 +288,77 @@ async fn the_likely_late_rule_fires_once_above_its_threshold_and_only_when_enabl
     assert!(mail[0].subject().contains("FB"), "{}", mail[0].subject());
     assert!(mail[0].decoded().contains("not late yet"));
     assert!(!mail[0].decoded().contains("TestFB"), "no name in the mail");
+}
+
+/// Stamps today's forecasts as housekeeping does; returns how many rows were stamped.
+async fn stamp_forecasts(app: &TestApp) -> usize {
+    let settings = settings_for(&app.db_url, TODAY);
+    with_db(app, move |conn| {
+        let cal = calendar_store::load(conn).expect("calendar");
+        let ctx = DomainCtx::new(Arc::new(cal), &settings, d(TODAY));
+        forecast_stamp::refresh(conn, &ctx).expect("stamp the forecasts")
+    })
+    .await
+}
+
+async fn meeting_order(app: &TestApp) -> Vec<(String, f64)> {
+    let list = app.get_ok("/assurance/iha?sort=likely_late").await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (s(&i["local_id"]), p_late(i)))
+        .collect()
+}
+
+/// The lists rank by the forecasts housekeeping stores (`forecast_stamp`) exactly as by
+/// forecasts made on the request; a stored one is read while it holds, and a step recorded
+/// on the assessment forgets it.
+async fn stored_forecasts_rank_the_lists_as_live_ones_do_until_a_step_forgets_them(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    add_user(&app, "admin@test.nhs.uk", "ICB", &[Role::HealthAdmin]).await;
+    let (_, fe) = waiting_for_consent(&app, "FE", "2026-03-06", "2026-03-13").await;
+    waiting_for_consent(&app, "FD", "2026-03-09", "2026-03-09").await;
+    store_bimodal_params(&app.db_url, TODAY);
+    let session = session_for(&app, "admin@test.nhs.uk").await;
+    let live = meeting_order(&app).await;
+    assert_eq!(live.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["FD", "FE"]);
+
+    assert_eq!(stamp_forecasts(&app).await, 2, "both open IHAs stamped");
+    assert_eq!(stamp_forecasts(&app).await, 0, "stamps that hold are left alone");
+    assert_eq!(
+        meeting_order(&app).await,
+        live,
+        "the same order and figures from the stamps"
+    );
+
+    // Read from the stamp while it holds: a stored figure (set here by hand) ranks FE first.
+    let id = fe.clone();
+    with_db(&app, move |conn| {
+        use diesel::prelude::*;
+        diesel::sql_query(format!(
+            "UPDATE forecast_stamps SET p_late = 1.0 WHERE assessment_id = '{id}'"
+        ))
+        .execute(conn)
+        .expect("set FE's stored figure")
+    })
+    .await;
+    let ranked: Vec<String> = meeting_order(&app).await.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ranked, ["FE", "FD"], "the meeting list reads the stored figure");
+    let home_first = home(&app, &session, "/?sort=likely_late").await;
+    assert!(
+        order_of(&home_first, "TestFE", "TestFD"),
+        "so do the health admin's queues"
+    );
+
+    // Consent recorded: FE's stamp is gone and its forecast is made again on the request.
+    app.post(
+        &format!("/assessments/{fe}/consent"),
+        &json!({"given_on": "2026-03-16", "basis": "parent_with_pr", "given_by": "Mother"}),
+    )
+    .await
+    .expect(200, "consent");
+    let after: Vec<String> = meeting_order(&app).await.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(after, ["FD", "FE"], "the step forgot the stored figure");
+    assert_eq!(stamp_forecasts(&app).await, 1, "only FE needs a new stamp");
 }
