@@ -107,10 +107,14 @@ pub enum Action {
     SealedRecordOpen,
     /// Freezing a month's KPI figures as published (the board's figures of record).
     KpiPublish,
+    /// Importing a local authority's SSDA903 files from the admin console (`/admin/import`):
+    /// admins, for an authority in their scope. A page only: the API has no twin (the CLI
+    /// `import ssda903` is the other way in).
+    Ssda903Import,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 37] = [
         Action::ChildRead,
         Action::ChildCreate,
         Action::ChildUpdate,
@@ -147,6 +151,7 @@ impl Action {
         Action::CalendarImport,
         Action::SealedRecordOpen,
         Action::KpiPublish,
+        Action::Ssda903Import,
     ];
 
     pub fn name(self) -> &'static str {
@@ -185,6 +190,7 @@ impl Action {
             Action::MeetingActionRead => "meeting_action_read",
             Action::MeetingActionClose => "meeting_action_close",
             Action::CalendarImport => "calendar_import",
+            Action::Ssda903Import => "ssda903_import",
             Action::SealedRecordOpen => "sealed_record_open",
             Action::KpiPublish => "kpi_publish",
         }
@@ -226,6 +232,7 @@ pub fn permits(role: Role, action: Action) -> bool {
             action,
             CalendarRead
                 | CalendarImport
+                | Ssda903Import
                 | AuditRead
                 | AuditExport
                 | UserAdmin
@@ -539,6 +546,9 @@ pub const PAGES: &[(Method, &str, Action)] = &[
     (Method::Get, "/admin/calendar", Action::CalendarImport),
     (Method::Post, "/admin/calendar", Action::CalendarImport),
     (Method::Post, "/admin/calendar/preview", Action::CalendarImport),
+    (Method::Get, "/admin/import", Action::Ssda903Import),
+    (Method::Post, "/admin/import", Action::Ssda903Import),
+    (Method::Post, "/admin/import/rejections", Action::Ssda903Import),
 ];
 
 /// The action a request performs, if the route is known. `{id}` matches one path segment.
@@ -617,7 +627,10 @@ pub fn permissions_document() -> String {
          ICB's everything in the ICB; another's user, organisation, token or message answers 404. \
          Adding organisations and importing the bank holiday calendar (`calendar_import`, which \
          moves every authority's due dates) are for an ICB's admins only: a local authority's \
-         admin is refused (403). `GET /metrics` \
+         admin is refused (403). Importing a local authority's SSDA903 files from the admin \
+         console (`ssda903_import`, a page only) is for admins, and only for an authority \
+         in their scope: a local authority's admin imports its own children, an ICB's admin \
+         those of any authority in the ICB. `GET /metrics` \
          (Prometheus) also answers a request whose bearer token is the one configured as \
          `metrics_token` (`CLA_METRICS_TOKEN`), so a scraper needs no user account.\n\n{}\n\
          ## Pages\n\n\
@@ -758,9 +771,30 @@ mod tests {
 
     #[test]
     fn every_action_is_reachable_by_some_route() {
+        // The SSDA903 upload is a page only (the CLI is its other way in).
+        let page_only = [Action::Ssda903Import];
         for a in Action::ALL {
-            assert!(ROUTES.iter().any(|(_, _, r)| *r == a), "{a:?} has no route");
+            let table = if page_only.contains(&a) { PAGES } else { ROUTES };
+            assert!(table.iter().any(|(_, _, r)| *r == a), "{a:?} has no route");
         }
+        for a in page_only {
+            assert!(!ROUTES.iter().any(|(_, _, r)| *r == a), "{a:?} is a page only");
+        }
+    }
+
+    #[test]
+    fn only_admins_import_ssda903_files() {
+        for r in Role::ALL {
+            assert_eq!(permits(r, Action::Ssda903Import), r == Role::Admin, "{r}");
+        }
+        assert_eq!(page_action("GET", "/admin/import"), Some(Action::Ssda903Import));
+        assert_eq!(page_action("POST", "/admin/import"), Some(Action::Ssda903Import));
+        assert_eq!(
+            page_action("POST", "/admin/import/rejections"),
+            Some(Action::Ssda903Import)
+        );
+        assert_eq!(page_action("GET", "/admin/import/rejections"), None);
+        assert!(Action::Ssda903Import.touches_children());
     }
 
     #[test]

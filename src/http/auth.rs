@@ -141,11 +141,42 @@ pub async fn authorize(
     if zone == Zone::Api && req.path() == "/metrics" && is_scraper(req.request(), &state.settings.metrics_token) {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
-    let csrf = match zone {
-        Zone::Page if req.method() == actix_web::http::Method::POST => match form_csrf(&mut req).await {
-            Ok(token) => token,
+    let limit = body_limit(req.path(), state.settings.max_body_bytes);
+    if zone == Zone::Page && req.method() == actix_web::http::Method::POST && limit > state.settings.max_body_bytes {
+        // A large body is buffered only for a signed-in user: the session is checked before
+        // the upload is read (and again, with the CSRF token, below).
+        let request = Request {
+            zone,
+            method: req.method().as_str().to_string(),
+            path: req.path().to_string(),
+            credentials: credentials(req.request()),
+            csrf: None,
+            client_address: client_address(req.request()),
+        };
+        let (settings, pool, metrics) = (state.settings.auth.clone(), state.pool.clone(), state.metrics.clone());
+        let known = web::block(move || {
+            let mut conn = super::pooled(&pool, &metrics)?;
+            identify(&mut conn, &request, &settings).map(|p| p.is_some())
+        })
+        .await
+        .map_err(AppError::from)
+        .and_then(|r| r);
+        match known {
+            Ok(true) => {}
+            Ok(false) => {
+                let redirect = sign_in_first(req.request());
+                return Ok(req.into_response(redirect));
+            }
             Err(e) => return Ok(req.error_response(e)),
-        },
+        }
+    }
+    let csrf = match zone {
+        Zone::Page if req.method() == actix_web::http::Method::POST => {
+            match form_csrf(&mut req, (limit > state.settings.max_body_bytes).then_some(limit)).await {
+                Ok(token) => token,
+                Err(e) => return Ok(req.error_response(e)),
+            }
+        }
         _ => req
             .headers()
             .get(CSRF_HEADER)
@@ -225,20 +256,85 @@ fn sign_in_first(req: &HttpRequest) -> actix_web::HttpResponse {
         .finish()
 }
 
-/// A page form's `csrf` field. The body is read here (within the configured size limit)
-/// and put back for the handler.
-async fn form_csrf(req: &mut ServiceRequest) -> AppResult<Option<String>> {
-    let body = req
-        .extract::<web::Bytes>()
-        .await
-        .map_err(|_| AppError::bad_request("body", "the form could not be read"))?;
-    let token = form_urlencoded::parse(&body)
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.into_owned());
+/// The most a page's body may hold: `max_body_bytes` (64 kB by default, sized for forms),
+/// except the SSDA903 upload and its rejections download (`web::import_admin::PATHS`),
+/// which take [`UPLOAD_MAX_BODY_BYTES`]: a local authority's year of header, episodes,
+/// UASC and OC2 files is a few hundred kilobytes as CSV and several times that as XML, and
+/// its rejected rows come back as CSV in a form field. Such a body is read only once the
+/// session is known (`authorize`).
+pub fn body_limit(path: &str, configured: usize) -> usize {
+    if crate::web::import_admin::PATHS.contains(&path) {
+        configured.max(UPLOAD_MAX_BODY_BYTES)
+    } else {
+        configured
+    }
+}
+
+/// 16 MiB: the most `max_body_bytes` may be set to.
+pub const UPLOAD_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// A page form's `csrf` field: from an url-encoded body, or the `csrf` part of a
+/// `multipart/form-data` one (`http::multipart`). The body is read here whole (within the
+/// configured size, or `upload_limit` on an upload path) and put back for the handler.
+async fn form_csrf(req: &mut ServiceRequest, upload_limit: Option<usize>) -> AppResult<Option<String>> {
+    let body = match upload_limit {
+        Some(limit) => read_body(req, limit).await?,
+        None => req
+            .extract::<web::Bytes>()
+            .await
+            .map_err(|_| AppError::bad_request("body", "the form could not be read"))?,
+    };
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let token = match super::multipart::boundary(content_type) {
+        // A malformed multipart body carries no token: the request is refused as such.
+        Some(boundary) => super::multipart::parse(&body, &boundary)
+            .ok()
+            .and_then(|form| form.text("csrf").map(str::to_string)),
+        None => form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned()),
+    };
     let (_, mut payload) = actix_http::h1::Payload::create(true);
     payload.unread_data(body);
     req.set_payload(payload.into());
     Ok(token)
+}
+
+/// The whole body of an upload, at most `limit` bytes.
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> AppResult<web::Bytes> {
+    use futures_util::StreamExt;
+    let unreadable = || AppError::bad_request("body", "the form could not be read");
+    let too_large = || {
+        AppError::bad_request(
+            "body",
+            format!(
+                "the upload is larger than the {} MB a page accepts",
+                limit / (1024 * 1024)
+            ),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| unreadable())?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 struct Request {

@@ -13,6 +13,7 @@ mod delays;
 pub mod escalations;
 pub mod extract;
 pub mod meetings;
+pub mod multipart;
 pub mod openapi;
 mod ops;
 mod pages;

@@ -32,7 +32,7 @@ use crate::http::{extract, AppState};
 use crate::service::accounts::{self, AuditStatus, NewAccount, OrganisationRow};
 
 /// The console's sections, in the order the overview lists them: (path, title, what).
-const SECTIONS: [(&str, &str, &str); 6] = [
+const SECTIONS: [(&str, &str, &str); 7] = [
     (
         "/admin/users",
         "Users",
@@ -54,6 +54,11 @@ const SECTIONS: [(&str, &str, &str); 6] = [
         "/admin/calendar",
         "Bank holidays",
         "Import GOV.UK's bank holidays: see what changes, then confirm",
+    ),
+    (
+        "/admin/import",
+        "SSDA903 import",
+        "Upload a local authority's SSDA903 files: check them, or import its children",
     ),
 ];
 

@@ -11,7 +11,9 @@
 //! parser on that security path, before the user is known, for a text file of about 20 kB
 //! that fits `max_body_bytes` url-encoded. Pasting keeps one body format and one CSRF check
 //! for every page; the confirm step carries the previewed text back in a hidden field, and
-//! the import reads and checks it again, so what is imported is what was previewed.
+//! the import reads and checks it again, so what is imported is what was previewed. (The
+//! SSDA903 files, larger and several, are uploaded since: `web::import_admin`, whose
+//! multipart body the middleware reads with `http::multipart`.)
 //!
 //! Rules: every route is in `access::PAGES` under `calendar_import` (admins), and only the
 //! ICB's administrators, who oversee the deployment, may preview or import (403 otherwise,

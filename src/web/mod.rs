@@ -17,6 +17,8 @@
 //! - `escalations`: the open escalations in scope and the outbox's dead letters
 //!   (`/escalations`, `/outbox`);
 //! - `admin`: the admin console (`/admin`: users, organisations, tokens, audit);
+//! - `calendar_admin`, `import_admin`: the console's imports, GOV.UK's bank holidays
+//!   (`/admin/calendar`) and a local authority's SSDA903 files (`/admin/import`);
 //! - `signin`: the sign-in page (handled in `http::pages`);
 //! - shared: `layout` (header, navigation, footer), `forms` (design-system form pieces),
 //!   `format` (dates, NHS numbers, RAG tags), `errors` (error pages), `assets` (embedded CSS,
@@ -47,6 +49,7 @@ pub mod escalations;
 pub mod format;
 pub mod forms;
 pub mod home;
+pub mod import_admin;
 pub mod layout;
 pub mod meetings;
 pub mod publications;
@@ -167,7 +170,19 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(calendar_admin::page))
                 .route(web::post().to(calendar_admin::import)),
         )
-        .service(web::resource("/admin/calendar/preview").route(web::post().to(calendar_admin::preview)));
+        .service(web::resource("/admin/calendar/preview").route(web::post().to(calendar_admin::preview)))
+        .service(
+            web::resource("/admin/import")
+                // The handler reads the upload whole, as the middleware did (`body_limit`).
+                .app_data(web::PayloadConfig::new(crate::http::auth::UPLOAD_MAX_BODY_BYTES))
+                .route(web::get().to(import_admin::page))
+                .route(web::post().to(import_admin::import)),
+        )
+        .service(
+            web::resource("/admin/import/rejections")
+                .app_data(web::PayloadConfig::new(crate::http::auth::UPLOAD_MAX_BODY_BYTES))
+                .route(web::post().to(import_admin::rejections)),
+        );
 }
 
 /// Whether a user with these roles may open this page (the route table and role matrix).

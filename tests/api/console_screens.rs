@@ -88,6 +88,49 @@ mod inner {
         browser.submit("#confirm-form button[type=submit]").await;
         assert!(browser.text().await.contains("The bank holidays are imported"));
         assert_eq!(browser.path().await, "/admin/calendar?done=imported");
+
+        // SSDA903 files: the upload form, its errors, and a report with a refused row.
+        browser.goto("/admin/import").await;
+        browser.check_page("admin-import").await;
+        browser.submit("#import-form button[type=submit]").await;
+        assert!(browser.text().await.contains("There is a problem"));
+        browser.check_page("admin-import-error").await;
+        let dir = tempfile::TempDir::new().expect("a folder for the files");
+        let header = dir.path().join("header.csv");
+        let episodes = dir.path().join("episodes.csv");
+        std::fs::write(
+            &header,
+            "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nA1,1,03/04/2012,WBRI,,,\nB2,2,05/06/2013,WBRI,,,\n",
+        )
+        .expect("write header");
+        std::fs::write(
+            &episodes,
+            "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n\
+             A1,01/02/2020,S,C2,N1,U1,PR1,01/03/2021,E13,,TA1,TA2,SC123456\n\
+             B2,2020-05-01,S,ZZ,N1,U1,PR1,,,,TA1,TA2,SC123456\n",
+        )
+        .expect("write episodes");
+        browser
+            .find("#la")
+            .await
+            .select_by_value("SOM")
+            .await
+            .expect("choose SOM");
+        // WebDriver gives a file input its files as paths, one a line.
+        browser
+            .find("#files")
+            .await
+            .send_keys(&format!("{}\n{}", header.display(), episodes.display()))
+            .await
+            .expect("choose the files");
+        browser.click("#dry_run-1").await;
+        browser.submit("#import-form button[type=submit]").await;
+        let text = browser.text().await;
+        assert!(
+            text.contains("Dry run: nothing was written") && text.contains("Refused rows"),
+            "{text}"
+        );
+        browser.check_page("admin-import-report").await;
         browser.close().await;
     }
 }

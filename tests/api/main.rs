@@ -48,6 +48,7 @@ mod forecast;
 mod group_commit;
 mod health_import;
 mod helpers;
+mod import_page;
 mod input;
 mod journey;
 mod legal_status;

@@ -21,6 +21,7 @@ both!(
     inactive_users_token_answers_401,
     wrong_method_is_405_and_unknown_path_is_404,
     refused_changes_change_nothing_and_are_audited,
+    the_ssda903_import_pages_are_for_admins_only,
 );
 
 const TODAY: &str = "2026-02-16";
@@ -385,5 +386,48 @@ async fn refused_changes_change_nothing_and_are_audited(b: Backend) {
             audit_by(&app, email, "ok").await.is_empty(),
             "{email} did nothing that succeeded"
         );
+    }
+}
+
+/// The SSDA903 upload is a page only (`ssda903_import`, no API twin, so not in `ROUTES`):
+/// each of its routes, for a session of each role, against the matrix.
+async fn the_ssda903_import_pages_are_for_admins_only(b: Backend) {
+    use crate::security::{add_user, browse, session_csrf, session_for};
+    use cla_tracker::access::{page_action, PAGES};
+    let app = spawn_app(b, TODAY).await;
+    let routes: Vec<_> = PAGES
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("/admin/import"))
+        .collect();
+    assert_eq!(routes.len(), 3, "the form, the upload and the CSV download");
+    let csv = "file,line,child,column,value,reason\n";
+    for role in Role::ALL {
+        let email = format!("page-{}", email_of(role));
+        add_user(&app, &email, "ICB", &[role]).await;
+        let session = session_for(&app, &email).await;
+        let csrf = session_csrf(&app, &session).await;
+        let cookies = [("cla_session", session.as_str())];
+        for (m, path, action) in &routes {
+            assert_eq!(page_action(m.as_str(), path), Some(*action));
+            let r = match m {
+                RouteMethod::Get => browse(&app, Method::GET, path, &cookies, None, &[]).await,
+                _ => {
+                    let form = [("csrf", csrf.as_str()), ("csv", csv)];
+                    browse(&app, Method::POST, path, &cookies, Some(&form), &[]).await
+                }
+            };
+            if permits(role, *action) {
+                // The upload answers 400 to an url-encoded body: past the check, not refused.
+                assert!(
+                    [200, 400].contains(&r.status),
+                    "{role} {} {path}: {} {}",
+                    m.as_str(),
+                    r.status,
+                    r.text
+                );
+            } else {
+                assert_eq!(r.status, 403, "{role} {} {path}", m.as_str());
+            }
+        }
     }
 }
