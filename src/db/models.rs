@@ -310,6 +310,9 @@ pub struct Escalation {
     pub fired_on: NaiveDate,
     pub resolved_on: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
+    /// The child's local authority, copied so the open list is scoped without a join.
+    #[serde(skip)]
+    pub responsible_la: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable)]

@@ -283,6 +283,7 @@ diesel::table! {
         fired_on -> Date,
         resolved_on -> Nullable<Date>,
         created_at -> Timestamp,
+        responsible_la -> Text,
     }
 }
 

@@ -588,6 +588,11 @@ impl ListFilters {
         mut entries: Vec<Entry>,
         as_of: NaiveDate,
     ) -> AppResult<Vec<Entry>> {
+        // A closed assessment has no forecast: only the open ones without a stored one
+        // are forecast here.
+        for e in entries.iter_mut().filter(|e| !e.state.is_open()) {
+            e.p_late = Some(None);
+        }
         let unknown: Vec<String> = entries
             .iter()
             .filter(|e| e.p_late.is_none())

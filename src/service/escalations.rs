@@ -460,6 +460,7 @@ fn fire(
         fired_on: as_of,
         resolved_on: None,
         created_at: now_utc(),
+        responsible_la: a.responsible_la.clone(),
     };
     diesel::insert_into(escalations::table).values(&row).execute(conn)?;
     let f = facts(&AssessmentRows {
@@ -777,16 +778,18 @@ fn open_page(
     limit: usize,
     offset: usize,
 ) -> AppResult<crate::paging::Page<EscalationView>> {
+    // Scoped by the copy of the child's authority on the row (migration 000095): joined
+    // to the children, PostgreSQL looked up the child of every open escalation (14,671 at
+    // 100,000 children) to count them.
     let matching = || {
         let mut q = escalations::table
-            .inner_join(children::table.on(children::id.eq(escalations::child_id)))
             .filter(escalations::resolved_on.is_null())
             .into_boxed();
         if let Some(codes) = ctx.scope.codes() {
-            q = q.filter(children::responsible_la.eq_any(codes.to_vec()));
+            q = q.filter(escalations::responsible_la.eq_any(codes.to_vec()));
         }
         if !filter.la.is_empty() {
-            q = q.filter(children::responsible_la.eq_any(filter.la.clone()));
+            q = q.filter(escalations::responsible_la.eq_any(filter.la.clone()));
         }
         if !filter.rule.is_empty() {
             q = q.filter(escalations::rule_id.eq_any(filter.rule.clone()));
@@ -794,7 +797,7 @@ fn open_page(
         q
     };
     let total: i64 = matching().count().get_result(conn)?;
-    let rows: Vec<(models::Escalation, String, String)> = matching()
+    let list: Vec<models::Escalation> = matching()
         .order((
             escalations::level.desc(),
             escalations::rule_id.asc(),
@@ -803,17 +806,19 @@ fn open_page(
         ))
         .limit(i64::try_from(limit).unwrap_or(i64::MAX))
         .offset(i64::try_from(offset).unwrap_or(i64::MAX))
-        .select((
-            models::Escalation::as_select(),
-            children::local_id,
-            children::responsible_la,
-        ))
+        .select(models::Escalation::as_select())
         .load(conn)?;
-    let (list, about): (Vec<models::Escalation>, Vec<(String, String)>) =
-        rows.into_iter().map(|(e, l, la)| (e, (l, la))).unzip();
+    let child_ids: Vec<&str> = list.iter().map(|e| e.child_id.as_str()).collect();
+    let local_ids: HashMap<String, String> = children::table
+        .filter(children::id.eq_any(&child_ids))
+        .select((children::id, children::local_id))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let authorities: Vec<String> = list.iter().map(|e| e.responsible_la.clone()).collect();
     let mut views = with_recipients(conn, list)?;
-    for (v, (local_id, la)) in views.iter_mut().zip(about) {
-        v.child_local_id = Some(local_id);
+    for (v, la) in views.iter_mut().zip(authorities) {
+        v.child_local_id = local_ids.get(&v.child_id).cloned();
         v.local_authority = Some(la);
     }
     Ok(crate::paging::Page::new(

@@ -885,6 +885,10 @@ fn fire_overdue(
 ) -> AppResult<super::escalations::Fired> {
     use crate::escalation::{self, Condition, MailContext};
     let id = new_id();
+    let (kind, responsible_la): (String, String) = assessments::table
+        .find(&action.assessment_id)
+        .select((assessments::kind, assessments::responsible_la))
+        .first(conn)?;
     let row = models::Escalation {
         id: id.clone(),
         assessment_id: action.assessment_id.clone(),
@@ -897,12 +901,9 @@ fn fire_overdue(
         fired_on: as_of,
         resolved_on: None,
         created_at: now_utc(),
+        responsible_la,
     };
     diesel::insert_into(escalations::table).values(&row).execute(conn)?;
-    let kind: String = assessments::table
-        .find(&action.assessment_id)
-        .select(assessments::kind)
-        .first(conn)?;
     let mut report = fired_report(Some(id.clone()), action, child, rule, level, since);
     for recipient in &level.recipients {
         let to = recipient_address(cfg, action, child.3.as_deref(), *recipient);
