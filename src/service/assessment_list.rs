@@ -80,23 +80,7 @@ struct Filter {
 type Query<'a> = assessments::BoxedQuery<'a, DbBackend>;
 
 pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResult<AssessmentPage> {
-    let f = check(f, ctx.today)?;
-    let stamper = Stamper::for_ctx(ctx);
-    let (items, total) = ctx.read_audited(
-        conn,
-        |conn| {
-            let (rows, total) = load_page(conn, ctx, &stamper, &f)?;
-            Ok((views(conn, ctx, &rows, f.as_of)?, total))
-        },
-        |_| AuditEvent::ok("list", "assessment", None, None),
-    )?;
-    Ok(AssessmentPage {
-        as_of: f.as_of,
-        total,
-        limit: f.limit as i64,
-        offset: f.offset as i64,
-        items,
-    })
+    audited_page(conn, ctx, f, |_, _, _, rows| Ok(rows))
 }
 
 /// The list's first `f.limit` rows (soonest due) ranked most likely to be late first
@@ -104,16 +88,29 @@ pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResul
 /// then soonest due), of which the first `show` are shown: the health admin's queues
 /// sorted by risk. The total is the whole list's.
 pub fn list_by_risk(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter, show: usize) -> AppResult<AssessmentPage> {
+    audited_page(conn, ctx, f, |conn, ctx, as_of, mut rows| {
+        let p = super::forecast_stamp::p_late_of(conn, ctx, &rows.iter().collect::<Vec<_>>(), as_of)?;
+        let risk = |a: &models::Assessment| p.get(&a.id).copied().flatten().unwrap_or(-1.0);
+        rows.sort_by(|a, b| risk(b).total_cmp(&risk(a)).then_with(|| key(a).cmp(&key(b))));
+        rows.truncate(show);
+        Ok(rows)
+    })
+}
+
+/// One page read in one audited snapshot: the rows `shown` keeps of the page's, as views.
+fn audited_page(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    f: AssessmentFilter,
+    shown: impl FnOnce(&mut DbConn, &DomainCtx, NaiveDate, Vec<models::Assessment>) -> AppResult<Vec<models::Assessment>>,
+) -> AppResult<AssessmentPage> {
     let f = check(f, ctx.today)?;
     let stamper = Stamper::for_ctx(ctx);
     let (items, total) = ctx.read_audited(
         conn,
         |conn| {
-            let (mut rows, total) = load_page(conn, ctx, &stamper, &f)?;
-            let p = super::forecast_stamp::p_late_of(conn, ctx, &rows.iter().collect::<Vec<_>>(), f.as_of)?;
-            let risk = |a: &models::Assessment| p.get(&a.id).copied().flatten().unwrap_or(-1.0);
-            rows.sort_by(|a, b| risk(b).total_cmp(&risk(a)).then_with(|| key(a).cmp(&key(b))));
-            rows.truncate(show);
+            let (rows, total) = load_page(conn, ctx, &stamper, &f)?;
+            let rows = shown(conn, ctx, f.as_of, rows)?;
             Ok((views(conn, ctx, &rows, f.as_of)?, total))
         },
         |_| AuditEvent::ok("list", "assessment", None, None),
