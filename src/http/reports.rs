@@ -151,15 +151,22 @@ pub async fn drill_down(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let (measure, month) = path.into_inner();
-    let measure: Measure = measure.parse().map_err(|_| AppError::NotFound("measure"))?;
-    let (month, las) = month_query(&month, &req)?;
+    let (measure, month, las) = measure_month(path, &req)?;
     let list = state
         .run_as(&access, move |conn, ctx| {
             kpi_report::drill_down(conn, ctx, measure, month, &las)
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+/// A figure's measure (404 when unknown) and month from its path, and the authorities
+/// asked for.
+fn measure_month(path: web::Path<(String, String)>, req: &HttpRequest) -> AppResult<(Measure, Month, Vec<String>)> {
+    let (measure, month) = path.into_inner();
+    let measure: Measure = measure.parse().map_err(|_| AppError::NotFound("measure"))?;
+    let (month, las) = month_query(&month, req)?;
+    Ok((measure, month, las))
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/kpi.xlsx", tag = "reports", params(KpiQuery),
@@ -229,9 +236,7 @@ pub async fn restatement(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let (measure, month) = path.into_inner();
-    let measure: Measure = measure.parse().map_err(|_| AppError::NotFound("measure"))?;
-    let (month, las) = month_query(&month, &req)?;
+    let (measure, month, las) = measure_month(path, &req)?;
     let view = state
         .run_as(&access, move |conn, ctx| {
             kpi_publication::restatement(conn, ctx, measure, month, &las)

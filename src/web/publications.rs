@@ -23,10 +23,10 @@ use super::forms::{ChoiceField, FormErrors, Posted, SelectField};
 use super::layout::Layout;
 use super::query_value;
 use crate::auth::Principal;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::auth::Access;
 use crate::http::AppState;
-use crate::kpi::{Measure, Month};
+use crate::kpi::Month;
 use crate::service::kpi_publication::{self, RestatementView};
 use crate::service::kpi_report::{KpiReport, MonthFigure};
 
@@ -232,31 +232,12 @@ pub async fn restatement(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let (measure, month) = path.into_inner();
-    let measure: Measure = measure.parse().map_err(|_| AppError::NotFound("report"))?;
-    let month = Month::parse(&month).map_err(|_| AppError::NotFound("report"))?;
-    let la = query_value(&req, "la");
-    let mut errors = Vec::new();
-    let las =
-        crate::http::reports::local_authorities(Some(&la).filter(|l| !l.is_empty()).map(String::as_str), &mut errors);
-    if let Some(e) = errors.first() {
-        return Err(AppError::BadRequest {
-            detail: format!("{}: {}", e.field, e.message),
-            errors,
-        });
-    }
+    let (measure, month, las, la_query) = super::reports::figure_of(path, &req)?;
     let view = state
         .run_as(&access, move |conn, ctx| {
             kpi_publication::restatement(conn, ctx, measure, month, &las)
         })
         .await?;
-    let la_query = if la.is_empty() {
-        String::new()
-    } else {
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("la", &la)
-            .finish()
-    };
     let sep = if la_query.is_empty() { "" } else { "?" };
     let page = RestatementPage {
         layout: Layout::signed_in(

@@ -129,6 +129,21 @@ pub(crate) fn la_of(req: &HttpRequest, errors: &mut Vec<FieldError>) -> (Vec<Str
     (codes, query)
 }
 
+/// A figure's measure and month from its path (404 for either unknown), and the
+/// authorities asked for with their query (400 for an unknown code).
+pub(crate) fn figure_of(
+    path: web::Path<(String, String)>,
+    req: &HttpRequest,
+) -> AppResult<(Measure, Month, Vec<String>, String)> {
+    let (measure, month) = path.into_inner();
+    let measure: Measure = measure.parse().map_err(|_| AppError::NotFound("report"))?;
+    let month = Month::parse(&month).map_err(|_| AppError::NotFound("report"))?;
+    let mut errors = Vec::new();
+    let (las, la_query) = la_of(req, &mut errors);
+    refuse(errors)?;
+    Ok((measure, month, las, la_query))
+}
+
 pub(crate) fn refuse(errors: Vec<FieldError>) -> AppResult<()> {
     match errors.first() {
         Some(e) => Err(AppError::BadRequest {
@@ -192,12 +207,7 @@ pub async fn children(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let (measure, month) = path.into_inner();
-    let measure: Measure = measure.parse().map_err(|_| AppError::NotFound("report"))?;
-    let month = Month::parse(&month).map_err(|_| AppError::NotFound("report"))?;
-    let mut errors = Vec::new();
-    let (las, la_query) = la_of(&req, &mut errors);
-    refuse(errors)?;
+    let (measure, month, las, la_query) = figure_of(path, &req)?;
     let list = state
         .run_as(&access, move |conn, ctx| {
             kpi_report::drill_down(conn, ctx, measure, month, &las)
