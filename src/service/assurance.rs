@@ -197,9 +197,10 @@ fn build(
     let (summary, items) = ctx.read_audited(
         conn,
         |conn| {
-            let stamps = match filters.needs_risk() {
-                true => Some(forecast_stamp::stamps_on(conn, as_of)?),
-                false => None,
+            let stamps = if filters.needs_risk() {
+                Some(forecast_stamp::stamps_on(conn, as_of)?)
+            } else {
+                None
             };
             let entries = entries(conn, ctx, &stamper, as_of, window_from, stamps.as_ref())?;
             let entries = filters.keep(conn, ctx, entries, as_of)?;

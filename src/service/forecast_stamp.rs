@@ -156,14 +156,23 @@ pub fn p_late_of(
 ) -> AppResult<HashMap<String, Option<f64>>> {
     let stamps = stamps_for(conn, rows, as_of)?;
     let missing: Vec<&Assessment> = rows.iter().copied().filter(|a| !stamps.contains_key(&a.id)).collect();
-    let found = forecast::for_rows(conn, ctx, &missing, as_of)?;
     let mut out = stamps;
-    out.extend(
-        missing
-            .iter()
-            .map(|a| (a.id.clone(), found.get(&a.id).map(|f| f.p_late))),
-    );
+    out.extend(forecast_now(conn, ctx, &missing, as_of)?);
     Ok(out)
+}
+
+/// p_late forecast on the request for each of `rows` (`None`: no forecast).
+fn forecast_now(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    rows: &[&Assessment],
+    as_of: NaiveDate,
+) -> AppResult<HashMap<String, Option<f64>>> {
+    let found = forecast::for_rows(conn, ctx, rows, as_of)?;
+    Ok(rows
+        .iter()
+        .map(|a| (a.id.clone(), found.get(&a.id).map(|f| f.p_late)))
+        .collect())
 }
 
 /// The stamps of `rows` that hold on `as_of`.
@@ -206,9 +215,5 @@ pub fn live(
         return Ok(HashMap::new());
     }
     let rows = super::rag_store::load_by_ids(conn, ids, |q| q)?;
-    let found = forecast::for_rows(conn, ctx, &rows.iter().collect::<Vec<_>>(), as_of)?;
-    Ok(ids
-        .iter()
-        .map(|id| (id.clone(), found.get(id).map(|f| f.p_late)))
-        .collect())
+    forecast_now(conn, ctx, &rows.iter().collect::<Vec<_>>(), as_of)
 }
