@@ -552,6 +552,7 @@ pub fn spawn_housekeeping(state: &AppState) {
                         Ok(n) => tracing::info!(stamped = n, "stored RAG brought up to date"),
                         Err(e) => tracing::warn!(error = %e, "bringing the stored RAG up to date"),
                     }
+                    snapshot_past_meetings(&mut conn, &settings, &cal);
                 }
             }
             std::thread::sleep(Duration::from_secs(settings.housekeeping_interval_seconds));
@@ -572,6 +573,17 @@ fn refit_forecast_weekly(conn: &mut DbConn, settings: &Settings, cal: &Arc<Calen
         Ok(0) => {}
         Ok(n) => tracing::info!(stamped = n, "stored lateness forecasts brought up to date"),
         Err(e) => tracing::warn!(error = %e, "storing the lateness forecasts"),
+    }
+}
+
+/// Housekeeping's snapshots of the past weeks' meeting lists (`rag_snapshot`), after the
+/// stamps they complete.
+fn snapshot_past_meetings(conn: &mut DbConn, settings: &Settings, cal: &Arc<Calendar>) {
+    let ctx = DomainCtx::new(cal.clone(), settings, crate::today(settings));
+    match crate::service::rag_snapshot::refresh(conn, &ctx, settings.assurance.default_weeks) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(snapshots = n, "past meeting lists' RAG stored"),
+        Err(e) => tracing::warn!(error = %e, "storing the past meeting lists' RAG"),
     }
 }
 

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use super::models::{self, new_id, now_utc};
 use super::schema::{
     appointments, assessment_events, assessments, consents, forecast_stamps, history_events, out_of_area_requests,
+    rag_snapshots,
 };
 use super::DbConn;
 use crate::history::{self, Change, Event, RequestStep};
@@ -179,6 +180,9 @@ pub fn append(
         .execute(conn)?;
     // The stored forecast (`service::forecast_stamp`) goes with the stamp.
     diesel::delete(forecast_stamps::table.filter(forecast_stamps::assessment_id.eq(assessment_id))).execute(conn)?;
+    // So do the snapshots of past days (`service::rag_snapshot`): a late event or a
+    // correction can change one.
+    diesel::delete(rag_snapshots::table.filter(rag_snapshots::assessment_id.eq(assessment_id))).execute(conn)?;
     Ok(event)
 }
 

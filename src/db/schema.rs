@@ -468,6 +468,19 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(forecast_stamps, assessments);
 
 diesel::table! {
+    rag_snapshots (assessment_id, on_day) {
+        assessment_id -> Text,
+        on_day -> Date,
+        version -> Integer,
+        basis -> Text,
+        state -> Text,
+        rag -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(rag_snapshots, assessments);
+
+diesel::table! {
     forecast_models (id) {
         id -> Text,
         fitted_on -> Date,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::forecast_stamp;
+use super::rag_snapshot;
 use super::rag_store::{self, Stamper, StoredStamp};
 use super::validate::Checks;
 use super::views::*;
@@ -64,6 +65,12 @@ pub enum ListSort {
     #[default]
     Due,
     LikelyLate,
+}
+
+/// This week's Monday (the meeting's day).
+pub fn monday_of(day: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
 
 /// Items per page unless asked, as for `GET /assessments`: a county's weekly list is
@@ -276,8 +283,7 @@ fn summarise(entries: &[Entry]) -> AssuranceSummary {
 }
 
 /// Every IHA on the list, each with its state and RAG on `as_of`, and its stored p_late
-/// where one of `stamps` (when the list needs them) holds. Fetched as separate narrow
-/// queries rather than one OR that would scan every IHA.
+/// where one of `stamps` (when the list needs them) holds.
 fn entries(
     conn: &mut DbConn,
     ctx: &DomainCtx,
@@ -286,6 +292,60 @@ fn entries(
     window_from: NaiveDate,
     stamps: Option<&Stamps>,
 ) -> AppResult<Vec<Entry>> {
+    let rows = lean_rows(conn, ctx, as_of, window_from)?;
+    // A lookup rather than a join: over a few thousand rows a join tempts PostgreSQL's
+    // planner into reading every request.
+    // Open on as_of: not closed, or (for a past day) closed since.
+    let mut with_request: HashSet<String> = HashSet::new();
+    for part in [
+        out_of_area_requests::table
+            .filter(out_of_area_requests::closed_on.is_null())
+            .into_boxed(),
+        out_of_area_requests::table
+            .filter(out_of_area_requests::closed_on.gt(as_of))
+            .into_boxed(),
+    ] {
+        with_request.extend(
+            part.filter(out_of_area_requests::opened_on.le(as_of))
+                .select(out_of_area_requests::assessment_id)
+                .load::<String>(conn)?,
+        );
+    }
+    let snapshots = rag_snapshot::on_day(conn, stamper, as_of)?;
+    let mut to_derive = Vec::new();
+    let mut entries = Vec::with_capacity(rows.len());
+    for (id, child_id, due_on, _, stamp, version) in rows {
+        let Some((state, rag)) = settled(&stamp, &snapshots, stamper, as_of, &id, version)? else {
+            to_derive.push(id);
+            continue;
+        };
+        entries.push(Entry {
+            out_of_area: with_request.contains(&id),
+            p_late: stored_p_late(stamps, &id, version),
+            id,
+            child_id,
+            due_on,
+            state,
+            rag,
+        });
+    }
+    for (a, state, rag) in derive(conn, stamper, &to_derive, as_of)? {
+        entries.push(Entry {
+            out_of_area: with_request.contains(&a.id),
+            due_on: a.due_on,
+            p_late: stored_p_late(stamps, &a.id, a.version),
+            id: a.id,
+            child_id: a.child_id,
+            state,
+            rag,
+        });
+    }
+    Ok(entries)
+}
+
+/// The IHAs on the list of `as_of` as its first pass reads them. Fetched as separate
+/// narrow queries rather than one OR that would scan every IHA.
+fn lean_rows(conn: &mut DbConn, ctx: &DomainCtx, as_of: NaiveDate, window_from: NaiveDate) -> AppResult<Vec<LeanRow>> {
     // Each part narrows on its own index. On SQLite (`no_index`) kind may lead only where
     // it is part of that index, and the authority never (most children would match).
     let steer = steers_planner(conn);
@@ -349,58 +409,63 @@ fn entries(
             }
         }
     }
-    // A lookup rather than a join: over a few thousand rows a join tempts PostgreSQL's
-    // planner into reading every request.
-    // Open on as_of: not closed, or (for a past day) closed since.
-    let mut with_request: HashSet<String> = HashSet::new();
-    for part in [
-        out_of_area_requests::table
-            .filter(out_of_area_requests::closed_on.is_null())
-            .into_boxed(),
-        out_of_area_requests::table
-            .filter(out_of_area_requests::closed_on.gt(as_of))
-            .into_boxed(),
-    ] {
-        with_request.extend(
-            part.filter(out_of_area_requests::opened_on.le(as_of))
-                .select(out_of_area_requests::assessment_id)
-                .load::<String>(conn)?,
-        );
+    Ok(rows)
+}
+
+/// A row's state and RAG on `as_of` when something stored gives them: its RAG stamp, else
+/// its snapshot of that day (`rag_snapshot`) made at this version.
+fn settled(
+    stamp: &StoredStamp,
+    snapshots: &rag_snapshot::Snapshots,
+    stamper: &Stamper<'_>,
+    as_of: NaiveDate,
+    id: &str,
+    version: i32,
+) -> AppResult<Option<(State, Rag)>> {
+    if let Some(known) = stamp.on(stamper, as_of)? {
+        return Ok(Some(known));
     }
-    let mut to_derive = Vec::new();
-    let mut entries = Vec::with_capacity(rows.len());
-    for (id, child_id, due_on, _, stamp, version) in rows {
-        let out_of_area = with_request.contains(&id);
-        let p_late = stored_p_late(stamps, &id, version);
-        let Some((state, rag)) = stamp.on(stamper, as_of)? else {
-            to_derive.push(id);
-            continue;
-        };
-        entries.push(Entry {
-            id,
-            child_id,
-            due_on,
-            out_of_area,
-            state,
-            rag,
-            p_late,
-        });
+    Ok(snapshots
+        .get(id)
+        .filter(|(made_at, _, _)| *made_at == version)
+        .map(|(_, state, rag)| (*state, *rag)))
+}
+
+/// The rows of `ids` with their state and RAG on `as_of` derived from their facts and
+/// events.
+pub(super) fn derive(
+    conn: &mut DbConn,
+    stamper: &Stamper<'_>,
+    ids: &[String],
+    as_of: NaiveDate,
+) -> AppResult<Vec<(models::Assessment, State, Rag)>> {
+    let rows = rag_store::load_by_ids(conn, ids, |q| q)?;
+    let events = super::history_store::events_for(conn, &rows.iter().collect::<Vec<_>>(), as_of)?;
+    rows.into_iter()
+        .map(|a| {
+            let (state, rag) = rag_store::state_and_rag(&a, events.get(&a.id).map(Vec::as_slice), stamper, as_of)?;
+            Ok((a, state, rag))
+        })
+        .collect()
+}
+
+/// The ids of the IHAs on the list of `as_of` (newly looked after since `window_from`)
+/// that nothing stored settles: what a view of that day derives. Every authority's.
+pub(super) fn unsettled(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    stamper: &Stamper<'_>,
+    as_of: NaiveDate,
+    window_from: NaiveDate,
+) -> AppResult<Vec<String>> {
+    let snapshots = rag_snapshot::on_day(conn, stamper, as_of)?;
+    let mut ids = Vec::new();
+    for (id, _, _, _, stamp, version) in lean_rows(conn, ctx, as_of, window_from)? {
+        if settled(&stamp, &snapshots, stamper, as_of, &id, version)?.is_none() {
+            ids.push(id);
+        }
     }
-    let derive = rag_store::load_by_ids(conn, &to_derive, |q| q)?;
-    let events = super::history_store::events_for(conn, &derive.iter().collect::<Vec<_>>(), as_of)?;
-    for a in derive {
-        let (state, rag) = rag_store::state_and_rag(&a, events.get(&a.id).map(Vec::as_slice), stamper, as_of)?;
-        entries.push(Entry {
-            out_of_area: with_request.contains(&a.id),
-            due_on: a.due_on,
-            p_late: stored_p_late(stamps, &a.id, a.version),
-            id: a.id,
-            child_id: a.child_id,
-            state,
-            rag,
-        });
-    }
-    Ok(entries)
+    Ok(ids)
 }
 
 /// The stored p_late of an assessment at `version`, when one of `stamps` holds for it.

@@ -28,6 +28,7 @@ pub mod meetings;
 pub mod outbox;
 pub mod pack;
 pub mod periods;
+pub mod rag_snapshot;
 pub mod rag_store;
 pub mod reach;
 pub mod ssda903_export;

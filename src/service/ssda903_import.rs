@@ -352,8 +352,10 @@ fn update_child(
             "the child was changed in the tracker during the import; import again".into(),
         ));
     }
-    // A new date of birth can move the child's age band, and so each forecast.
+    // A new date of birth can move the child's age band, and so each forecast and, for
+    // an RHA, what was due on a past day.
     super::forecast_stamp::clear_child(conn, &row.id)?;
+    super::rag_snapshot::clear_child(conn, &row.id)?;
     ctx.audit(
         conn,
         AuditEvent::ok("import", "child", Some(&row.id), Some(&row.id)).with_changes(Some(&known.child), Some(&row)),

@@ -16,7 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use askama_web::WebTemplate;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::de::IntoDeserializer;
 use serde::Deserialize;
 
@@ -26,7 +26,9 @@ use super::layout::Layout;
 use crate::error::AppResult;
 use crate::http::auth::Access;
 use crate::http::AppState;
-use crate::service::assurance::{self, AssuranceItem, AssuranceQuery, ListFilters, ListSort, MeetingChanges};
+use crate::service::assurance::{
+    self, monday_of, AssuranceItem, AssuranceQuery, ListFilters, ListSort, MeetingChanges,
+};
 use crate::service::meeting_list::{self, RowExtras};
 use crate::status::{Attribution, Blocker, Rag};
 
@@ -40,11 +42,6 @@ pub struct View {
     pub weeks: u32,
     pub filters: ListFilters,
     pub page: usize,
-}
-
-/// This week's Monday (the meeting's day).
-pub fn monday_of(day: NaiveDate) -> NaiveDate {
-    day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
 
 fn parse_code<T: for<'de> Deserialize<'de>>(text: &str) -> Option<T> {

@@ -7,7 +7,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{s, spawn_app, Backend, Resp, TestApp};
-use crate::security::{add_org_in, add_user, audit_rows, browse, get_as, post_as, session_for, user_with_token};
+use crate::security::{
+    add_org_in, add_user, audit_rows, browse, get_as, post_as, session_for, user_with_token, with_db,
+};
 
 /// A Monday: the meeting's day.
 pub const TODAY: &str = "2026-01-05";
@@ -19,6 +21,7 @@ both!(
     meeting_pages_follow_the_role_matrix_and_scope,
     a_bad_filter_is_an_error_naming_its_field,
     the_meetings_record_carries_actions_forward_within_roles_and_scope,
+    a_past_meetings_list_reads_its_snapshots_until_an_event_forgets_them,
 );
 
 pub async fn page(app: &TestApp, session: &str, path: &str) -> Resp {
@@ -372,4 +375,74 @@ async fn the_meetings_record_carries_actions_forward_within_roles_and_scope(b: B
         "{}",
         record.text
     );
+}
+
+/// Housekeeping's snapshots of past meeting days (`rag_snapshot`): what it stores for the
+/// IHAs that changed since a past Monday; the list of that day reads them (same list as
+/// replaying), and an event appended to an IHA's history, a late one included, forgets
+/// them.
+async fn a_past_meetings_list_reads_its_snapshots_until_an_event_forgets_them(b: Backend) {
+    let app = spawn_app(b, TODAY).await;
+    // C1: open on the Mondays 15, 22 and 29 December, completed on 2 January. A1: day 0 on
+    // Wed 24 December, on the list of 29 December only. Neither RAG stamp (made today)
+    // covers those days, so a view of them replays their events.
+    let (_, _, done) = app.child_in_care("C1", "2014-03-03", "2025-12-15").await;
+    app.complete_iha(&done, "2026-01-02").await;
+    let (_, _, amber) = app.child_in_care("A1", "2012-05-05", "2025-12-24").await;
+    let past = "/assurance/iha?as_of=2025-12-29";
+    let replayed = app.get_ok(past).await;
+    assert_eq!(local_ids(&replayed), ["C1", "A1"]);
+
+    assert_eq!(snapshot_past_meetings(&app).await, 4, "C1 on three Mondays, A1 on one");
+    assert_eq!(snapshot_past_meetings(&app).await, 0, "snapshots that hold are kept");
+    let stored = app.get_ok(past).await;
+    assert_eq!(
+        stored["summary"], replayed["summary"],
+        "the same figures from the snapshots"
+    );
+    assert_eq!(stored["items"], replayed["items"], "and the same items");
+
+    // Read while it holds: a stored RAG (set here by hand) is what the list counts.
+    let id = amber.clone();
+    with_db(&app, move |conn| {
+        use diesel::prelude::*;
+        diesel::sql_query(format!(
+            "UPDATE rag_snapshots SET rag = 'red' WHERE assessment_id = '{id}' AND on_day = '2025-12-29'"
+        ))
+        .execute(conn)
+        .expect("set A1's stored RAG")
+    })
+    .await;
+    let red = app.get_ok(&format!("{past}&rag=red")).await;
+    assert_eq!(local_ids(&red), ["A1"], "the list reads the snapshot");
+
+    // A notification received on 26 December, recorded today: A1's snapshots are gone and
+    // 29 December is replayed again, the notification included.
+    app.post(
+        &format!("/assessments/{amber}/notification"),
+        &json!({"received_on": "2025-12-26"}),
+    )
+    .await
+    .expect(200, "notification");
+    let red = app.get_ok(&format!("{past}&rag=red")).await;
+    assert_eq!(local_ids(&red), Vec::<String>::new(), "the event forgot the snapshot");
+    let after = app.get_ok(past).await;
+    let a1 = &after["items"][1];
+    assert_eq!(
+        (s(&a1["local_id"]), s(&a1["assessment"]["state"])),
+        ("A1".into(), "awaiting_consent".into())
+    );
+    assert_eq!(snapshot_past_meetings(&app).await, 1, "only A1 is snapshot again");
+}
+
+async fn snapshot_past_meetings(app: &TestApp) -> usize {
+    use cla_tracker::service::{calendar_store, rag_snapshot, DomainCtx};
+    let settings = crate::helpers::settings_for(&app.db_url, TODAY);
+    let today = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("today");
+    with_db(app, move |conn| {
+        let cal = calendar_store::load(conn).expect("calendar");
+        let ctx = DomainCtx::new(std::sync::Arc::new(cal), &settings, today);
+        rag_snapshot::refresh(conn, &ctx, settings.assurance.default_weeks).expect("snapshot")
+    })
+    .await
 }
