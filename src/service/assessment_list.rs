@@ -80,36 +80,96 @@ struct Filter {
 type Query<'a> = assessments::BoxedQuery<'a, DbBackend>;
 
 pub fn list(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter) -> AppResult<AssessmentPage> {
-    audited_page(conn, ctx, f, |_, _, _, rows| Ok(rows))
+    audited_page(conn, ctx, f, |_, _, _, rows: Vec<models::Assessment>| Ok(rows))
 }
 
 /// The list's first `f.limit` rows (soonest due) ranked most likely to be late first
 /// (stored forecasts where they hold, `forecast_stamp`; those without a forecast last,
 /// then soonest due), of which the first `show` are shown: the health admin's queues
-/// sorted by risk. The total is the whole list's.
+/// sorted by risk. The total is the whole list's. Ranking reads each row's id, due date
+/// and version only; the rows shown are loaded whole.
 pub fn list_by_risk(conn: &mut DbConn, ctx: &DomainCtx, f: AssessmentFilter, show: usize) -> AppResult<AssessmentPage> {
-    audited_page(conn, ctx, f, |conn, ctx, as_of, mut rows| {
-        let p = super::forecast_stamp::p_late_of(conn, ctx, &rows.iter().collect::<Vec<_>>(), as_of)?;
-        let risk = |a: &models::Assessment| p.get(&a.id).copied().flatten().unwrap_or(-1.0);
-        rows.sort_by(|a, b| risk(b).total_cmp(&risk(a)).then_with(|| key(a).cmp(&key(b))));
+    audited_page(conn, ctx, f, |conn, ctx, as_of, mut rows: Vec<Ranked>| {
+        let keys: Vec<(&str, i32)> = rows.iter().map(|r| (r.id.as_str(), r.version)).collect();
+        let p = super::forecast_stamp::p_late_of(conn, ctx, &keys, as_of)?;
+        let risk = |r: &Ranked| p.get(&r.id).copied().flatten().unwrap_or(-1.0);
+        rows.sort_by(|a, b| {
+            risk(b)
+                .total_cmp(&risk(a))
+                .then_with(|| (a.due_on, &a.id).cmp(&(b.due_on, &b.id)))
+        });
         rows.truncate(show);
-        Ok(rows)
+        let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+        let mut whole = rag_store::load_by_ids(conn, &ids, |q| q)?;
+        whole.sort_by_key(|a| ids.iter().position(|id| *id == a.id));
+        Ok(whole)
     })
 }
 
-/// One page read in one audited snapshot: the rows `shown` keeps of the page's, as views.
-fn audited_page(
+/// A row as a list reads it from the database: whole, or (to rank many) its key.
+trait ListRow: Sized {
+    fn load(q: Query<'_>, conn: &mut DbConn) -> QueryResult<Vec<Self>>;
+    fn of_derived(a: models::Assessment) -> Self;
+    fn id(&self) -> &str;
+    fn key(&self) -> (NaiveDate, String);
+}
+
+impl ListRow for models::Assessment {
+    fn load(q: Query<'_>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        q.select(models::Assessment::as_select()).load(conn)
+    }
+    fn of_derived(a: models::Assessment) -> Self {
+        a
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> (NaiveDate, String) {
+        key(self)
+    }
+}
+
+/// What ranking by risk reads of a row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = assessments)]
+struct Ranked {
+    id: String,
+    due_on: NaiveDate,
+    version: i32,
+}
+
+impl ListRow for Ranked {
+    fn load(q: Query<'_>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        q.select(Ranked::as_select()).load(conn)
+    }
+    fn of_derived(a: models::Assessment) -> Self {
+        Ranked {
+            id: a.id,
+            due_on: a.due_on,
+            version: a.version,
+        }
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn key(&self) -> (NaiveDate, String) {
+        (self.due_on, self.id.clone())
+    }
+}
+
+/// One page read in one audited snapshot: the rows `shown` makes of the page's, as views.
+fn audited_page<R: ListRow>(
     conn: &mut DbConn,
     ctx: &DomainCtx,
     f: AssessmentFilter,
-    shown: impl FnOnce(&mut DbConn, &DomainCtx, NaiveDate, Vec<models::Assessment>) -> AppResult<Vec<models::Assessment>>,
+    shown: impl FnOnce(&mut DbConn, &DomainCtx, NaiveDate, Vec<R>) -> AppResult<Vec<models::Assessment>>,
 ) -> AppResult<AssessmentPage> {
     let f = check(f, ctx.today)?;
     let stamper = Stamper::for_ctx(ctx);
     let (items, total) = ctx.read_audited(
         conn,
         |conn| {
-            let (rows, total) = load_page(conn, ctx, &stamper, &f)?;
+            let (rows, total) = load_page::<R>(conn, ctx, &stamper, &f)?;
             let rows = shown(conn, ctx, f.as_of, rows)?;
             Ok((views(conn, ctx, &rows, f.as_of)?, total))
         },
@@ -130,12 +190,12 @@ fn audited_page(
 /// the page. Rows whose clock had not started by as_of are on no list of that day: only
 /// counted (to take them out), never loaded, so a view of a day long past costs no more
 /// than the rows it shows.
-fn load_page(
+fn load_page<R: ListRow>(
     conn: &mut DbConn,
     ctx: &DomainCtx,
     stamper: &Stamper<'_>,
     f: &Filter,
-) -> AppResult<(Vec<models::Assessment>, usize)> {
+) -> AppResult<(Vec<R>, usize)> {
     let steer = steers_planner(conn);
     let basis = stamper.basis.as_str();
     let untrusted = rag_store::untrusted_ids(conn, basis, f.as_of)?;
@@ -173,7 +233,7 @@ fn load_page(
     // The rows on the list whose stored RAG holds; the page takes them from `skip` on.
     let trusted = usize::try_from(stored - stored_matches - not_started).unwrap_or(0);
     let (skip, take) = paging::paged_window(f.offset, f.limit, derived.len());
-    let paged: Vec<models::Assessment> = if skip >= trusted {
+    let paged: Vec<R> = if skip >= trusted {
         Vec::new()
     } else {
         let q = by_stored(
@@ -182,17 +242,22 @@ fn load_page(
             false,
         )
         .filter(rag_store::trusted(basis, f.as_of, steer));
-        q.order((assessments::due_on.asc(), assessments::id.asc()))
-            .limit(take as i64)
-            .offset(skip as i64)
-            .select(models::Assessment::as_select())
-            .load(conn)?
+        R::load(
+            q.order((assessments::due_on.asc(), assessments::id.asc()))
+                .limit(take as i64)
+                .offset(skip as i64),
+            conn,
+        )?
     };
     // Each list reads in one snapshot (`read_audited`), so a row cannot be stamped
     // between the queries above; this guards the merge should that ever change.
-    derived.retain(|d| !paged.iter().any(|p| p.id == d.id));
+    derived.retain(|d| !paged.iter().any(|p| p.id() == d.id));
     let total = trusted + derived.len();
-    Ok((paging::merge_page(paged, skip, derived, f.offset, f.limit, key), total))
+    let derived = derived.into_iter().map(R::of_derived).collect();
+    Ok((
+        paging::merge_page(paged, skip, derived, f.offset, f.limit, R::key),
+        total,
+    ))
 }
 
 /// The list's order: soonest due first, then by id (UUID text, which sorts the same in

@@ -146,18 +146,22 @@ fn write(
     Ok(written)
 }
 
-/// p_late on `as_of` of each of `rows` (`None`: no forecast), from the stamp where it
-/// holds and forecast here for the rest: what a list ranks by.
+/// p_late on `as_of` of the rows with these ids and versions (`None`: no forecast), from
+/// the stamp where it holds and forecast here for the rest (read whole): what a list
+/// ranks by.
 pub fn p_late_of(
     conn: &mut DbConn,
     ctx: &DomainCtx,
-    rows: &[&Assessment],
+    keys: &[(&str, i32)],
     as_of: NaiveDate,
 ) -> AppResult<HashMap<String, Option<f64>>> {
-    let stamps = stamps_for(conn, rows, as_of)?;
-    let missing: Vec<&Assessment> = rows.iter().copied().filter(|a| !stamps.contains_key(&a.id)).collect();
-    let mut out = stamps;
-    out.extend(forecast_now(conn, ctx, &missing, as_of)?);
+    let mut out = stamps_for(conn, keys, as_of)?;
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|(id, _)| !out.contains_key(*id))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    out.extend(live(conn, ctx, &missing, as_of)?);
     Ok(out)
 }
 
@@ -175,12 +179,12 @@ fn forecast_now(
         .collect())
 }
 
-/// The stamps of `rows` that hold on `as_of`.
-fn stamps_for(conn: &mut DbConn, rows: &[&Assessment], as_of: NaiveDate) -> AppResult<HashMap<String, Option<f64>>> {
+/// The stamps that hold on `as_of` of the rows with these ids and versions.
+fn stamps_for(conn: &mut DbConn, keys: &[(&str, i32)], as_of: NaiveDate) -> AppResult<HashMap<String, Option<f64>>> {
     let Some((model, _)) = forecast::in_force_with_id(conn, as_of)? else {
         return Ok(HashMap::new());
     };
-    let version: HashMap<&str, i32> = rows.iter().map(|a| (a.id.as_str(), a.version)).collect();
+    let version: HashMap<&str, i32> = keys.iter().copied().collect();
     let ids: Vec<&str> = version.keys().copied().collect();
     let mut held = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(900) {
