@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 
 use super::assessment_list::{self, AssessmentFilter};
@@ -308,7 +308,7 @@ pub fn recent_non_attendances(
 
 /// Monday to Sunday of the week holding `day`.
 pub fn week_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+    let monday = super::assurance::monday_of(day);
     (monday, monday + Duration::days(6))
 }
 
