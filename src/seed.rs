@@ -1049,6 +1049,7 @@ fn insert_batch(conn: &mut DbConn, b: &Batch) -> anyhow::Result<()> {
         appointments::outcome_recorded_on.eq(r.outcome_recorded_on),
         appointments::version.eq(r.version),
         appointments::created_at.eq(r.created_at),
+        appointments::responsible_la.eq(&r.responsible_la),
     ));
     insert_rows!(conn, oa::table, b.requests, |r| (
         oa::id.eq(&r.id),
@@ -2041,6 +2042,7 @@ impl<'a> Gen<'a> {
             outcome_recorded_on: None,
             version: 1,
             created_at: at(booked_on, 20 + case.appointments.len() as u32),
+            responsible_la: case.row.responsible_la.clone(),
         });
         case.row.first_booked_on = case.row.first_booked_on.or(Some(booked_on));
         case.row.appointment_on = Some(day);

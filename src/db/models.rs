@@ -170,6 +170,10 @@ pub struct Appointment {
     pub outcome_recorded_on: Option<NaiveDate>,
     pub version: i32,
     pub created_at: NaiveDateTime,
+    /// The child's local authority, copied from the assessment so that a week's
+    /// appointments are counted within a scope from one index (migration `000110`).
+    #[serde(skip)]
+    pub responsible_la: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, AsChangeset)]

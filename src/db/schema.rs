@@ -127,6 +127,7 @@ diesel::table! {
         outcome_recorded_on -> Nullable<Date>,
         version -> Integer,
         created_at -> Timestamp,
+        responsible_la -> Text,
     }
 }
 

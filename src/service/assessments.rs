@@ -560,6 +560,7 @@ pub fn book(conn: &mut DbConn, ctx: &DomainCtx, id: &str, input: AppointmentInpu
             outcome_recorded_on: None,
             version: 1,
             created_at: now_utc(),
+            responsible_la: a.responsible_la.clone(),
         };
         diesel::insert_into(appointments::table).values(&row).execute(conn)?;
         a.first_booked_on = a.first_booked_on.or(Some(booked_on));

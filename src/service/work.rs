@@ -323,20 +323,20 @@ pub fn appointments_this_week(
     let (monday, sunday) = week_of(as_of);
     let (from, to) = (uk_midnight_utc(monday), uk_midnight_utc(sunday + Duration::days(1)));
     let steer = crate::db::steers_planner(conn);
-    // The week's appointments within the caller's authorities. A week's appointments are
-    // far fewer than an authority's assessments: on SQLite the time range must pick the
-    // index, not the authority.
+    // The week's appointments within the caller's authorities, each carrying its own. A
+    // week's appointments are far fewer than an authority's: on SQLite the time range
+    // must pick the index, not the authority.
     macro_rules! in_week {
-        ($joined:expr) => {{
-            let mut q = $joined
+        ($table:expr) => {{
+            let mut q = $table
                 .filter(appointments::starts_at.ge(from))
                 .filter(appointments::starts_at.lt(to))
                 .into_boxed();
             if let Some(codes) = ctx.scope.codes() {
                 q = if steer {
-                    q.filter(crate::db::no_index(assessments::responsible_la).eq_any(codes.to_vec()))
+                    q.filter(crate::db::no_index(appointments::responsible_la).eq_any(codes.to_vec()))
                 } else {
-                    q.filter(assessments::responsible_la.eq_any(codes.to_vec()))
+                    q.filter(appointments::responsible_la.eq_any(codes.to_vec()))
                 };
             }
             q
@@ -345,10 +345,8 @@ pub fn appointments_this_week(
     let (rows, total) = ctx.read_audited(
         conn,
         |conn| {
-            // The count needs no child: each row read is a random page at county size.
-            let total: i64 = in_week!(appointments::table.inner_join(assessments::table))
-                .count()
-                .get_result(conn)?;
+            // Counted from one index range (`appointments_week`): no row read.
+            let total: i64 = in_week!(appointments::table).count().get_result(conn)?;
             let rows: Vec<(models::Appointment, (String, String, String, String))> =
                 in_week!(appointments::table.inner_join(assessments::table.inner_join(children::table)))
                     .order((appointments::starts_at.asc(), appointments::id.asc()))

@@ -7,7 +7,9 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{s, spawn_app, Backend, Resp, TestApp};
-use crate::security::{add_org_in, add_user, audit_rows, browse, hidden_csrf, session_for, with_db};
+use crate::security::{
+    add_org_in, add_user, audit_rows, browse, hidden_csrf, post_as, session_for, user_with_token, with_db,
+};
 
 /// The due date of the DOMAIN.md worked example (became looked after Fri 19 Dec 2025).
 const TODAY: &str = "2026-01-05";
@@ -538,6 +540,51 @@ async fn home_lists_each_roles_work(b: Backend) {
     .expect(200, "was not brought");
     app.book(&iha3, "2026-01-02", "2026-01-07T14:30:00Z").await;
     let _ = child2;
+    // Another ICB's child, booked the same week by its own staff: not in this ICB's
+    // clinician's count.
+    add_org_in(&app, "icb", "ICB2", None).await;
+    add_org_in(&app, "local_authority", "OTH", Some("ICB2")).await;
+    let oth = user_with_token(
+        &app,
+        "staff@oth.gov.uk",
+        "OTH",
+        &[Role::SocialWorker, Role::HealthAdmin],
+    )
+    .await;
+    let other = post_as(
+        &app,
+        &oth,
+        "/children",
+        &json!({
+            "local_id": "O1", "given_name": "Olly", "family_name": "Other",
+            "date_of_birth": "2013-01-01", "sex": "M", "responsible_la": "OTH",
+        }),
+    )
+    .await
+    .expect(201, "an OTH child");
+    let started = post_as(
+        &app,
+        &oth,
+        &format!("/children/{}/periods", s(&other["id"])),
+        &json!({"started_on": "2025-12-22", "legal_status": "C2"}),
+    )
+    .await
+    .expect(201, "its period");
+    let other_iha = s(&started["assessment"]["id"]);
+    for (step, body) in [
+        ("notification", json!({"received_on": "2025-12-22"})),
+        (
+            "consent",
+            json!({"given_on": "2025-12-23", "basis": "local_authority", "given_by": "LA"}),
+        ),
+        (
+            "appointments",
+            json!({"starts_at": "2026-01-06T09:00:00Z", "clinician": "Dr Patel", "location": "Truro", "booked_on": "2026-01-02"}),
+        ),
+    ] {
+        let r = post_as(&app, &oth, &format!("/assessments/{other_iha}/{step}"), &body).await;
+        assert!(r.status == 200 || r.status == 201, "{step}: {}", r.text);
+    }
 
     let nurse = page(&app, &session_for(&app, "nurse@test.nhs.uk").await, "/").await;
     assert_page(&nurse, 200, "health admin");
@@ -586,6 +633,10 @@ async fn home_lists_each_roles_work(b: Backend) {
         doc.text
     );
     assert!(clinic.contains("TestC3"));
+    assert!(
+        clinic.contains("1 appointment this week.") && !clinic.contains("Olly"),
+        "counted and listed within the clinician's authorities: {clinic}"
+    );
     assert!(doc.text.contains("Waiting for the report"));
     let roles: Vec<Option<String>> = audit_rows(&app)
         .await

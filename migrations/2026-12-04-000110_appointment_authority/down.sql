@@ -1,0 +1,2 @@
+DROP INDEX appointments_week;
+ALTER TABLE appointments DROP COLUMN responsible_la;
