@@ -351,20 +351,53 @@ pub struct ChangesPage {
     pub view: View,
     pub changes: MeetingChanges,
     pub back: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
 }
 
-/// One list of changes: (id, heading, items, what to say when empty).
-pub type ChangeSection<'a> = (&'static str, &'static str, &'a [assurance::ChangedItem], &'static str);
+/// One list of changes as the page shows it: its id, heading, the items on this page,
+/// how many it holds in all, the number of the first shown, and what to say when empty.
+pub struct ChangeSection<'a> {
+    pub key: &'static str,
+    pub heading: &'static str,
+    pub items: &'a [assurance::ChangedItem],
+    pub total: usize,
+    pub first: usize,
+    pub empty: &'static str,
+}
 
 impl ChangesPage {
+    /// Each list's items on this page: every list is paged alike, [`PAGE`] at a time.
     pub fn sections(&self) -> Vec<ChangeSection<'_>> {
-        let c = &self.changes;
-        vec![
-            ("new", "New to the list", &c.new, "No child is new to the list."),
-            ("rag", "Status changed", &c.rag_changed, "No status changed."),
-            ("completed", "Completed", &c.completed, "Nothing was completed."),
-        ]
+        change_sections(&self.changes, self.view.page)
     }
+
+    /// Whether a list has items after this page.
+    fn more(changes: &MeetingChanges, page: usize) -> bool {
+        [&changes.new, &changes.rag_changed, &changes.completed]
+            .iter()
+            .any(|list| list.len() > page * PAGE)
+    }
+}
+
+/// The lists of changes on page `page` (from 1).
+fn change_sections(c: &MeetingChanges, page: usize) -> Vec<ChangeSection<'_>> {
+    let offset = (page - 1) * PAGE;
+    [
+        ("new", "New to the list", &c.new, "No child is new to the list."),
+        ("rag", "Status changed", &c.rag_changed, "No status changed."),
+        ("completed", "Completed", &c.completed, "Nothing was completed."),
+    ]
+    .into_iter()
+    .map(|(key, heading, all, empty)| ChangeSection {
+        key,
+        heading,
+        items: all.get(offset..).map_or(&[][..], |rest| &rest[..rest.len().min(PAGE)]),
+        total: all.len(),
+        first: offset + 1,
+        empty,
+    })
+    .collect()
 }
 
 fn select(name: &str, label: &str, options: Vec<(String, String)>, chosen: &str) -> SelectField {
@@ -677,9 +710,12 @@ pub async fn changes(state: web::Data<AppState>, access: Access, req: HttpReques
             assurance::changes_since_last_meeting(conn, ctx, as_of, weeks, &filters)
         })
         .await?;
+    let link = |page: usize| format!("{}&page={page}", view.link("/assurance/changes"));
     let page = ChangesPage {
         layout: Layout::signed_in("Changes since the last meeting", &access.principal, req.path()),
         back: view.link("/assurance"),
+        previous: (view.page > 1).then(|| link(view.page - 1)),
+        next: ChangesPage::more(&changes, view.page).then(|| link(view.page + 1)),
         changes,
         view,
     };
@@ -699,6 +735,47 @@ mod tests {
         assert_eq!(monday_of(d("2026-01-05")), d("2026-01-05"));
         assert_eq!(monday_of(d("2026-01-11")), d("2026-01-05"));
         assert_eq!(monday_of(d("2026-01-07")), d("2026-01-05"));
+    }
+
+    fn changed(n: usize) -> Vec<assurance::ChangedItem> {
+        (0..n)
+            .map(|i| assurance::ChangedItem {
+                assessment_id: format!("a{i}"),
+                child_id: format!("c{i}"),
+                local_id: format!("L{i:04}"),
+                initials: "A.B.".into(),
+                responsible_la: "SOM".into(),
+                rag: Rag::Red,
+                previous_rag: None,
+                completed_on: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_changes_since_the_last_meeting_are_paged_alike_in_every_list() {
+        let changes = MeetingChanges {
+            as_of: d("2026-01-05"),
+            since: d("2025-12-29"),
+            new: changed(PAGE * 2 + 3),
+            rag_changed: changed(4),
+            completed: Vec::new(),
+        };
+        let third = change_sections(&changes, 3);
+        let shown: Vec<(usize, usize, usize)> = third.iter().map(|s| (s.items.len(), s.total, s.first)).collect();
+        assert_eq!(
+            shown,
+            [
+                (3, PAGE * 2 + 3, PAGE * 2 + 1),
+                (0, 4, PAGE * 2 + 1),
+                (0, 0, PAGE * 2 + 1)
+            ]
+        );
+        assert_eq!(third[0].items[0].local_id, format!("L{:04}", PAGE * 2));
+        assert_eq!(change_sections(&changes, 1)[1].items.len(), 4);
+        assert!(ChangesPage::more(&changes, 2));
+        assert!(!ChangesPage::more(&changes, 3));
+        assert!(change_sections(&changes, 9).iter().all(|s| s.items.is_empty()));
     }
 
     #[test]
