@@ -155,16 +155,8 @@ pub fn append(conn: &mut DbConn, entries: &[&NewEntry]) -> QueryResult<Vec<i64>>
         prev_hash = hash.clone();
         rows.push(to_row(entry, hash));
     }
-    // Multi-row INSERTs, on each backend's own connection (the MultiConnection has no
-    // batch insert), in chunks that bound the statement's parameters (14 a row; SQLite
-    // allows 32,766).
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        let insert = diesel::insert_into(audit_log::table).values(chunk.to_vec());
-        match conn {
-            DbConn::Sqlite(c) => insert.execute(c)?,
-            DbConn::Postgres(c) => insert.execute(c)?,
-        };
-    }
+    // 14 parameters a row (SQLite allows 32,766 a statement).
+    crate::db::insert_batches!(conn, audit_log::table, rows, INSERT_CHUNK);
     Ok(rows.iter().map(|r| r.seq).collect())
 }
 

@@ -367,14 +367,9 @@ fn mark_backfilled(conn: &mut DbConn, marks: &[HistoryMark]) -> QueryResult<()> 
     Ok(())
 }
 
-/// Many events in few statements (a multi-row INSERT is backend-specific in diesel).
+/// Many events in few statements.
 fn insert_rows(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(1_000) {
-        match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(history_events::table).values(chunk).execute(c)?,
-            DbConn::Postgres(c) => diesel::insert_into(history_events::table).values(chunk).execute(c)?,
-        };
-    }
+    super::insert_batches!(conn, history_events::table, rows, 1_000);
     Ok(())
 }
 

@@ -209,6 +209,25 @@ impl DbConn {
     }
 }
 
+/// Inserts the rows of a slice into a table `$per` rows a statement, on the inner
+/// connection (a multi-row INSERT is backend-specific in diesel: MultiConnection has no
+/// DEFAULT keyword). `$per` times the row's columns must stay within every backend's
+/// limit on bound parameters. Evaluates to the rows written; a failure returns from the
+/// caller with `?`.
+macro_rules! insert_batches {
+    ($conn:expr, $table:expr, $rows:expr, $per:expr) => {{
+        let mut written = 0usize;
+        for chunk in $rows.chunks($per) {
+            written += match $conn {
+                $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                $crate::db::DbConn::Postgres(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+            };
+        }
+        written
+    }};
+}
+pub(crate) use insert_batches;
+
 /// A text column as an expression no index matches (`column || ''`), for a filter that
 /// must not drive the plan. SQLite plans without statistics and takes any index whose
 /// leading column is compared, even one that would visit most of a table (every row has

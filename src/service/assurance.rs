@@ -724,24 +724,7 @@ pub fn changes_since_last_meeting(
             let before = entries(conn, ctx, &stamper, since, since - window, None)?;
             let before = filters.keep(conn, ctx, before, since)?;
             let previous: HashMap<&str, Rag> = before.iter().map(|e| (e.id.as_str(), e.rag)).collect();
-            let on_either: Vec<String> = now
-                .iter()
-                .chain(before.iter())
-                .map(|e| e.id.clone())
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            let mut completed_on = HashMap::new();
-            for chunk in on_either.chunks(900) {
-                completed_on.extend(
-                    assessments::table
-                        .filter(assessments::id.eq_any(chunk))
-                        .filter(assessments::completed_on.gt(since))
-                        .filter(assessments::completed_on.le(as_of))
-                        .select((assessments::id, assessments::completed_on.assume_not_null()))
-                        .load::<(String, NaiveDate)>(conn)?,
-                );
-            }
+            let completed_on = completed_between(conn, since, as_of)?;
             let rag_now: HashMap<&str, Rag> = now.iter().map(|e| (e.id.as_str(), e.rag)).collect();
             let mut picked: Vec<(&Entry, u8)> = Vec::new();
             for e in &now {
@@ -795,6 +778,19 @@ pub fn changes_since_last_meeting(
         },
         |_| AuditEvent::ok("list", "assurance_changes", None, None),
     )
+}
+
+/// The day each IHA completed after `since`, up to `until`, of every authority: one walk
+/// of the index on the completion date, cheaper than asking for the ids of both lists.
+fn completed_between(conn: &mut DbConn, since: NaiveDate, until: NaiveDate) -> AppResult<HashMap<String, NaiveDate>> {
+    Ok(assessments::table
+        .filter(assessments::completed_on.gt(since))
+        .filter(assessments::completed_on.le(until))
+        .filter(assessments::kind.eq(Kind::Iha.as_str()))
+        .select((assessments::id, assessments::completed_on.assume_not_null()))
+        .load::<(String, NaiveDate)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// Local id, initials and responsible authority by child id.

@@ -135,15 +135,8 @@ fn write(
             p_late_model: model,
         })
         .collect();
-    let mut written = 0;
-    // Five values a row: within every backend's limit on bound parameters.
-    for chunk in values.chunks(150) {
-        written += match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(forecast_stamps::table).values(chunk).execute(c)?,
-            DbConn::Postgres(c) => diesel::insert_into(forecast_stamps::table).values(chunk).execute(c)?,
-        };
-    }
-    Ok(written)
+    // Five values a row.
+    Ok(crate::db::insert_batches!(conn, forecast_stamps::table, values, 150))
 }
 
 /// p_late on `as_of` of the rows with these ids and versions (`None`: no forecast), from

@@ -11,7 +11,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::kpi_report::{self, Span};
+use super::kpi_report::{self, Detail, Span};
 use super::DomainCtx;
 use crate::audit::AuditEvent;
 use crate::db::DbConn;
@@ -78,7 +78,7 @@ pub fn report(conn: &mut DbConn, ctx: &DomainCtx, from: Month, to: Month, las: &
     let analysis = ctx.read_audited(
         conn,
         |conn| {
-            let children = kpi_report::load(conn, ctx, las, Span::months(from, to))?;
+            let children = kpi_report::load(conn, ctx, las, Span::months(from, to), Detail::Causes)?;
             let figures: Vec<kpi::Figure> = Month::range(from, to)
                 .into_iter()
                 .map(|month| kpi::figure(Measure::IhaWithin20WorkingDays, month, &children, ctx.today))

@@ -22,7 +22,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::kpi_report::{self, Span};
+use super::kpi_report::{self, Detail, Span};
 use super::DomainCtx;
 use crate::audit::AuditEvent;
 use crate::db::models::{new_id, now_utc};
@@ -148,7 +148,7 @@ pub fn publish(conn: &mut DbConn, ctx: &DomainCtx, month: Month, las: &[String])
     let refused = || AppError::Conflict(format!("{month} is already published for these local authorities"));
     // Read (and compute) first, so that the write lock is held only for the inserts.
     let children = read_transaction(conn, |conn| {
-        kpi_report::load(conn, ctx, las, Span::months(month, month))
+        kpi_report::load(conn, ctx, las, Span::months(month, month), Detail::Causes)
     })?;
     let figures: Vec<Figure> = Measure::ALL
         .into_iter()
@@ -206,29 +206,10 @@ fn store_figures(conn: &mut DbConn, publication_id: &str, figures: &[Figure]) ->
                 .map(move |(i, (e, beside))| entry_row(publication_id, f.measure, i, e, beside))
         })
         .collect();
-    insert_figures(conn, &counts)?;
-    // 14 parameters a row: well under either database's limit per statement.
-    for chunk in entries.chunks(500) {
-        insert_entries(conn, chunk)?;
-    }
+    // Six figures; 14 parameters an entry.
+    crate::db::insert_batches!(conn, kpi_published_figures::table, counts, 500);
+    crate::db::insert_batches!(conn, kpi_published_entries::table, entries, 500);
     Ok(())
-}
-
-/// Multi-row INSERTs on each backend's own connection (the MultiConnection has none).
-fn insert_figures(conn: &mut DbConn, rows: &[FigureRow]) -> QueryResult<usize> {
-    let insert = diesel::insert_into(kpi_published_figures::table).values(rows.to_vec());
-    match conn {
-        DbConn::Sqlite(c) => insert.execute(c),
-        DbConn::Postgres(c) => insert.execute(c),
-    }
-}
-
-fn insert_entries(conn: &mut DbConn, rows: &[EntryRow]) -> QueryResult<usize> {
-    let insert = diesel::insert_into(kpi_published_entries::table).values(rows.to_vec());
-    match conn {
-        DbConn::Sqlite(c) => insert.execute(c),
-        DbConn::Postgres(c) => insert.execute(c),
-    }
 }
 
 fn count(n: usize) -> i32 {
@@ -480,7 +461,7 @@ pub fn restatement(
                 .map(|(_, f)| f)
                 .find(|f| f.measure == measure)
                 .ok_or(AppError::NotFound("publication"))?;
-            let children = kpi_report::load(conn, ctx, las, Span::months(month, month))?;
+            let children = kpi_report::load(conn, ctx, las, Span::months(month, month), Detail::Outcomes)?;
             Ok((row, published, kpi::figure(measure, month, &children, ctx.today)))
         },
         |_| AuditEvent::ok("report", "kpi_restatement", None, None),

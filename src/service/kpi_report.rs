@@ -64,6 +64,17 @@ fn children_of(codes: &[String]) -> _ {
 /// Rows per `IN (...)` list: below SQLite's older limit of 999 bound parameters.
 const IDS_PER_QUERY: usize = 900;
 
+/// How much a load reads about each assessment beyond whether it was on time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Met, missed or pending: all the figures and their comparison with a published
+    /// month need. Nothing about out-of-area requests or why a miss missed is read.
+    Outcomes,
+    /// Also whether it was out of area and, for each miss, why and whose step it was
+    /// (the children's lists), judged from its whole row and maybe its history.
+    Causes,
+}
+
 /// What the measures need, for the months of `span`, about every child in `ctx`'s scope
 /// (narrowed to `las` if given). Only the rows that can count in those months are read:
 /// - periods that started by the span's last day and had not ended before the day before
@@ -76,7 +87,14 @@ const IDS_PER_QUERY: usize = 900;
 ///
 /// The measures computed over this are those computed over everything (a test holds the
 /// two equal); a county's history of several years is read as one year, not all of it.
-pub fn load(conn: &mut DbConn, ctx: &DomainCtx, las: &[String], span: Span) -> AppResult<Vec<ChildFacts>> {
+/// With [`Detail::Outcomes`] the facts hold no cause and no out-of-area flag.
+pub fn load(
+    conn: &mut DbConn,
+    ctx: &DomainCtx,
+    las: &[String],
+    span: Span,
+    detail: Detail,
+) -> AppResult<Vec<ChildFacts>> {
     let wanted = scope_codes(ctx, las);
     let wanted = wanted.as_deref();
     let eve = span.first.pred_opt().unwrap_or(span.first);
@@ -118,7 +136,7 @@ pub fn load(conn: &mut DbConn, ctx: &DomainCtx, las: &[String], span: Span) -> A
             (id, facts)
         })
         .collect();
-    load_assessments(conn, ctx, wanted, span, periods, &mut by_child)?;
+    load_assessments(conn, ctx, wanted, span, detail, periods, &mut by_child)?;
     load_checks(conn, wanted, span, &mut by_child)?;
     load_leaving_care_summaries(conn, &mut by_child)?;
     let mut all: Vec<ChildFacts> = by_child.into_values().collect();
@@ -170,6 +188,7 @@ fn load_assessments(
     ctx: &DomainCtx,
     las: Option<&[String]>,
     span: Span,
+    detail: Detail,
     periods: Vec<(String, String, NaiveDate, Option<NaiveDate>)>,
     by_child: &mut HashMap<String, ChildFacts>,
 ) -> AppResult<()> {
@@ -197,13 +216,18 @@ fn load_assessments(
     assessments.extend(rhas_q.load(conn)?);
     // A period's RHAs in the order they fall due.
     assessments.sort_by(|a, b| (a.due_on, &a.id).cmp(&(b.due_on, &b.id)));
-    let ids: Vec<&str> = assessments.iter().map(|a| a.id.as_str()).collect();
-    let requests = requests_for(conn, &ids)?;
-    let missed: Vec<&str> = assessments
-        .iter()
-        .filter(|a| !a.on_time())
-        .map(|a| a.id.as_str())
-        .collect();
+    let (requests, missed) = match detail {
+        Detail::Outcomes => (HashMap::new(), Vec::new()),
+        Detail::Causes => {
+            let ids: Vec<&str> = assessments.iter().map(|a| a.id.as_str()).collect();
+            let missed: Vec<&str> = assessments
+                .iter()
+                .filter(|a| !a.on_time())
+                .map(|a| a.id.as_str())
+                .collect();
+            (requests_for(conn, &ids)?, missed)
+        }
+    };
     let rows = rows_for(conn, &missed)?;
     // A miss is judged as the assessment stood on its due date: replayed from its events
     // when something was recorded as happening after that day (a rebooking, say).
@@ -561,7 +585,8 @@ fn report_reading(
         conn,
         |conn| {
             let started = std::time::Instant::now();
-            let children = load(conn, ctx, las, Span::months(from, to))?;
+            let detail = if with_lists { Detail::Causes } else { Detail::Outcomes };
+            let children = load(conn, ctx, las, Span::months(from, to), detail)?;
             let loaded = started.elapsed();
             let months = kpi::Month::range(from, to);
             let figures = kpi::summaries(&children, &months, ctx.today);
@@ -646,7 +671,7 @@ pub fn drill_down(
     let f = ctx.read_audited(
         conn,
         |conn| {
-            let children = load(conn, ctx, las, Span::months(month, month))?;
+            let children = load(conn, ctx, las, Span::months(month, month), Detail::Causes)?;
             Ok(kpi::figure(measure, month, &children, ctx.today))
         },
         |_| AuditEvent::ok("report", "kpi_drill_down", None, None),

@@ -143,16 +143,8 @@ fn snapshot(conn: &mut DbConn, stamper: &Stamper<'_>, day: NaiveDate, ids: &[Str
             rag: rag.as_str(),
         })
         .collect();
-    let mut written = 0;
-    // Six values a row: within every backend's limit on bound parameters. A batch insert
-    // needs the inner connection (MultiConnection has no DEFAULT keyword).
-    for chunk in rows.chunks(150) {
-        written += match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(rag_snapshots::table).values(chunk).execute(c)?,
-            DbConn::Postgres(c) => diesel::insert_into(rag_snapshots::table).values(chunk).execute(c)?,
-        };
-    }
-    Ok(written)
+    // Six values a row.
+    Ok(crate::db::insert_batches!(conn, rag_snapshots::table, rows, 150))
 }
 
 #[derive(Insertable)]
