@@ -261,24 +261,21 @@ fn send_loop(settings: &Settings, pool: &crate::db::Pool, mailer: &Mailer, stop:
     let policy = SenderPolicy::new(settings);
     while !stop.load(Ordering::SeqCst) {
         let mut busy = false;
-        match pool.get() {
-            Ok(mut conn) => match outbox::deliver_due_unless(&mut conn, mailer, &policy, stop) {
-                Ok(r) => {
-                    if r.claimed > 0 || r.reclaimed > 0 {
-                        tracing::info!(
-                            sent = r.sent,
-                            retrying = r.retrying,
-                            dead = r.dead,
-                            reclaimed = r.reclaimed,
-                            released = r.released,
-                            "outbox"
-                        );
-                    }
-                    busy = r.claimed == policy.batch as usize;
+        match outbox::deliver_due_unless(&mut &*pool, mailer, &policy, stop) {
+            Ok(r) => {
+                if r.claimed > 0 || r.reclaimed > 0 {
+                    tracing::info!(
+                        sent = r.sent,
+                        retrying = r.retrying,
+                        dead = r.dead,
+                        reclaimed = r.reclaimed,
+                        released = r.released,
+                        "outbox"
+                    );
                 }
-                Err(e) => tracing::warn!(error = %e, "outbox delivery"),
-            },
-            Err(e) => tracing::warn!(error = %e, "outbox: no database connection"),
+                busy = r.claimed == policy.batch as usize;
+            }
+            Err(e) => tracing::warn!(error = %e, "outbox delivery"),
         }
         if !busy && pause(stop, settings.escalation.send_interval_seconds) {
             return;

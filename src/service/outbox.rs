@@ -309,44 +309,70 @@ pub fn claim(conn: &mut DbConn, policy: &SenderPolicy, now: NaiveDateTime) -> Qu
     })
 }
 
+/// Where a delivery round takes a database connection for each of its short steps
+/// (reclaim, claim, record). The service's senders take one from the pool for each step,
+/// so that none is held while a message is on its way to the relay: a slow relay would
+/// otherwise keep a connection per sender thread from the requests. The command line and
+/// the tests use their one connection.
+pub trait Connections {
+    fn step<T>(&mut self, f: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> QueryResult<T>;
+}
+
+impl Connections for DbConn {
+    fn step<T>(&mut self, f: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> QueryResult<T> {
+        f(self)
+    }
+}
+
+impl Connections for &crate::db::Pool {
+    fn step<T>(&mut self, f: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> QueryResult<T> {
+        // No connection within the pool's timeout: the round stops like on a database
+        // error, and what it claimed but did not record goes back after the lease.
+        let mut conn = self
+            .get()
+            .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
+        f(&mut conn)
+    }
+}
+
 /// One round: reclaim expired leases, claim due rows, send each, record the result.
-pub fn deliver_due(conn: &mut DbConn, mailer: &Mailer, policy: &SenderPolicy) -> QueryResult<DeliveryReport> {
-    deliver_due_unless(conn, mailer, policy, &AtomicBool::new(false))
+pub fn deliver_due(db: &mut impl Connections, mailer: &Mailer, policy: &SenderPolicy) -> QueryResult<DeliveryReport> {
+    deliver_due_unless(db, mailer, policy, &AtomicBool::new(false))
 }
 
 /// [`deliver_due`], stopping early once `stop` is set (shutdown): the message being sent is
 /// finished and recorded, and the rows claimed but not yet tried are released at once
 /// rather than left for their lease to run out.
 pub fn deliver_due_unless(
-    conn: &mut DbConn,
+    db: &mut impl Connections,
     mailer: &Mailer,
     policy: &SenderPolicy,
     stop: &AtomicBool,
 ) -> QueryResult<DeliveryReport> {
     let mut report = DeliveryReport {
-        reclaimed: reclaim_expired(conn, now_utc())?,
+        reclaimed: db.step(|conn| reclaim_expired(conn, now_utc()))?,
         ..DeliveryReport::default()
     };
-    let rows = claim(conn, policy, now_utc())?;
+    let rows = db.step(|conn| claim(conn, policy, now_utc()))?;
     report.claimed = rows.len();
     let mut unrecorded = SentBatch::default();
     for (i, row) in rows.iter().enumerate() {
         if stop.load(Ordering::SeqCst) {
-            report.sent += unrecorded.record(conn)?;
-            report.released = release(conn, &rows[i..])?;
+            report.sent += db.step(|conn| unrecorded.record(conn))?;
+            report.released = db.step(|conn| release(conn, &rows[i..]))?;
             return Ok(report);
         }
         match mailer.send(row) {
             Ok(()) => {
                 unrecorded.push(row);
                 if unrecorded.is_due() {
-                    report.sent += unrecorded.record(conn)?;
+                    report.sent += db.step(|conn| unrecorded.record(conn))?;
                 }
             }
-            Err(e) => record_failure(conn, policy, row, e, &mut report)?,
+            Err(e) => db.step(|conn| record_failure(conn, policy, row, e, &mut report))?,
         }
     }
-    report.sent += unrecorded.record(conn)?;
+    report.sent += db.step(|conn| unrecorded.record(conn))?;
     Ok(report)
 }
 

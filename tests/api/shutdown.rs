@@ -11,7 +11,10 @@ use diesel::prelude::*;
 use crate::helpers::{connect, Backend, TestDb};
 use crate::smtp::SmtpServer;
 
-both!(sigterm_finishes_the_message_being_sent_and_hands_back_the_rest);
+both!(
+    sigterm_finishes_the_message_being_sent_and_hands_back_the_rest,
+    a_sender_on_a_slow_relay_leaves_the_database_to_the_requests,
+);
 
 const TODAY: &str = "2026-02-16";
 
@@ -71,10 +74,7 @@ async fn sigterm_finishes_the_message_being_sent_and_hands_back_the_rest(b: Back
         let smtp = SmtpServer::start();
         smtp.slow_down(400);
         queue_mail(&db.url, 20);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
+        let port = free_port();
         let mut server = cla(&db.url, db.dir.path())
             .env("CLA_BIND_ADDRESS", format!("127.0.0.1:{port}"))
             .env("CLA_SMTP_URL", smtp.url())
@@ -115,6 +115,80 @@ async fn sigterm_finishes_the_message_being_sent_and_hands_back_the_rest(b: Back
     })
     .await
     .expect("the test thread");
+}
+
+/// A slow relay never keeps the requests from the database: with a pool of one
+/// connection and one sender working through a batch at a second a message, `/ready`
+/// (which needs a connection) answers 200 while the batch is still being sent. A sender
+/// that held its connection for the whole batch (20 s here) made it wait out the pool's
+/// 10 s and answer 503.
+async fn a_sender_on_a_slow_relay_leaves_the_database_to_the_requests(b: Backend) {
+    tokio::task::spawn_blocking(move || {
+        let db = TestDb::create(b);
+        let smtp = SmtpServer::start();
+        smtp.slow_down(1_000);
+        queue_mail(&db.url, 20);
+        let port = free_port();
+        let mut server = cla(&db.url, db.dir.path())
+            .env("CLA_BIND_ADDRESS", format!("127.0.0.1:{port}"))
+            .env("CLA_POOL_SIZE", "1")
+            .env("CLA_SMTP_URL", smtp.url())
+            .env("CLA_ESCALATION__SENDER_WORKERS", "1")
+            .env("CLA_ESCALATION__SEND_INTERVAL_SECONDS", "1")
+            .args(["serve", "--workers", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start serve");
+        let got = smtp.wait_for(1, Duration::from_secs(60));
+        assert!(!got.is_empty(), "the sender started delivering");
+        let answer = get(port, "/ready");
+        let delivered = smtp.messages().len();
+        let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+        if wait_for_exit(&mut server, Duration::from_secs(20)).is_none() {
+            let _ = server.kill();
+        }
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "/ready answers while the relay is slow: {}",
+            answer.lines().next().unwrap_or_default()
+        );
+        assert!(
+            delivered < 20,
+            "the batch was still being sent ({delivered} of 20 delivered)"
+        );
+    })
+    .await
+    .expect("the test thread");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A plain HTTP GET to the local server (retried while it starts); returns the response.
+fn get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let start = Instant::now();
+    loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(mut stream) => {
+                write!(
+                    stream,
+                    "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                )
+                .expect("send");
+                let mut response = String::new();
+                stream.read_to_string(&mut response).expect("read");
+                return response;
+            }
+            Err(_) if start.elapsed() < Duration::from_secs(20) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("the server never listened: {e}"),
+        }
+    }
 }
 
 /// `backup FILE` while the service is taking new children: the copy opens on its own, its
