@@ -398,7 +398,7 @@ fn plan_arrival(rng: &mut StdRng, window_start: NaiveDate, today: NaiveDate) -> 
     } else {
         born_aged(rng, start, age, 0)
     };
-    let (legal_status, category_of_need) = entry_status(rng, uasc);
+    let (legal_status, category_of_need) = entry_status(rng, uasc, obligations::age_on(date_of_birth, start));
     let mut periods = if legal_status == "V3" {
         plan_short_breaks(rng, start, date_of_birth, category_of_need, today)
     } else {
@@ -472,11 +472,20 @@ fn plan_stayer(rng: &mut StdRng, window_start: NaiveDate, today: NaiveDate, year
     }
 }
 
-fn entry_status(rng: &mut StdRng, uasc: bool) -> (&'static str, &'static str) {
+fn entry_status(rng: &mut StdRng, uasc: bool, age: u32) -> (&'static str, &'static str) {
     if uasc {
         return ("V2", if rng.random_bool(0.9) { "N8" } else { "N1" });
     }
-    (pick(rng, ENTRY_LEGAL_STATUSES), pick(rng, CATEGORIES))
+    (entry_legal_status(rng, age), pick(rng, CATEGORIES))
+}
+
+/// Remand (J1) is for young people over the age of criminal responsibility, 10 (DfE rule
+/// 358), in practice teenagers; younger children in that bucket are accommodated instead.
+fn entry_legal_status(rng: &mut StdRng, age: u32) -> &'static str {
+    match pick(rng, ENTRY_LEGAL_STATUSES) {
+        "J1" if age < 12 => "V2",
+        status => status,
+    }
 }
 
 /// How long a period lasts and why it ends; `None` while it is still open today.
@@ -530,11 +539,13 @@ fn cap_at_eighteen(
     end.filter(|(on, _)| *on <= today)
 }
 
-/// Adoption is for young children after most of a year in care; other children in those
-/// buckets go home instead.
+/// Adoption is for young children after most of a year in care, and adult social care
+/// takes over from 16 at the earliest (DfE rule 389); other children in those buckets go
+/// home instead.
 fn leaving_reason(rng: &mut StdRng, endings: &[(&'static str, u32)], age: u32, days: i64) -> &'static str {
     match pick(rng, endings) {
         "E11" | "E12" if age >= 6 || days < MIN_DAYS_TO_ADOPTION => "E4A",
+        "E7" if age < 16 => "E4A",
         reason => reason,
     }
 }
@@ -575,7 +586,7 @@ fn plan_earlier_period(rng: &mut StdRng, start: NaiveDate, date_of_birth: NaiveD
         rng.random_range(120..=1200)
     };
     let ended = start - Duration::days(gap);
-    let legal_status = pick(rng, ENTRY_LEGAL_STATUSES);
+    let legal_status = entry_legal_status(rng, obligations::age_on(date_of_birth, ended));
     let (length, reason) = if legal_status == "V3" {
         short_break(rng)
     } else {
@@ -599,7 +610,7 @@ fn plan_reentry(
     if start > today || start >= obligations::birthday(date_of_birth, 18) {
         return None;
     }
-    let legal_status = pick(rng, ENTRY_LEGAL_STATUSES);
+    let legal_status = entry_legal_status(rng, obligations::age_on(date_of_birth, start));
     let end = plan_end(rng, start, date_of_birth, legal_status, false, today);
     let category_of_need = pick(rng, CATEGORIES);
     Some(PeriodPlan::new(rng, start, end, legal_status, category_of_need))
@@ -2531,7 +2542,9 @@ impl<'a> Gen<'a> {
             None,
             note,
         );
-        let sdq_on = today - Duration::days(self.rng.random_range(0..=330));
+        // Before today: on 1 April an SDQ of today is outside the year just ended, and the
+        // return would then have none (DfE rule 186).
+        let sdq_on = today - Duration::days(self.rng.random_range(1..=330));
         if (4..=16).contains(&obligations::age_on(dob, sdq_on)) {
             self.sdq(child, sdq_on);
         }
