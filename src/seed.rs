@@ -24,10 +24,12 @@ use rand::{Rng, SeedableRng};
 
 use crate::audit::AuditEvent;
 use crate::db::models::{
-    Appointment, Assessment, AssessmentEvent, Child, Consent, HealthCheck, Note, OutOfAreaRequest, Period, Placement,
+    Appointment, Assessment, AssessmentEvent, Child, Consent, HealthCheck, LegalStatusChange, Note, OutOfAreaRequest,
+    Period, Placement,
 };
 use crate::db::schema::*;
 use crate::db::DbConn;
+use crate::legal_status;
 use crate::obligations::{self, IhaDecision};
 use crate::service::assessments::new_assessment;
 use crate::service::rag_store::Stamper;
@@ -169,6 +171,7 @@ fn refresh_statistics(conn: &mut DbConn) -> anyhow::Result<()> {
 const FOREIGN_KEYS: &[(&str, &str, &str)] = &[
     ("children", "social_worker_id", "users"),
     ("periods", "child_id", "children"),
+    ("legal_status_changes", "period_id", "periods"),
     ("placements", "period_id", "periods"),
     ("assessments", "child_id", "children"),
     ("assessments", "period_id", "periods"),
@@ -231,8 +234,105 @@ fn write_county(conn: &mut DbConn, ctx: &DomainCtx, rng: StdRng, plans: &[ChildP
 struct PeriodPlan {
     start: NaiveDate,
     end: Option<(NaiveDate, &'static str)>,
+    /// The legal status the period starts with.
     legal_status: &'static str,
+    /// Later legal statuses, oldest first, each before the end (some may be after today).
+    changes: Vec<legal_status::Change>,
+    /// The day a child who is adopted moves in with the adopters (REC E11, E12).
+    placed_for_adoption: Option<NaiveDate>,
     category_of_need: &'static str,
+}
+
+impl PeriodPlan {
+    /// A period with the legal-status changes and the adoption placement that its statuses
+    /// and its ending call for ([`protective_order_ends`], [`adoption`]).
+    fn new(
+        rng: &mut StdRng,
+        start: NaiveDate,
+        end: Option<(NaiveDate, &'static str)>,
+        legal_status: &'static str,
+        category_of_need: &'static str,
+    ) -> PeriodPlan {
+        let mut plan = PeriodPlan {
+            start,
+            end,
+            legal_status,
+            changes: Vec::new(),
+            placed_for_adoption: None,
+            category_of_need,
+        };
+        protective_order_ends(rng, &mut plan);
+        adoption(rng, &mut plan);
+        plan
+    }
+
+    fn legal_status_on(&self, day: NaiveDate) -> &str {
+        legal_status::status_on(self.legal_status, &self.changes, day)
+    }
+
+    /// The day of the last change, else the start.
+    fn last_change(&self) -> NaiveDate {
+        self.changes.last().map_or(self.start, |c| c.changed_on)
+    }
+
+    /// Adds a change if it falls before the period's end; returns whether it did.
+    fn change(&mut self, on: NaiveDate, status: &'static str) -> bool {
+        let in_period = on > self.last_change() && self.end.is_none_or(|(end, _)| on < end);
+        if in_period {
+            self.changes.push(legal_status::Change {
+                changed_on: on,
+                legal_status: status.to_string(),
+            });
+        }
+        in_period
+    }
+}
+
+/// The short protective statuses last days, not months (DfE rules 361-363): police
+/// protection at most 72 hours (Children Act 1989 s.46(6)), an emergency protection order
+/// 8 days, extended at most once by 7 (s.45), a child assessment order at most 7 days
+/// (s.43(5)). Each gives way to the status the child is then looked after under (another
+/// order, or accommodation under section 20), unless the period ends first.
+fn protective_order_ends(rng: &mut StdRng, plan: &mut PeriodPlan) {
+    let mut status = plan.legal_status;
+    while let Some((days, next)) = protective_order(status) {
+        let on = plan.last_change() + Duration::days(rng.random_range(days));
+        status = pick(rng, next);
+        if !plan.change(on, status) {
+            return;
+        }
+    }
+}
+
+/// How many days a protective status lasts, and what follows it.
+type Protection = (std::ops::RangeInclusive<i64>, &'static [(&'static str, u32)]);
+
+fn protective_order(legal_status: &str) -> Option<Protection> {
+    match legal_status {
+        "L1" => Some((1..=3, &[("V2", 45), ("C1", 35), ("L2", 20)])),
+        "L2" => Some((1..=15, &[("C1", 80), ("V2", 20)])),
+        "L3" => Some((1..=7, &[("V2", 60), ("C1", 40)])),
+        _ => None,
+    }
+}
+
+/// The shortest period that ends in adoption: care proceedings, a placement order and
+/// matching take most of a year even for babies.
+const MIN_DAYS_TO_ADOPTION: i64 = 270;
+
+/// A child is adopted (REC E11, E12) from an adoption placement (DfE rule 390), made under
+/// a placement order (E1, rule 408) some weeks before, and after living with the adopters
+/// at least ten weeks (Adoption and Children Act 2002 s.42(2)).
+fn adoption(rng: &mut StdRng, plan: &mut PeriodPlan) {
+    let Some((adopted_on, "E11" | "E12")) = plan.end else {
+        return;
+    };
+    let placed = adopted_on - Duration::days(rng.random_range(70..=240));
+    if plan.legal_status_on(placed) != "E1" {
+        let order = (placed - Duration::days(rng.random_range(14..=120))).max(plan.last_change() + Duration::days(1));
+        plan.change(order.min(placed), "E1");
+    }
+    plan.placed_for_adoption = Some(placed);
 }
 
 #[derive(Debug, Clone)]
@@ -298,14 +398,13 @@ fn plan_arrival(rng: &mut StdRng, window_start: NaiveDate, today: NaiveDate) -> 
     } else {
         born_aged(rng, start, age, 0)
     };
-    let (legal_status, category_of_need) = entry_status(rng, uasc);
-    let end = plan_end(rng, start, date_of_birth, legal_status, uasc, today);
-    let mut periods = vec![PeriodPlan {
-        start,
-        end,
-        legal_status,
-        category_of_need,
-    }];
+    let (legal_status, category_of_need) = entry_status(rng, uasc, obligations::age_on(date_of_birth, start));
+    let mut periods = if legal_status == "V3" {
+        plan_short_breaks(rng, start, date_of_birth, category_of_need, today)
+    } else {
+        let end = plan_end(rng, start, date_of_birth, legal_status, uasc, today);
+        vec![PeriodPlan::new(rng, start, end, legal_status, category_of_need)]
+    };
     if !uasc && rng.random_bool(0.06) {
         if let Some(earlier) = plan_earlier_period(rng, start, date_of_birth) {
             periods.insert(0, earlier);
@@ -356,30 +455,37 @@ fn plan_stayer(rng: &mut StdRng, window_start: NaiveDate, today: NaiveDate, year
     let leaves = rng.random_bool(1.0 - 0.87f64.powi(years as i32));
     let candidate = leaves.then(|| {
         let on = random_day(rng, window_start, today);
-        (
-            on,
-            leaving_reason(rng, LONG_ENDINGS, obligations::age_on(date_of_birth, on)),
-        )
+        let endings = if ssda903::is_short_breaks(legal_status) {
+            SHORT_BREAK_ENDINGS
+        } else {
+            LONG_ENDINGS
+        };
+        let age = obligations::age_on(date_of_birth, on);
+        (on, leaving_reason(rng, endings, age, (on - start).num_days()))
     });
     let end = cap_at_eighteen(rng, date_of_birth, candidate, today, uasc);
     ChildPlan {
         date_of_birth,
         sex: pick_sex(rng, uasc),
         uasc,
-        periods: vec![PeriodPlan {
-            start,
-            end,
-            legal_status,
-            category_of_need,
-        }],
+        periods: vec![PeriodPlan::new(rng, start, end, legal_status, category_of_need)],
     }
 }
 
-fn entry_status(rng: &mut StdRng, uasc: bool) -> (&'static str, &'static str) {
+fn entry_status(rng: &mut StdRng, uasc: bool, age: u32) -> (&'static str, &'static str) {
     if uasc {
         return ("V2", if rng.random_bool(0.9) { "N8" } else { "N1" });
     }
-    (pick(rng, ENTRY_LEGAL_STATUSES), pick(rng, CATEGORIES))
+    (entry_legal_status(rng, age), pick(rng, CATEGORIES))
+}
+
+/// Remand (J1) is for young people over the age of criminal responsibility, 10 (DfE rule
+/// 358), in practice teenagers; younger children in that bucket are accommodated instead.
+fn entry_legal_status(rng: &mut StdRng, age: u32) -> &'static str {
+    match pick(rng, ENTRY_LEGAL_STATUSES) {
+        "J1" if age < 12 => "V2",
+        status => status,
+    }
 }
 
 /// How long a period lasts and why it ends; `None` while it is still open today.
@@ -397,12 +503,10 @@ fn plan_end(
             rng.random_range(5..=90),
             if rng.random_bool(0.85) { "E14" } else { "E9" },
         )),
-        "V3" | "V4" => rng.random_bool(0.4).then(|| {
-            (
-                rng.random_range(100..=700),
-                if rng.random_bool(0.5) { "E8" } else { "E4A" },
-            )
-        }),
+        "V3" => Some(short_break(rng)),
+        "V4" => rng
+            .random_bool(0.4)
+            .then(|| (rng.random_range(100..=700), pick(rng, SHORT_BREAK_ENDINGS))),
         _ if uasc => None,
         _ => {
             let stay = pick(rng, STAY_KINDS);
@@ -411,7 +515,7 @@ fn plan_end(
                 Stay::Medium => (rng.random_range(57..=365), MEDIUM_ENDINGS),
                 Stay::Long => (rng.random_range(366..=3000), LONG_ENDINGS),
             };
-            Some((days, leaving_reason(rng, endings, age)))
+            Some((days, leaving_reason(rng, endings, age, days)))
         }
     };
     let candidate = candidate.map(|(days, reason)| (start + Duration::days(days), reason));
@@ -435,12 +539,43 @@ fn cap_at_eighteen(
     end.filter(|(on, _)| *on <= today)
 }
 
-/// Adoption is for young children; older children in those buckets go home instead.
-fn leaving_reason(rng: &mut StdRng, endings: &[(&'static str, u32)], age: u32) -> &'static str {
+/// Adoption is for young children after most of a year in care, and adult social care
+/// takes over from 16 at the earliest (DfE rule 389); other children in those buckets go
+/// home instead.
+fn leaving_reason(rng: &mut StdRng, endings: &[(&'static str, u32)], age: u32, days: i64) -> &'static str {
     match pick(rng, endings) {
-        "E11" | "E12" if age >= 6 => "E4A",
+        "E11" | "E12" if age >= 6 || days < MIN_DAYS_TO_ADOPTION => "E4A",
+        "E7" if age < 16 => "E4A",
         reason => reason,
     }
+}
+
+/// One break of an agreed series of short breaks (V3) is its own period of care: a night
+/// or a few (DfE rule 365: at most 17 days), then home.
+fn short_break(rng: &mut StdRng) -> (i64, &'static str) {
+    (rng.random_range(1..=4), "E4A")
+}
+
+/// An agreed series of short breaks (V3), one period each, while the agreement lasts. At
+/// least three weeks apart, so a child has at most about 64 days a year (DfE rule 367: 75).
+fn plan_short_breaks(
+    rng: &mut StdRng,
+    first: NaiveDate,
+    date_of_birth: NaiveDate,
+    category_of_need: &'static str,
+    today: NaiveDate,
+) -> Vec<PeriodPlan> {
+    let agreement_ends = first + Duration::days(rng.random_range(180..=900));
+    let eighteenth = obligations::birthday(date_of_birth, 18);
+    let mut breaks = Vec::new();
+    let mut start = first;
+    while start <= today && start < agreement_ends.min(eighteenth) {
+        let end = plan_end(rng, start, date_of_birth, "V3", false, today);
+        breaks.push(PeriodPlan::new(rng, start, end, "V3", category_of_need));
+        let Some((ended, _)) = end else { break };
+        start = ended + Duration::days(rng.random_range(21..=56));
+    }
+    breaks
 }
 
 /// An earlier, shorter period that ended before this one began (re-entry into care).
@@ -450,15 +585,17 @@ fn plan_earlier_period(rng: &mut StdRng, start: NaiveDate, date_of_birth: NaiveD
     } else {
         rng.random_range(120..=1200)
     };
-    let length = rng.random_range(15..=300);
     let ended = start - Duration::days(gap);
+    let legal_status = entry_legal_status(rng, obligations::age_on(date_of_birth, ended));
+    let (length, reason) = if legal_status == "V3" {
+        short_break(rng)
+    } else {
+        (rng.random_range(15..=300), pick(rng, SHORT_ENDINGS))
+    };
     let began = ended - Duration::days(length);
-    (began > date_of_birth + Duration::days(30)).then(|| PeriodPlan {
-        start: began,
-        end: Some((ended, pick(rng, SHORT_ENDINGS))),
-        legal_status: pick(rng, ENTRY_LEGAL_STATUSES),
-        category_of_need: pick(rng, CATEGORIES),
-    })
+    let category_of_need = pick(rng, CATEGORIES);
+    (began > date_of_birth + Duration::days(30))
+        .then(|| PeriodPlan::new(rng, began, Some((ended, reason)), legal_status, category_of_need))
 }
 
 /// Coming back into care some weeks after the last period ended.
@@ -473,14 +610,10 @@ fn plan_reentry(
     if start > today || start >= obligations::birthday(date_of_birth, 18) {
         return None;
     }
-    let legal_status = pick(rng, ENTRY_LEGAL_STATUSES);
+    let legal_status = entry_legal_status(rng, obligations::age_on(date_of_birth, start));
     let end = plan_end(rng, start, date_of_birth, legal_status, false, today);
-    Some(PeriodPlan {
-        start,
-        end,
-        legal_status,
-        category_of_need: pick(rng, CATEGORIES),
-    })
+    let category_of_need = pick(rng, CATEGORIES);
+    Some(PeriodPlan::new(rng, start, end, legal_status, category_of_need))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -550,15 +683,9 @@ const ENTRY_LEGAL_STATUSES: &[(&str, u32)] = &[
     ("V4", 1),
     ("L3", 1),
 ];
-const STOCK_LEGAL_STATUSES: &[(&str, u32)] = &[
-    ("C2", 58),
-    ("C1", 8),
-    ("V2", 20),
-    ("E1", 9),
-    ("V3", 2),
-    ("V4", 1),
-    ("D1", 1),
-];
+/// No V3: a child on a series of short breaks is looked after only during each break, so
+/// none has been in care since before the history began.
+const STOCK_LEGAL_STATUSES: &[(&str, u32)] = &[("C2", 58), ("C1", 8), ("V2", 20), ("E1", 9), ("V4", 1), ("D1", 1)];
 const CATEGORIES: &[(&str, u32)] = &[
     ("N1", 64),
     ("N2", 4),
@@ -595,8 +722,19 @@ const LONG_ENDINGS: &[(&str, u32)] = &[
     ("E16", 1),
     ("E8", 4),
 ];
+/// Short breaks end at home, or when the agreement ends (V4).
+const SHORT_BREAK_ENDINGS: &[(&str, u32)] = &[("E4A", 50), ("E8", 50)];
 const AGE_OUT: &[(&str, u32)] = &[("E17", 25), ("E5", 45), ("E6", 20), ("E8", 10)];
 const UASC_AGE_OUT: &[(&str, u32)] = &[("E5", 60), ("E6", 30), ("E17", 10)];
+
+/// The foster carers who become special guardians: relatives or friends (E45), others (E46).
+fn special_guardians(reason: &str) -> Option<&'static [(&'static str, u32)]> {
+    match reason {
+        "E45" => Some(&[("U1", 50), ("U3", 45), ("U2", 5)]),
+        "E46" => Some(&[("U4", 60), ("U6", 35), ("U5", 5)]),
+        _ => None,
+    }
+}
 
 struct LocalAuthority {
     code: &'static str,
@@ -915,6 +1053,7 @@ fn at(day: NaiveDate, minute: u32) -> NaiveDateTime {
 struct Batch {
     children: Vec<Child>,
     periods: Vec<Period>,
+    legal_status_changes: Vec<LegalStatusChange>,
     placements: Vec<Placement>,
     assessments: Vec<Assessment>,
     events: Vec<AssessmentEvent>,
@@ -929,6 +1068,7 @@ impl Batch {
     fn len(&self) -> usize {
         self.children.len()
             + self.periods.len()
+            + self.legal_status_changes.len()
             + self.placements.len()
             + self.assessments.len()
             + self.events.len()
@@ -1002,6 +1142,15 @@ fn insert_batch(conn: &mut DbConn, b: &Batch) -> anyhow::Result<()> {
         periods::end_reason.eq(&r.end_reason),
         periods::version.eq(r.version),
         periods::created_at.eq(r.created_at),
+    ));
+    insert_rows!(conn, legal_status_changes::table, b.legal_status_changes, |r| (
+        legal_status_changes::id.eq(&r.id),
+        legal_status_changes::period_id.eq(&r.period_id),
+        legal_status_changes::changed_on.eq(r.changed_on),
+        legal_status_changes::legal_status.eq(&r.legal_status),
+        legal_status_changes::previous_status.eq(&r.previous_status),
+        legal_status_changes::recorded_at.eq(r.recorded_at),
+        legal_status_changes::recorded_by.eq(&r.recorded_by),
     ));
     insert_rows!(conn, placements::table, b.placements, |r| (
         placements::id.eq(&r.id),
@@ -1129,7 +1278,7 @@ fn insert_assessments(conn: &mut DbConn, rows: &[Assessment]) -> anyhow::Result<
 
 #[derive(Debug, Default, Clone)]
 struct Stats {
-    rows: [(&'static str, usize); 10],
+    rows: [(&'static str, usize); 11],
     children_in_care: usize,
     in_care_out_of_area: usize,
     uasc_in_care: usize,
@@ -1168,6 +1317,7 @@ impl Stats {
         let counts = [
             ("children", b.children.len()),
             ("periods", b.periods.len()),
+            ("legal_status_changes", b.legal_status_changes.len()),
             ("placements", b.placements.len()),
             ("assessments", b.assessments.len()),
             ("assessment_events", b.events.len()),
@@ -1337,8 +1487,10 @@ struct Case {
     host: bool,
     /// How slow this case's steps are beside the county's usual ([`pace`]).
     pace: f64,
-    /// The period's legal status, which decides who can consent.
+    /// The period's first legal status and its changes: the one in force on a day decides
+    /// who can consent that day.
     legal_status: String,
+    status_changes: Vec<legal_status::Change>,
     limits: Limits,
 }
 
@@ -1518,7 +1670,7 @@ impl<'a> Gen<'a> {
     /// Writes one period with its placements and assessments; returns whether its last
     /// placement is out of area.
     fn period(&mut self, who: &Who, plan: &PeriodPlan, last_seen: &mut Option<NaiveDate>) -> anyhow::Result<bool> {
-        let row = Period {
+        let mut row = Period {
             id: self.id(),
             child_id: who.child.id.clone(),
             started_on: plan.start,
@@ -1529,6 +1681,9 @@ impl<'a> Gen<'a> {
             version: if plan.end.is_some() { 2 } else { 1 },
             created_at: at(plan.start, 0),
         };
+        let changes = self.legal_status_changes(plan, &row.id);
+        // Each change bumps the period's version, as `periods::change_legal_status` does.
+        row.version += changes.len() as i32;
         let placements = self.placements(who, plan, &row.id);
         let eighteenth = obligations::birthday(who.child.date_of_birth, 18);
         let stop = plan.end.map_or(eighteenth, |(on, _)| on.min(eighteenth));
@@ -1546,6 +1701,7 @@ impl<'a> Gen<'a> {
         };
         let ctx = PeriodCtx {
             period: &row,
+            status_changes: &plan.changes,
             placements: &placements,
             limits,
             close_reason,
@@ -1553,34 +1709,74 @@ impl<'a> Gen<'a> {
         self.assessments(who, &ctx, last_seen)?;
         let last_ooa = placements.last().is_some_and(|p| p.out_of_area != 0);
         self.batch.periods.push(row);
+        self.batch.legal_status_changes.extend(changes);
         self.batch.placements.extend(placements);
         Ok(last_ooa)
     }
 
+    /// The rows of the plan's changes known today.
+    fn legal_status_changes(&mut self, plan: &PeriodPlan, period_id: &str) -> Vec<LegalStatusChange> {
+        let mut previous: &str = plan.legal_status;
+        let mut rows = Vec::new();
+        for c in plan.changes.iter().take_while(|c| c.changed_on <= self.ctx.today) {
+            rows.push(LegalStatusChange {
+                id: self.id(),
+                period_id: period_id.to_string(),
+                changed_on: c.changed_on,
+                legal_status: c.legal_status.clone(),
+                previous_status: previous.to_string(),
+                recorded_at: at(c.changed_on, 2),
+                recorded_by: crate::service::history_store::recorded_by(self.ctx),
+            });
+            previous = &c.legal_status;
+        }
+        rows
+    }
+
+    /// The placements in order, and last the one the period's ending needs: the adopters'
+    /// (DfE rule 390), or the foster carers who become special guardians (rule 516).
     fn placements(&mut self, who: &Who, plan: &PeriodPlan, period_id: &str) -> Vec<Placement> {
-        let last_day = plan.end.map_or(self.ctx.today, |(on, _)| on - Duration::days(1));
-        let mut starts = vec![plan.start];
+        let mut days = self.moves(plan);
+        let mut types: Vec<&'static str> = days.iter().map(|on| self.placement_type(who, plan, *on)).collect();
+        if let Some(placed) = plan.placed_for_adoption {
+            // With the same carers (A5) only after fostering for adoption with them.
+            let same_carers = matches!(types.last(), Some(&("U2" | "U5")));
+            days.push(placed);
+            types.push(if same_carers { "A5" } else { "A6" });
+        } else if let Some(carers) = plan.end.and_then(|(_, reason)| special_guardians(reason)) {
+            let last = types.len() - 1;
+            types[last] = pick(&mut self.rng, carers);
+        }
+        days.into_iter()
+            .zip(types)
+            .map(|(on, placement_type)| self.placement(period_id, on, placement_type))
+            .collect()
+    }
+
+    /// The days the child moves in: the start, and up to two moves before the end or before
+    /// an adoption placement (the child then stays with the adopters).
+    fn moves(&mut self, plan: &PeriodPlan) -> Vec<NaiveDate> {
+        let last_day = plan
+            .placed_for_adoption
+            .or(plan.end.map(|(on, _)| on))
+            .map_or(self.ctx.today, |on| on - Duration::days(1));
+        let mut days = vec![plan.start];
         let extra = if (last_day - plan.start).num_days() < 30 {
             0
         } else {
             pick(&mut self.rng, &[(0usize, 55), (1, 33), (2, 12)])
         };
         for _ in 0..extra {
-            starts.push(random_day(&mut self.rng, plan.start + Duration::days(1), last_day));
+            days.push(random_day(&mut self.rng, plan.start + Duration::days(1), last_day));
         }
-        starts.sort();
-        starts.dedup();
-        starts
-            .into_iter()
-            .map(|on| self.placement(who, plan, period_id, on))
-            .collect()
+        days.sort();
+        days.dedup();
+        days
     }
 
-    fn placement(&mut self, who: &Who, plan: &PeriodPlan, period_id: &str, on: NaiveDate) -> Placement {
-        let age = obligations::age_on(who.child.date_of_birth, on);
-        let placement_type = self.placement_type(age, plan.legal_status, who.child.uasc != 0);
+    fn placement(&mut self, period_id: &str, on: NaiveDate, placement_type: &str) -> Placement {
         let ooa_chance = match placement_type {
-            "K1" | "K2" | "R1" | "S1" | "H5" | "R2" => 0.55,
+            "K1" | "K2" | "R1" | "S1" | "R2" => 0.55,
             "P1" | "A3" | "A4" => 0.05,
             _ => 0.25,
         };
@@ -1606,10 +1802,17 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// Foster care for most; children's homes and semi-independent living for teenagers;
-    /// adoption placements under placement orders.
-    fn placement_type(&mut self, age: u32, legal_status: &str, uasc: bool) -> &'static str {
+    /// Foster care for most; children's homes for teenagers; adoption placements under
+    /// placement orders; short breaks with short-break carers or in a children's home.
+    /// No semi-independent (H5) or independent living (P2): both were retired from the
+    /// 2025-26 return (DfE rule 146), and the supported accommodation (K3) that replaced
+    /// them is not in the tracker's code list.
+    fn placement_type(&mut self, who: &Who, plan: &PeriodPlan, on: NaiveDate) -> &'static str {
+        let age = obligations::age_on(who.child.date_of_birth, on);
+        let legal_status = plan.legal_status_on(on);
         let table: &[(&str, u32)] = match (age, legal_status) {
+            // Short-break carers, never long-term foster carers (DfE rule 384).
+            (_, "V3" | "V4") => &[("U6", 55), ("K2", 40), ("U3", 5)],
             (_, "E1") => &[("A5", 30), ("A6", 40), ("U5", 20), ("U4", 10)],
             (0, _) => &[("U6", 55), ("U3", 15), ("U5", 10), ("R3", 12), ("P1", 8)],
             (1..=10, _) => &[
@@ -1621,7 +1824,7 @@ impl<'a> Gen<'a> {
                 ("P1", 8),
                 ("K2", 4),
             ],
-            (_, _) if uasc => &[("H5", 45), ("U6", 35), ("K2", 10), ("P2", 10)],
+            _ if who.child.uasc != 0 => &[("U6", 55), ("K2", 30), ("U4", 15)],
             (11..=15, _) => &[
                 ("U4", 28),
                 ("U6", 26),
@@ -1634,18 +1837,17 @@ impl<'a> Gen<'a> {
                 ("P1", 6),
                 ("R2", 2),
             ],
-            _ => &[
-                ("U4", 25),
-                ("U6", 20),
-                ("U1", 6),
-                ("K2", 16),
-                ("H5", 22),
-                ("P2", 5),
-                ("P1", 4),
-                ("R1", 2),
-            ],
+            _ => &[("U4", 30), ("U6", 27), ("U1", 6), ("K2", 31), ("P1", 4), ("R1", 2)],
         };
-        pick(&mut self.rng, table)
+        // Placed with parents only under a care order (Care Planning, Placement and Case
+        // Review (England) Regulations 2010, Part 4): never under section 20 (DfE rule 378).
+        let with_parents = matches!(legal_status, "C1" | "C2");
+        let allowed: Vec<(&'static str, u32)> = table
+            .iter()
+            .copied()
+            .filter(|(t, _)| with_parents || *t != "P1")
+            .collect();
+        pick(&mut self.rng, &allowed)
     }
 
     // -----------------------------------------------------------------------------------
@@ -1697,6 +1899,7 @@ impl<'a> Gen<'a> {
             host,
             pace: 1.0,
             legal_status: p.period.legal_status.clone(),
+            status_changes: p.status_changes.to_vec(),
             limits: p.limits,
         }
     }
@@ -1849,7 +2052,7 @@ impl<'a> Gen<'a> {
     /// (or younger when judged competent).
     fn consent(&mut self, case: &mut Case, who: &Who, on: NaiveDate) -> anyhow::Result<()> {
         let age = obligations::age_on(who.child.date_of_birth, on);
-        let legal_status = case.legal_status.as_str();
+        let in_force = legal_status::status_on(&case.legal_status, &case.status_changes, on);
         let uasc = who.child.uasc != 0;
         let (basis, given_by, competence) = if age >= 16 && (uasc || self.chance(0.6)) {
             ("young_person", self.full_name(who), None)
@@ -1859,13 +2062,13 @@ impl<'a> Gen<'a> {
                 self.full_name(who),
                 Some(one_of(&mut self.rng, DOCTORS).to_string()),
             )
-        } else if legal_status == "C1" && self.chance(0.03) {
+        } else if in_force == "C1" && self.chance(0.03) {
             (
                 "court",
                 "Family Court (direction under s.38(6) Children Act 1989)".to_string(),
                 None,
             )
-        } else if ssda903::la_holds_parental_responsibility(legal_status) {
+        } else if legal_status::la_holds_parental_responsibility(in_force) {
             (
                 "local_authority",
                 format!("{} (team manager, children looked after)", who.la.name),
@@ -2339,7 +2542,9 @@ impl<'a> Gen<'a> {
             None,
             note,
         );
-        let sdq_on = today - Duration::days(self.rng.random_range(0..=330));
+        // Before today: on 1 April an SDQ of today is outside the year just ended, and the
+        // return would then have none (DfE rule 186).
+        let sdq_on = today - Duration::days(self.rng.random_range(1..=330));
         if (4..=16).contains(&obligations::age_on(dob, sdq_on)) {
             self.sdq(child, sdq_on);
         }
@@ -2392,6 +2597,7 @@ impl<'a> Gen<'a> {
 /// What every assessment of one period shares.
 struct PeriodCtx<'p> {
     period: &'p Period,
+    status_changes: &'p [legal_status::Change],
     placements: &'p [Placement],
     limits: Limits,
     close_reason: String,
@@ -2591,6 +2797,11 @@ mod tests {
         assert!(periods
             .iter()
             .all(|p| p.started_on <= t && p.ended_on.is_none_or(|e| e <= t)));
+        let changed: Vec<NaiveDate> = legal_status_changes::table
+            .select(legal_status_changes::changed_on)
+            .load(&mut conn)
+            .expect("legal status changes");
+        assert!(changed.iter().all(|d| *d <= t));
         let requests: Vec<OutOfAreaRequest> = out_of_area_requests::table
             .select(OutOfAreaRequest::as_select())
             .load(&mut conn)
@@ -2812,6 +3023,13 @@ mod tests {
             &b.periods,
         );
         same(
+            legal_status_changes::table
+                .select(LegalStatusChange::as_select())
+                .load(&mut conn)
+                .expect("load"),
+            &b.legal_status_changes,
+        );
+        same(
             placements::table
                 .select(Placement::as_select())
                 .load(&mut conn)
@@ -2849,6 +3067,155 @@ mod tests {
                 .expect("load"),
             &b.health_checks,
         );
+    }
+
+    /// A county's plans, many enough to hold every kind of period.
+    fn many_plans(seed: u64) -> (StdRng, Vec<ChildPlan>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let plans = plan_county(&mut rng, today(), &options(2000, seed));
+        (rng, plans)
+    }
+
+    /// Each legal status of a period with the day it started and the day it gave way
+    /// (the next change, the end, or today while it lasts).
+    fn status_spans(p: &PeriodPlan) -> Vec<(&str, NaiveDate, NaiveDate)> {
+        let last = p.end.map_or(today(), |(on, _)| on);
+        let mut starts = vec![(p.legal_status, p.start)];
+        starts.extend(p.changes.iter().map(|c| (c.legal_status.as_str(), c.changed_on)));
+        let ends = starts.iter().skip(1).map(|(_, on)| *on).chain([last]);
+        starts
+            .iter()
+            .zip(ends)
+            .map(|((ls, from), to)| (*ls, *from, to))
+            .collect()
+    }
+
+    #[test]
+    fn protective_orders_last_no_longer_than_the_children_act_allows() {
+        let (_, plans) = many_plans(21);
+        let longest = |status| {
+            let spans = plans.iter().flat_map(|c| &c.periods).flat_map(status_spans);
+            spans
+                .filter(|(ls, ..)| *ls == status)
+                .map(|(_, from, to)| (to - from).num_days())
+                .max()
+        };
+        // DfE rules 361-363: police protection 72 hours, an EPO 21 days, a CAO 7 days.
+        for (status, days) in [("L1", 3), ("L2", 21), ("L3", 7)] {
+            let max = longest(status).unwrap_or_else(|| panic!("no {status} in the county"));
+            assert!(max <= days, "{status} lasted {max} days");
+        }
+        for p in plans.iter().flat_map(|c| &c.periods) {
+            let days: Vec<NaiveDate> = p.changes.iter().map(|c| c.changed_on).collect();
+            assert!(days.windows(2).all(|w| w[0] < w[1]) && days.first().is_none_or(|d| *d > p.start));
+            assert!(p.end.is_none_or(|(end, _)| days.iter().all(|d| *d < end)), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn short_breaks_are_single_short_periods_within_75_days_a_year() {
+        let (_, plans) = many_plans(22);
+        let mut breaks = 0;
+        for child in &plans {
+            let spans: Vec<(NaiveDate, NaiveDate)> = child
+                .periods
+                .iter()
+                .filter(|p| p.legal_status == "V3")
+                .map(|p| (p.start, p.end.map_or(today(), |(on, _)| on)))
+                .collect();
+            breaks += spans.len();
+            // DfE rules 365 and 367: a break at most 17 days, at most 75 days in 12 months.
+            assert!(spans.iter().all(|(from, to)| (*to - *from).num_days() <= 17));
+            for (from, _) in &spans {
+                let window_end = *from + Duration::days(365);
+                let days: i64 = spans
+                    .iter()
+                    .map(|(a, b)| ((*b).min(window_end) - (*a).max(*from)).num_days().max(0))
+                    .sum();
+                assert!(days <= 75, "{days} days of short breaks in a year: {child:?}");
+            }
+        }
+        assert!(breaks > 20, "{breaks} short breaks");
+        let v3 = plans.iter().flat_map(|c| &c.periods).filter(|p| p.legal_status == "V3");
+        assert!(
+            v3.clone().all(|p| p.changes.is_empty()),
+            "one legal status a break (rule 366)"
+        );
+    }
+
+    #[test]
+    fn adopted_children_were_placed_for_adoption_under_a_placement_order() {
+        let (_, plans) = many_plans(23);
+        let adopted: Vec<&PeriodPlan> = plans
+            .iter()
+            .flat_map(|c| &c.periods)
+            .filter(|p| matches!(p.end, Some((_, "E11" | "E12"))))
+            .collect();
+        assert!(adopted.len() > 5, "{} adopted", adopted.len());
+        for p in adopted {
+            let (adopted_on, _) = p.end.expect("ended");
+            let placed = p.placed_for_adoption.expect("placed for adoption");
+            assert!(
+                (adopted_on - placed).num_days() >= 70,
+                "ten weeks with the adopters: {p:?}"
+            );
+            assert!(placed > p.start && p.legal_status_on(placed) == "E1", "{p:?}");
+        }
+    }
+
+    #[test]
+    fn every_placement_fits_its_legal_status_and_the_periods_ending() {
+        let (_dir, _conn, ctx) = empty_db();
+        let (rng, plans) = many_plans(24);
+        let mut gen = Gen::new(rng, &ctx, plans.len());
+        for plan in &plans {
+            gen.child(plan).expect("child");
+        }
+        let b = &gen.batch;
+        let status_on = |period: &Period, day: NaiveDate| {
+            let changes: Vec<legal_status::Change> = b
+                .legal_status_changes
+                .iter()
+                .filter(|c| c.period_id == period.id)
+                .map(|c| legal_status::Change {
+                    changed_on: c.changed_on,
+                    legal_status: c.legal_status.clone(),
+                })
+                .collect();
+            legal_status::status_on(&period.legal_status, &changes, day).to_string()
+        };
+        let mut seen = std::collections::HashSet::new();
+        for period in &b.periods {
+            let mut placed: Vec<&Placement> = b.placements.iter().filter(|p| p.period_id == period.id).collect();
+            placed.sort_by_key(|p| p.started_on);
+            for p in &placed {
+                let ls = status_on(period, p.started_on);
+                let place = p.placement_type.as_str();
+                seen.insert(place);
+                // DfE rules 146, 378, 384 and 408.
+                assert!(!matches!(place, "H5" | "P2"), "retired type {place}");
+                assert!(place != "P1" || matches!(ls.as_str(), "C1" | "C2"), "P1 under {ls}");
+                assert!(
+                    !(ssda903::is_short_breaks(&ls) && matches!(place, "U1" | "U4")),
+                    "{place} under {ls}"
+                );
+                assert!(!matches!(place, "A5" | "A6") || ls == "E1", "{place} under {ls}");
+            }
+            let last = placed.last().expect("a placement").placement_type.as_str();
+            // DfE rules 390 and 516.
+            match period.end_reason.as_deref() {
+                Some("E11" | "E12") => assert!(matches!(last, "A5" | "A6"), "adopted from {last}"),
+                Some("E45") => assert!(matches!(last, "U1" | "U2" | "U3"), "E45 from {last}"),
+                Some("E46") => assert!(matches!(last, "U4" | "U5" | "U6"), "E46 from {last}"),
+                _ => {}
+            }
+            if period.legal_status == "V3" {
+                assert_eq!(placed.len(), 1, "one placement a short break (rule 366)");
+            }
+        }
+        for place in ["A5", "A6", "P1", "U1", "U4", "K2"] {
+            assert!(seen.contains(place), "no {place} placement");
+        }
     }
 
     #[test]
