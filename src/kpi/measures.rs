@@ -238,9 +238,14 @@ fn visit<'a>(
         }
     }
     for (i, month) in months.iter().enumerate() {
+        // The three month-end measures share their cohort: asked once a month.
+        let end = month.last_day();
+        if settled_period(child, end).is_none() {
+            continue;
+        }
         for measure in [Measure::DentalCheck, Measure::SdqScore, Measure::ImmunisationsUpToDate] {
             if wanted(measure) {
-                if let Some(hit) = check(measure, child, *month, today) {
+                if let Some(hit) = check(measure, child, *month, end, today) {
                     found(measure, i, hit);
                 }
             }
@@ -303,9 +308,9 @@ fn settled_period(child: &ChildFacts, month_end: NaiveDate) -> Option<&PeriodFac
         .find(|p| p.covers(month_end) && add_months(p.started_on, 12) <= month_end)
 }
 
-fn check(measure: Measure, child: &ChildFacts, month: Month, today: NaiveDate) -> Option<Hit<'_>> {
-    let end = month.last_day();
-    settled_period(child, end)?;
+/// A month-end measure for a child of its cohort (settled in care at `end`, the month's
+/// last day).
+fn check(measure: Measure, child: &ChildFacts, month: Month, end: NaiveDate, today: NaiveDate) -> Option<Hit<'_>> {
     if measure == Measure::SdqScore && !(4..=16).contains(&age_on(child.date_of_birth, end)) {
         return None;
     }
