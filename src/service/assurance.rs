@@ -783,14 +783,18 @@ pub fn changes_since_last_meeting(
 /// The day each IHA completed after `since`, up to `until`, of every authority: one walk
 /// of the index on the completion date, cheaper than asking for the ids of both lists.
 fn completed_between(conn: &mut DbConn, since: NaiveDate, until: NaiveDate) -> AppResult<HashMap<String, NaiveDate>> {
-    Ok(assessments::table
+    let q = assessments::table
         .filter(assessments::completed_on.gt(since))
         .filter(assessments::completed_on.le(until))
-        .filter(assessments::kind.eq(Kind::Iha.as_str()))
         .select((assessments::id, assessments::completed_on.assume_not_null()))
-        .load::<(String, NaiveDate)>(conn)?
-        .into_iter()
-        .collect())
+        .into_boxed();
+    // On SQLite the kind must not lead: the index on (kind, due_on) would walk every IHA.
+    let q = if steers_planner(conn) {
+        q.filter(no_index(assessments::kind).eq(Kind::Iha.as_str()))
+    } else {
+        q.filter(assessments::kind.eq(Kind::Iha.as_str()))
+    };
+    Ok(q.load::<(String, NaiveDate)>(conn)?.into_iter().collect())
 }
 
 /// Local id, initials and responsible authority by child id.
