@@ -192,12 +192,16 @@ fn write_assessment(
         AssessmentKind::Iha => Kind::Iha.as_str(),
         AssessmentKind::Rha => Kind::Rha.as_str(),
     };
+    // A period holds a handful of assessments: all are read and the kind kept here, since
+    // a filter on the kind steered SQLite to walk every assessment of that kind instead.
     let held: Vec<models::Assessment> = assessments::table
         .filter(assessments::period_id.eq(&period.id))
-        .filter(assessments::kind.eq(kind_name))
         .order(assessments::clock_started_on.asc())
         .select(models::Assessment::as_select())
-        .load(conn)?;
+        .load::<models::Assessment>(conn)?
+        .into_iter()
+        .filter(|a| a.kind == kind_name)
+        .collect();
     if let Some(done) = held.iter().find(|a| a.seen_on == Some(seen_on)) {
         if done.state == State::Completed.as_str() && done.report_received_on == report_received_on {
             return Ok(Outcome::Unchanged);
