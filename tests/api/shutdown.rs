@@ -75,16 +75,7 @@ async fn sigterm_finishes_the_message_being_sent_and_hands_back_the_rest(b: Back
         smtp.slow_down(400);
         queue_mail(&db.url, 20);
         let port = free_port();
-        let mut server = cla(&db.url, db.dir.path())
-            .env("CLA_BIND_ADDRESS", format!("127.0.0.1:{port}"))
-            .env("CLA_SMTP_URL", smtp.url())
-            .env("CLA_ESCALATION__SENDER_WORKERS", "1")
-            .env("CLA_ESCALATION__SEND_INTERVAL_SECONDS", "1")
-            .args(["serve", "--workers", "1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start serve");
+        let mut server = serve_one_sender(&db, &smtp, port).spawn().expect("start serve");
         let got = smtp.wait_for(2, Duration::from_secs(60));
         assert!(got.len() >= 2, "the sender started delivering");
         let term = Command::new("kill")
@@ -129,15 +120,8 @@ async fn a_sender_on_a_slow_relay_leaves_the_database_to_the_requests(b: Backend
         smtp.slow_down(1_000);
         queue_mail(&db.url, 20);
         let port = free_port();
-        let mut server = cla(&db.url, db.dir.path())
-            .env("CLA_BIND_ADDRESS", format!("127.0.0.1:{port}"))
+        let mut server = serve_one_sender(&db, &smtp, port)
             .env("CLA_POOL_SIZE", "1")
-            .env("CLA_SMTP_URL", smtp.url())
-            .env("CLA_ESCALATION__SENDER_WORKERS", "1")
-            .env("CLA_ESCALATION__SEND_INTERVAL_SECONDS", "1")
-            .args(["serve", "--workers", "1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .expect("start serve");
         let got = smtp.wait_for(1, Duration::from_secs(60));
@@ -160,6 +144,21 @@ async fn a_sender_on_a_slow_relay_leaves_the_database_to_the_requests(b: Backend
     })
     .await
     .expect("the test thread");
+}
+
+/// `serve` on `port` with one sender thread that looks for mail every second, relaying to
+/// `smtp`.
+fn serve_one_sender(db: &TestDb, smtp: &SmtpServer, port: u16) -> Command {
+    let mut command = cla(&db.url, db.dir.path());
+    command
+        .env("CLA_BIND_ADDRESS", format!("127.0.0.1:{port}"))
+        .env("CLA_SMTP_URL", smtp.url())
+        .env("CLA_ESCALATION__SENDER_WORKERS", "1")
+        .env("CLA_ESCALATION__SEND_INTERVAL_SECONDS", "1")
+        .args(["serve", "--workers", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
 }
 
 fn free_port() -> u16 {
