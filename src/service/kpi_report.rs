@@ -243,23 +243,22 @@ fn load_assessments(
         .map(|a| a.id.as_str())
         .collect();
     let late_events = crate::db::history::load_for(conn, &replayed)?;
-    let mut by_period: FxHashMap<String, PeriodFacts> = FxHashMap::default();
-    let mut period_child: FxHashMap<String, String> = FxHashMap::default();
-    for (id, child_id, started_on, ended_on) in periods.into_iter().filter(|p| by_child.contains_key(&p.1)) {
-        period_child.insert(id.clone(), child_id);
-        by_period.insert(
-            id,
-            PeriodFacts {
+    // Each period with its child's id: one lookup a period when they are handed over.
+    let mut by_period: FxHashMap<String, (String, PeriodFacts)> = periods
+        .into_iter()
+        .map(|(id, child_id, started_on, ended_on)| {
+            let facts = PeriodFacts {
                 started_on,
                 ended_on,
                 iha: None,
                 rhas: vec![],
-            },
-        );
-    }
+            };
+            (id, (child_id, facts))
+        })
+        .collect();
     for a in &assessments {
-        // Only the periods of children in scope are in `by_period`.
-        let Some(period) = a.period_id.as_ref().and_then(|p| by_period.get_mut(p)) else {
+        // Only the periods of the scope are in `by_period`.
+        let Some((_, period)) = a.period_id.as_ref().and_then(|p| by_period.get_mut(p)) else {
             continue;
         };
         let request = requests.get(&a.id);
@@ -285,8 +284,8 @@ fn load_assessments(
             Kind::Rha => period.rhas.push(facts),
         }
     }
-    for (period_id, period) in by_period {
-        if let Some(child) = period_child.get(&period_id).and_then(|c| by_child.get_mut(c)) {
+    for (child_id, period) in by_period.into_values() {
+        if let Some(child) = by_child.get_mut(&child_id) {
             child.periods.push(period);
         }
     }
