@@ -1744,8 +1744,9 @@ impl<'a> Gen<'a> {
             days.push(placed);
             types.push(if same_carers { "A5" } else { "A6" });
         } else if let Some(carers) = plan.end.and_then(|(_, reason)| special_guardians(reason)) {
-            let last = types.len() - 1;
-            types[last] = pick(&mut self.rng, carers);
+            if let Some(last) = types.last_mut() {
+                *last = pick(&mut self.rng, carers);
+            }
         }
         days.into_iter()
             .zip(types)
